@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry point of the `bindplane-distributed` command; the work is in dist/src/cli/main.js.
+import { main } from '../dist/src/cli/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`bindplane-distributed: unexpected error: ${error && error.stack ? error.stack : error}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,130 @@
+// `yo bindplane-distributed`: a thin Yeoman edge over the engine. It adds prompts and Yeoman's
+// conventions; the engine writes the files itself in the writing stage, in one transaction with
+// the answers, so Yeoman's conflicter never prompts for untouched files.
+import path from 'node:path';
+import Generator from 'yeoman-generator';
+import { givenNames, promptDefault, promptMessage, unansweredQuestions, validatePrompt } from '../../src/answers/questions.js';
+import { coerce, type Layer } from '../../src/answers/resolve.js';
+import { ANSWERS, flagOf, type AnswerValue, type Answers } from '../../src/answers/schema.js';
+import { loadAnswersFile } from '../../src/cli/answers-file.js';
+import { printResult } from '../../src/cli/main.js';
+import { run, storedLayer, type Mode, type RunResult } from '../../src/engine.js';
+import { InputError, StateError } from '../../src/errors.js';
+
+type Options = Record<string, unknown>;
+
+export default class BindplaneDistributedGenerator extends Generator {
+  private layers: Layer[] = [];
+  private prompted: Record<string, AnswerValue> = {};
+  private result?: RunResult;
+  private failed = false;
+  private root = '';
+
+  constructor(args: string[], options: Options) {
+    super(args, options as never);
+    this.argument('dest', { type: String, required: false, description: 'Folder to generate into (default: the current folder)' });
+    this.option('answers', { type: String, description: 'Answers in YAML or JSON, full or partial' });
+    this.option('defaults', { type: Boolean, description: 'Never ask: unanswered questions take their stored or default value' });
+    this.option('check', { type: Boolean, description: 'Write nothing; exit 1 when regeneration would change anything' });
+    this.option('dry-run', { type: Boolean, description: 'Show the plan with diffs; write nothing' });
+    this.option('restore', { type: String, description: 'Write a generated file you deleted again' });
+    for (const a of ANSWERS) this.option(flagOf(a.name), { type: String, description: a.message });
+  }
+
+  private opt(name: string): unknown {
+    const o = this.options as Options;
+    const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    return o[name] ?? o[camel];
+  }
+
+  private get mode(): Mode {
+    return this.opt('check') ? 'check' : this.opt('dry-run') ? 'dry-run' : 'apply';
+  }
+
+  private fail(e: unknown): void {
+    if (e instanceof InputError || e instanceof StateError) {
+      process.stderr.write(`bindplane-distributed: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      this.failed = true;
+      return;
+    }
+    throw e;
+  }
+
+  async initializing(): Promise<void> {
+    try {
+      this.root = path.resolve(this.destinationRoot(), String(this.opt('dest') ?? '.'));
+      const given = this.opt('layers');
+      if (Array.isArray(given)) {
+        this.layers = given as Layer[];
+        return;
+      }
+      const flags: Record<string, unknown> = {};
+      for (const a of ANSWERS) {
+        const v = this.opt(flagOf(a.name));
+        if (v !== undefined) flags[a.name] = v;
+      }
+      this.layers = [{ source: 'flag', values: flags, baseDir: process.cwd() }];
+      const file = this.opt('answers');
+      if (typeof file === 'string') this.layers.push(await loadAnswersFile(file, process.cwd()));
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async prompting(): Promise<void> {
+    if (this.failed || this.opt('defaults') || this.mode !== 'apply' || !process.stdin.isTTY) return;
+    try {
+      const stored = storedLayer(this.root);
+      const all = stored ? [...this.layers, stored] : this.layers;
+      const pending = new Set(unansweredQuestions(givenNames(all)).map((s) => s.name));
+      // What is known so far decides which later questions apply (eventBus, tls, demoAgents).
+      const known: Record<string, AnswerValue> = {};
+      for (const spec of ANSWERS) {
+        const layer = all.find((l) => spec.name in l.values);
+        if (layer) {
+          known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, this.root);
+          continue;
+        }
+        if (!pending.has(spec.name) || (spec.when && !spec.when(known as Partial<Answers>))) continue;
+        const def = promptDefault(spec, known as Partial<Answers>);
+        const kind = spec.kind;
+        const question =
+          kind.type === 'enum' || kind.type === 'intEnum'
+            ? { type: 'select', name: 'value', message: promptMessage(spec), choices: kind.values.map((v) => ({ name: String(v), value: String(v) })), default: def === undefined ? undefined : String(def) }
+            : { type: 'input', name: 'value', message: promptMessage(spec), default: def === undefined ? undefined : String(def), validate: (v: string) => validatePrompt(spec, v, this.root) };
+        const { value } = (await this.prompt([question as never])) as { value: string };
+        if (value === '' || value === undefined) continue;
+        const typed = coerce(spec, value, 'prompt', process.cwd(), this.root);
+        known[spec.name] = typed;
+        // A derived answer accepted as proposed stays derived, so it follows its sources later.
+        if (typeof spec.default === 'function' && typed === def) continue;
+        this.prompted[spec.name] = typed;
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async writing(): Promise<void> {
+    if (this.failed) return;
+    try {
+      const restore = this.opt('restore');
+      this.result = await run({
+        dest: this.root,
+        layers: [...this.layers, { source: 'prompt', values: this.prompted, baseDir: process.cwd() }],
+        mode: this.mode,
+        force: Boolean(this.opt('force')),
+        restore: Array.isArray(restore) ? restore.map(String) : typeof restore === 'string' ? [restore] : [],
+      });
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.failed || !this.result) return;
+    await printResult(this.result, { out: (t) => this.log(t) });
+    if (this.result.exitCode !== 0) process.exitCode = this.result.exitCode;
+  }
+}

@@ -1,0 +1,205 @@
+// From layers of raw answers (flags, answers file, stored, prompts) to one valid Answers object.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import { ANSWERS, allowedText, flagOf, specOf, type AnswerName, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
+
+export type Source = 'flag' | 'answers file' | '.yo-rc.json' | 'prompt' | 'library';
+
+/** Raw values as they came in; `baseDir` resolves relative file paths. */
+export interface Layer {
+  source: Source;
+  values: Record<string, unknown>;
+  baseDir: string;
+}
+
+export interface Resolved {
+  answers: Answers;
+  /** What is stored in .yo-rc.json: everything given, plus fixed defaults; derived defaults only when given. */
+  stored: Partial<Answers>;
+  /** Required answers that no layer gave. */
+  missing: AnswerName[];
+}
+
+export interface ResolveOptions {
+  /** Folder the repository is generated into; stored file paths inside it are kept relative. */
+  dest: string;
+  /** Files that already hold a copy of a file answer (they let a clean clone regenerate without the source). */
+  copyExists?: (name: AnswerName) => boolean;
+  /** Skip checks of files on this machine (used by --check, which must not fail for a missing source). */
+  skipFileChecks?: boolean;
+}
+
+const where = (source: Source, name: string) =>
+  source === 'flag' ? `--${flagOf(name)}` : source === 'answers file' ? `${name} in the answers file` : source === '.yo-rc.json' ? `${name} in .yo-rc.json` : name;
+
+const show = (v: unknown) => {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  const t = JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
+  return t;
+};
+
+function bad(spec: AnswerSpec, source: Source, raw: unknown, why?: string): never {
+  throw new InputError(
+    `${where(source, spec.name)}: ${why ?? `${show(raw)} is not allowed`}; use ${allowedText(spec.kind)}`,
+    spec.name,
+  );
+}
+
+/** Turns one raw value into a typed answer value, or throws an InputError naming the answer. */
+export function coerce(spec: AnswerSpec, raw: unknown, source: Source, baseDir: string, dest: string): AnswerValue {
+  if (raw === null || raw === undefined || raw === '') bad(spec, source, raw, 'is empty');
+  if (typeof raw === 'object') bad(spec, source, raw, `${Array.isArray(raw) ? 'a list' : 'a mapping'} is not allowed`);
+  if (typeof raw === 'boolean') bad(spec, source, raw);
+  const text = String(raw);
+  const kind = spec.kind;
+  switch (kind.type) {
+    case 'int':
+    case 'intEnum': {
+      if (!/^\d{1,7}$/.test(text.trim())) bad(spec, source, raw);
+      const n = Number(text.trim());
+      if (kind.type === 'int' ? n < kind.min || n > kind.max : !kind.values.includes(n)) bad(spec, source, raw);
+      return n;
+    }
+    case 'enum': {
+      if (!kind.values.includes(text)) {
+        const near = kind.values.find((v) => v.toLowerCase() === text.toLowerCase());
+        bad(spec, source, raw, near ? `${show(raw)} is not allowed (did you mean ${near}?)` : undefined);
+      }
+      return text;
+    }
+    case 'string': {
+      if (text.length > kind.maxLength || !kind.pattern.test(text)) bad(spec, source, raw);
+      return text;
+    }
+    case 'url': {
+      let u: URL | undefined;
+      try {
+        u = new URL(text);
+      } catch {
+        bad(spec, source, raw);
+      }
+      if (text.length > 2048 || !/^https?:$/.test(u.protocol) || !u.hostname || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || u.username)
+        bad(spec, source, raw);
+      return text.replace(/\/$/, '');
+    }
+    case 'file': {
+      // eslint-disable-next-line no-control-regex
+      if (text.length > 4096 || /[\u0000-\u001f\u007f]/.test(text)) bad(spec, source, raw);
+      const abs = path.resolve(baseDir, text);
+      const rel = path.relative(dest, abs);
+      // Stored paths stay portable: relative to the repository when inside it.
+      return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+    }
+  }
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The closest known name, when one is close enough to be a likely typo. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestScore) [best, bestScore] = [c, d];
+  }
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+export function unknownAnswer(key: string, source: Source): InputError {
+  const shown = source === 'flag' ? `--${key}` : show(key);
+  const names = source === 'flag' ? ANSWERS.map((s) => flagOf(s.name)) : ANSWERS.map((s) => s.name);
+  const hint = didYouMean(key, names);
+  return new InputError(
+    `${shown} is not a known answer${source === 'flag' ? '' : ` (${source})`}${hint ? `; did you mean ${source === 'flag' ? `--${hint}` : hint}?` : ''}. Known answers: ${names.join(', ')}`,
+    key,
+  );
+}
+
+/** Combines layers (highest priority first), applies defaults, validates every value and the cross-field rules. */
+export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): Resolved {
+  const given: Partial<Record<AnswerName, AnswerValue>> = {};
+  const givenFrom: Partial<Record<AnswerName, Source>> = {};
+  for (const layer of [...layers].reverse()) {
+    for (const [key, raw] of Object.entries(layer.values)) {
+      if (key === '$schema' && layer.source === 'answers file') continue;
+      const spec = specOf(key);
+      if (!spec) throw unknownAnswer(key, layer.source);
+      given[spec.name] = coerce(spec, raw, layer.source, layer.baseDir, opts.dest);
+      givenFrom[spec.name] = layer.source;
+    }
+  }
+  const answers: Record<string, AnswerValue> = {};
+  const stored: Record<string, AnswerValue> = {};
+  const missing: AnswerName[] = [];
+  for (const spec of ANSWERS) {
+    const applies = spec.when ? spec.when(answers as Partial<Answers>) : true;
+    const value = given[spec.name];
+    if (value !== undefined) {
+      answers[spec.name] = value;
+      stored[spec.name] = value;
+    } else if (!applies) {
+      continue;
+    } else if (typeof spec.default === 'function') {
+      answers[spec.name] = spec.default(answers as Partial<Answers>);
+    } else if (spec.default !== undefined) {
+      answers[spec.name] = spec.default;
+      stored[spec.name] = spec.default;
+    } else if (spec.required) {
+      missing.push(spec.name);
+    }
+  }
+  const result = { answers: answers as unknown as Answers, stored: stored as Partial<Answers>, missing };
+  if (missing.length === 0) crossCheck(result.answers, givenFrom, opts);
+  return result;
+}
+
+function fileProblem(file: string, dest: string): string | undefined {
+  const abs = path.resolve(dest, file);
+  if (!existsSync(abs)) return `${show(file)} does not exist`;
+  if (!statSync(abs).isFile()) return `${show(file)} is not a file`;
+  return undefined;
+}
+
+function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts: ResolveOptions): void {
+  const src = (n: AnswerName) => from[n] ?? 'library';
+  if (a.tls !== 'none' && a.remoteUrl.startsWith('http:') && from.remoteUrl)
+    throw new InputError(`${where(src('remoteUrl'), 'remoteUrl')}: ${show(a.remoteUrl)} uses http:// but tls is ${a.tls}; use an https:// URL`, 'remoteUrl');
+  if (a.tls === 'none' && a.remoteUrl.startsWith('https:') && from.remoteUrl)
+    throw new InputError(`${where(src('remoteUrl'), 'remoteUrl')}: ${show(a.remoteUrl)} uses https:// but tls is none; use an http:// URL or turn tls on`, 'remoteUrl');
+  if (opts.skipFileChecks) return;
+  for (const name of ['pubsubCredentialsFile', 'tlsCertFile', 'tlsKeyFile'] as const) {
+    const file = a[name];
+    const spec = specOf(name)!;
+    if (!file || (spec.when && !spec.when(a))) continue;
+    if (opts.copyExists?.(name) && !existsSync(path.resolve(opts.dest, file))) continue;
+    const problem = fileProblem(file, opts.dest);
+    if (problem) throw new InputError(`${where(src(name), name)}: ${problem}; use ${allowedText(spec.kind)}`, name);
+    const text = readFileSync(path.resolve(opts.dest, file), 'utf8');
+    if (name === 'pubsubCredentialsFile') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new InputError(`${where(src(name), name)}: ${show(file)} is not JSON; use ${allowedText(spec.kind)}`, name);
+      }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new InputError(`${where(src(name), name)}: ${show(file)} is not a JSON object; use ${allowedText(spec.kind)}`, name);
+    } else if (!/-----BEGIN [A-Z ]+-----/.test(text)) {
+      throw new InputError(`${where(src(name), name)}: ${show(file)} is not PEM; use ${allowedText(spec.kind)}`, name);
+    }
+  }
+}

@@ -1,0 +1,243 @@
+// The answers: one declarative table that drives validation, defaults, prompts,
+// CLI flags and the published JSON Schema (scripts/build-assets.mjs emits it).
+
+export type EventBus = 'kafka' | 'pubsub' | 'nats';
+export type TlsMode = 'none' | 'selfSigned' | 'provided';
+
+export interface Answers {
+  projectName: string;
+  bindplaneVersion: string;
+  imageRegistry: string;
+  instances: number;
+  eventBus: EventBus;
+  kafkaBrokers: number;
+  kafkaTopic: string;
+  pubsubProjectId?: string;
+  pubsubTopic: string;
+  pubsubCredentialsFile?: string;
+  postgresVersion: string;
+  postgresMaxConnections: number;
+  transformAgents: number;
+  prometheusRetention: string;
+  httpPort: number;
+  tls: TlsMode;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  remoteUrl: string;
+  adminUsername: string;
+  demoAgents: number;
+  agentVersion: string;
+}
+
+export type AnswerName = keyof Answers;
+export type AnswerValue = string | number;
+
+export type AnswerKind =
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'intEnum'; values: readonly number[] }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'string'; pattern: RegExp; allowed: string; maxLength: number }
+  | { type: 'url' }
+  | { type: 'file'; allowed: string };
+
+export interface AnswerSpec {
+  name: AnswerName;
+  kind: AnswerKind;
+  /** The question, as a person reads it in a prompt, in --help and in the JSON Schema. */
+  message: string;
+  /** A fixed default, or one derived from other answers (then stored only when given explicitly). */
+  default?: AnswerValue | ((a: Partial<Answers>) => AnswerValue);
+  /** Whether the question applies; answers that do not apply are not asked and not required. */
+  when?: (a: Partial<Answers>) => boolean;
+  /** Required (when it applies) although it has no default. */
+  required?: boolean;
+}
+
+/** Defaults pinned on purpose: change them together, and only to releases that exist. */
+export const PINNED = {
+  bindplaneVersion: '1.96.3',
+  // observIQ's agent image; the tag is a published release of the BindPlane Agent (unverified here: no registry access).
+  agentVersion: '1.80.1',
+} as const;
+
+const NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/;
+
+const isKafka = (a: Partial<Answers>) => a.eventBus === 'kafka';
+const isPubsub = (a: Partial<Answers>) => a.eventBus === 'pubsub';
+const isProvidedTls = (a: Partial<Answers>) => a.tls === 'provided';
+
+export const ANSWERS: readonly AnswerSpec[] = [
+  {
+    name: 'projectName',
+    kind: { type: 'string', pattern: NAME, maxLength: 63, allowed: 'lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters' },
+    message: 'Compose project name',
+    default: 'bindplane',
+  },
+  {
+    name: 'bindplaneVersion',
+    kind: { type: 'string', pattern: VERSION, maxLength: 40, allowed: 'a release number such as 1.96.3 (never "latest")' },
+    message: 'BindPlane release (image tag; the transform agent uses the same release)',
+    default: PINNED.bindplaneVersion,
+  },
+  {
+    name: 'imageRegistry',
+    kind: {
+      type: 'string',
+      pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/,
+      maxLength: 200,
+      allowed: 'a registry path such as ghcr.io/observiq or observiq (Docker Hub)',
+    },
+    message: "Registry of BindPlane's images (ghcr.io/observiq, or observiq on Docker Hub)",
+    default: 'ghcr.io/observiq',
+  },
+  {
+    name: 'instances',
+    kind: { type: 'int', min: 1, max: 64 },
+    message: 'BindPlane instances behind the load balancer',
+    default: 3,
+  },
+  {
+    name: 'eventBus',
+    kind: { type: 'enum', values: ['kafka', 'pubsub', 'nats'] },
+    message: 'Event bus (BindPlane now recommends nats; kafka is the reference deployment\'s)',
+    default: 'kafka',
+  },
+  {
+    name: 'kafkaBrokers',
+    kind: { type: 'intEnum', values: [1, 3] },
+    message: 'Kafka brokers (KRaft)',
+    default: 1,
+    when: isKafka,
+  },
+  {
+    name: 'kafkaTopic',
+    kind: { type: 'string', pattern: /^[A-Za-z0-9._-]+$/, maxLength: 249, allowed: 'letters, digits, ".", "_" and "-", at most 249 characters' },
+    message: 'Kafka topic',
+    default: 'bindplane-op-message-bus',
+    when: isKafka,
+  },
+  {
+    name: 'pubsubProjectId',
+    kind: { type: 'string', pattern: /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, maxLength: 30, allowed: 'a Google Cloud project ID: 6 to 30 lower-case letters, digits and "-", starting with a letter' },
+    message: 'Google Cloud project ID of the Pub/Sub topic',
+    when: isPubsub,
+    required: true,
+  },
+  {
+    name: 'pubsubTopic',
+    kind: { type: 'string', pattern: /^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$/, maxLength: 255, allowed: 'a Pub/Sub topic name: 3 to 255 characters, starting with a letter' },
+    message: 'Pub/Sub topic',
+    default: 'bindplane-event-bus',
+    when: isPubsub,
+  },
+  {
+    name: 'pubsubCredentialsFile',
+    kind: { type: 'file', allowed: 'the path of an existing service-account JSON file' },
+    message: 'Service-account JSON for Pub/Sub (leave empty to run the Pub/Sub emulator)',
+    when: isPubsub,
+  },
+  {
+    name: 'postgresVersion',
+    kind: { type: 'string', pattern: /^1[3-8](\.\d{1,2})?$/, maxLength: 5, allowed: 'a PostgreSQL release from 13 to 18, such as "16" or "16.4"' },
+    message: 'PostgreSQL release (image tag)',
+    default: '16',
+  },
+  {
+    name: 'postgresMaxConnections',
+    kind: { type: 'int', min: 5, max: 1000 },
+    message: 'Connections each BindPlane instance may open to PostgreSQL',
+    default: 100,
+  },
+  {
+    name: 'transformAgents',
+    kind: { type: 'int', min: 0, max: 16 },
+    message: 'Remote transform agents (processor previews)',
+    default: 1,
+  },
+  {
+    name: 'prometheusRetention',
+    kind: { type: 'string', pattern: /^(\d+(y|w|d|h|ms|m|s))+$/, maxLength: 20, allowed: 'a Prometheus duration such as 15d, 12h or 1w2d' },
+    message: 'How long Prometheus keeps measurements',
+    default: '15d',
+  },
+  {
+    name: 'httpPort',
+    kind: { type: 'int', min: 1, max: 65535 },
+    message: 'Host port of the load balancer',
+    default: 3001,
+  },
+  {
+    name: 'tls',
+    kind: { type: 'enum', values: ['none', 'selfSigned', 'provided'] },
+    message: 'TLS on the load balancer',
+    default: 'none',
+  },
+  {
+    name: 'tlsCertFile',
+    kind: { type: 'file', allowed: 'the path of an existing PEM certificate file' },
+    message: 'PEM certificate (chain) for the load balancer',
+    when: isProvidedTls,
+    required: true,
+  },
+  {
+    name: 'tlsKeyFile',
+    kind: { type: 'file', allowed: 'the path of an existing PEM private key file' },
+    message: 'PEM private key of that certificate',
+    when: isProvidedTls,
+    required: true,
+  },
+  {
+    name: 'remoteUrl',
+    kind: { type: 'url' },
+    message: 'URL that agents and browsers use to reach BindPlane (the load balancer)',
+    default: (a) => `${a.tls && a.tls !== 'none' ? 'https' : 'http'}://localhost:${a.httpPort ?? 3001}`,
+  },
+  {
+    name: 'adminUsername',
+    kind: { type: 'string', pattern: /^[A-Za-z0-9._@-]+$/, maxLength: 64, allowed: 'letters, digits, ".", "_", "@" and "-", at most 64 characters' },
+    message: "BindPlane administrator's user name",
+    default: 'admin',
+  },
+  {
+    name: 'demoAgents',
+    kind: { type: 'int', min: 0, max: 100 },
+    message: 'Demo BindPlane agents that connect through the load balancer',
+    default: 0,
+  },
+  {
+    name: 'agentVersion',
+    kind: { type: 'string', pattern: VERSION, maxLength: 40, allowed: 'a BindPlane Agent release such as 1.80.1' },
+    message: 'BindPlane Agent release of the demo agents',
+    default: PINNED.agentVersion,
+    when: (a) => (a.demoAgents ?? 0) > 0,
+  },
+];
+
+export const ANSWER_NAMES: readonly AnswerName[] = ANSWERS.map((s) => s.name);
+
+export function specOf(name: string): AnswerSpec | undefined {
+  return ANSWERS.find((s) => s.name === name);
+}
+
+/** camelCase answer name to its kebab-case flag. */
+export function flagOf(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Words that say what a kind allows, for messages and --help. */
+export function allowedText(kind: AnswerKind): string {
+  switch (kind.type) {
+    case 'enum':
+      return `one of ${kind.values.join(', ')}`;
+    case 'intEnum':
+      return `one of ${kind.values.join(', ')}`;
+    case 'int':
+      return `a whole number from ${kind.min} to ${kind.max}`;
+    case 'string':
+    case 'file':
+      return kind.allowed;
+    case 'url':
+      return 'an http:// or https:// URL with a host and no path, such as https://bindplane.example.com:3001';
+  }
+}

@@ -1,0 +1,285 @@
+// The engine: answers -> model -> render -> update, in one transaction. The CLI, the Yeoman
+// generator and the library API all call run(); none of this imports a framework.
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { resolveAnswers, type Layer, type Resolved } from './answers/resolve.js';
+import { flagOf, type AnswerName, type Answers } from './answers/schema.js';
+import { InputError, StateError } from './errors.js';
+import { buildModel, type Model } from './model/index.js';
+import { renderFiles } from './render/index.js';
+import { envKeys, mergeEnv } from './update/envfile.js';
+import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
+import { basePath, GENERATOR_NAME, readBase, readRecord, RECORD_FILE, RECORD_FORMAT, serializeRecord, type Record } from './update/record.js';
+import { commit, recover, type Op } from './update/txn.js';
+import { VERSION } from './version.js';
+
+export type Mode = 'apply' | 'dry-run' | 'check';
+
+export interface RunOptions {
+  /** Folder to generate into. */
+  dest: string;
+  /** Answers given for this run, highest priority first (flags, then an answers file, then prompts). */
+  layers?: Layer[];
+  mode?: Mode;
+  /** Replace edited and foreign files with the new render. */
+  force?: boolean;
+  /** Generated files the person deleted and wants back. */
+  restore?: string[];
+}
+
+/** One line of the plan: a generated file, .env, a copy, or the generator's own bookkeeping. */
+export interface Change {
+  path: string;
+  action: Action | 'copy';
+  note?: string;
+  before?: string;
+  after?: string;
+  /** Never show contents (secrets). */
+  secret?: boolean;
+  /** Counts as drift for --check. */
+  drift: boolean;
+}
+
+export interface RunResult {
+  dest: string;
+  mode: Mode;
+  answers: Answers;
+  model: Model;
+  changes: Change[];
+  /** Files left with conflict markers. */
+  conflicts: string[];
+  /** What an interrupted earlier update left, and what was done about it. */
+  recovered: 'none' | 'finished' | 'rolled back';
+  /** 0 done; 1 conflicts left, or drift found by --check. */
+  exitCode: 0 | 1;
+}
+
+export const YO_RC = '.yo-rc.json';
+export const ENV_FILE = '.env';
+
+function readDisk(root: string, rel: string): DiskFile | undefined {
+  const p = path.join(root, rel);
+  try {
+    const st = statSync(p);
+    if (!st.isFile()) throw new StateError(`${rel} is not a regular file; move it away so the generator can write there`);
+    return { content: readFileSync(p, 'utf8'), mode: st.mode & 0o777 };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Refuses a destination that is a file or read-only, and paths that would leave it through a link. */
+function checkDestination(root: string, mode: Mode): void {
+  let probe = root;
+  while (!existsSync(probe)) probe = path.dirname(probe);
+  const st = statSync(probe);
+  if (probe === root && !st.isDirectory()) throw new InputError(`destination ${JSON.stringify(root)} is a file; give a folder`, 'dest');
+  if (!st.isDirectory()) throw new InputError(`destination ${JSON.stringify(root)} is inside a file (${probe}); give a folder`, 'dest');
+  // Respect the permission bits even as root: a folder made read-only means "do not write here".
+  if (mode === 'apply' && (st.mode & 0o222) === 0) throw new InputError(`destination ${JSON.stringify(probe)} is read-only; make it writable or choose another folder`, 'dest');
+}
+
+function checkInside(root: string, rel: string): void {
+  const parts = rel.split('/');
+  let cur = root;
+  for (const part of parts) {
+    cur = path.join(cur, part);
+    let st;
+    try {
+      st = lstatSync(cur);
+    } catch {
+      return;
+    }
+    if (st.isSymbolicLink()) throw new InputError(`${rel}: ${path.relative(root, cur)} is a symbolic link; the generator writes only inside the destination`, rel);
+  }
+}
+
+function readYoRc(root: string): { [key: string]: unknown } | undefined {
+  const file = path.join(root, YO_RC);
+  if (!existsSync(file)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InputError(`${YO_RC} is not valid JSON (${(e as Error).message}); fix it or delete it`, YO_RC);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(`${YO_RC} must hold a JSON object`, YO_RC);
+  return parsed as { [key: string]: unknown };
+}
+
+/** The answers stored in .yo-rc.json (or, when it is gone, in the record), as a layer. */
+export function storedLayer(root: string): Layer | undefined {
+  const yo = readYoRc(root);
+  const mine = yo?.[GENERATOR_NAME];
+  if (mine !== undefined) {
+    if (!mine || typeof mine !== 'object' || Array.isArray(mine)) throw new InputError(`${YO_RC}: "${GENERATOR_NAME}" must be an object of answers`, YO_RC);
+    return { source: '.yo-rc.json', values: mine as { [key: string]: unknown }, baseDir: root };
+  }
+  const rec = readRecord(root, VERSION);
+  return rec ? { source: '.yo-rc.json', values: rec.answers, baseDir: root } : undefined;
+}
+
+const COPY_SOURCES: { [key in 'pubsubCredentials' | 'tlsCert' | 'tlsKey']: AnswerName } = {
+  pubsubCredentials: 'pubsubCredentialsFile',
+  tlsCert: 'tlsCertFile',
+  tlsKey: 'tlsKeyFile',
+};
+
+/** Resolves the answers of a run: given layers, then stored ones, then defaults. */
+export function resolveFor(root: string, layers: Layer[], mode: Mode): Resolved {
+  const stored = storedLayer(root);
+  const copyFor: Partial<{ [n in AnswerName]: string }> = { pubsubCredentialsFile: 'local/pubsub/credentials.json', tlsCertFile: 'local/tls/tls.crt', tlsKeyFile: 'local/tls/tls.key' };
+  return resolveAnswers(stored ? [...layers, stored] : layers, {
+    dest: root,
+    copyExists: (n) => !!copyFor[n] && existsSync(path.join(root, copyFor[n]!)),
+    skipFileChecks: mode === 'check',
+  });
+}
+
+export function missingMessage(missing: readonly AnswerName[]): string {
+  return `missing required answer${missing.length === 1 ? '' : 's'}: ${missing.map((n) => `${n} (--${flagOf(n)})`).join(', ')}; give ${missing.length === 1 ? 'it' : 'them'} as flags or in --answers`;
+}
+
+export async function run(opts: RunOptions): Promise<RunResult> {
+  const mode = opts.mode ?? 'apply';
+  const root = path.resolve(opts.dest);
+  checkDestination(root, mode);
+  const recovered = existsSync(root) ? recover(root) : 'none';
+
+  const record = existsSync(root) ? readRecord(root, VERSION) : undefined;
+  const resolved = resolveFor(root, opts.layers ?? [], mode);
+  if (resolved.missing.length > 0) throw new InputError(missingMessage(resolved.missing), resolved.missing[0]);
+  const answers = resolved.answers;
+  const model = buildModel(answers);
+  const rendered = renderFiles(model);
+
+  const restore = new Set(opts.restore ?? []);
+  for (const r of restore) {
+    if (!rendered.some((f) => f.path === r))
+      throw new InputError(`--restore ${JSON.stringify(r)}: not a file this generator writes; use one of ${rendered.map((f) => f.path).join(', ')}`, 'restore');
+  }
+
+  const disk = (p: string) => (existsSync(root) ? readDisk(root, p) : undefined);
+  const input = {
+    rendered,
+    record: record?.files ?? {},
+    base: (p: string) => readBase(root, p),
+    disk,
+    force: opts.force ?? false,
+    restore,
+  };
+
+  const unresolved = unresolvedConflicts(input);
+  if (unresolved.length > 0)
+    throw new StateError(`resolve the conflict markers in ${unresolved.join(', ')} first (keep what you want, remove the <<<<<<< ======= >>>>>>> lines), then run again`);
+  if (!input.force) {
+    const foreign = foreignFiles(input);
+    if (foreign.length > 0)
+      throw new StateError(`${foreign.join(', ')} already exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'was' : 'were'} not written by the generator; move ${foreign.length === 1 ? 'it' : 'them'} away or run with --force to replace ${foreign.length === 1 ? 'it' : 'them'}`);
+  }
+
+  const plans = planFiles(input);
+  const changes: Change[] = [];
+  const ops: Op[] = [];
+  const write = (p: string, content: string, fileMode: number) => {
+    checkInside(root, p);
+    ops.push({ op: 'write', path: p, content, mode: fileMode });
+  };
+  const remove = (p: string) => {
+    checkInside(root, p);
+    ops.push({ op: 'delete', path: p });
+  };
+
+  for (const p of plans) {
+    if (p.write !== undefined) write(p.path, p.write, p.mode);
+    if (p.action === 'delete') remove(p.path);
+    if (p.action !== 'unchanged' || p.write !== undefined)
+      changes.push({ path: p.path, action: p.action, note: p.note, before: p.before, after: p.write, drift: !['keep', 'deleted', 'unchanged'].includes(p.action) });
+  }
+
+  // The git-ignored secrets: merged key by key, never shown, never drift (a clean clone has none).
+  const envDisk = disk(ENV_FILE);
+  const env = mergeEnv(envDisk?.content, model.secrets, model.project);
+  if (env.added.length > 0 || (envDisk && envDisk.mode !== 0o600)) {
+    write(ENV_FILE, env.text, 0o600);
+    changes.push({
+      path: ENV_FILE,
+      action: envDisk ? 'update' : 'create',
+      note: env.added.length > 0 ? `adds ${env.added.join(', ')} (values hidden)` : 'mode set to 0600',
+      secret: true,
+      drift: false,
+    });
+  }
+
+  // Copies of the person's files into the git-ignored folder.
+  const copies: Record['copies'] = {};
+  for (const [key, answer] of Object.entries(COPY_SOURCES) as [keyof typeof COPY_SOURCES, AnswerName][]) {
+    const target = model.localFiles[key];
+    const source = answers[answer] as string | undefined;
+    if (!target || !source) continue;
+    copies[target] = { source };
+    const src = path.resolve(root, source);
+    if (!existsSync(src)) continue; // a clean clone: the copy (if any) stands in for the source
+    const content = readFileSync(src, 'utf8');
+    const have = disk(target);
+    if (have?.content === content && have.mode === 0o600) continue;
+    write(target, content, 0o600);
+    changes.push({ path: target, action: 'copy', note: `copy of ${source}`, secret: true, drift: false });
+  }
+  for (const [target, { source }] of Object.entries(record?.copies ?? {})) {
+    if (copies[target] || !disk(target)) continue;
+    if (existsSync(path.resolve(root, source))) {
+      remove(target);
+      changes.push({ path: target, action: 'delete', note: `no longer used (the original ${source} stays)`, secret: true, drift: false });
+    } else {
+      copies[target] = { source };
+      changes.push({ path: target, action: 'keep', note: `no longer used, but ${source} is gone, so this copy is kept; delete it yourself`, secret: true, drift: false });
+    }
+  }
+
+  // Bookkeeping: answers in .yo-rc.json, the record and the merge bases, in the same transaction.
+  const yo = readYoRc(root) ?? {};
+  const yoText = `${JSON.stringify({ ...yo, [GENERATOR_NAME]: resolved.stored }, null, 2)}\n`;
+  const newRecord: Record = { generator: GENERATOR_NAME, version: VERSION, format: RECORD_FORMAT, answers: resolved.stored, files: {}, copies };
+  for (const p of plans) {
+    if (p.entry) newRecord.files[p.path] = p.entry;
+    const oldBase = record?.files[p.path] ? readBase(root, p.path) : undefined;
+    if (p.entry && p.base !== undefined) {
+      if (oldBase !== p.base || !record?.files[p.path]) write(basePath(p.path), p.base, 0o644);
+    } else if (oldBase !== undefined) {
+      remove(basePath(p.path));
+    }
+  }
+  const bookkeeping: [string, string][] = [
+    [YO_RC, yoText],
+    [RECORD_FILE, serializeRecord(newRecord)],
+  ];
+  for (const [p, text] of bookkeeping) {
+    const have = disk(p);
+    if (have?.content === text) continue;
+    write(p, text, 0o644);
+    changes.push({ path: p, action: have ? 'update' : 'create', before: have?.content, after: text, drift: true });
+  }
+  // Base files are part of the record: their changes count as drift only through the files they mirror.
+  const conflicts = plans.filter((p) => p.action === 'conflict').map((p) => p.path);
+  const drift = changes.some((c) => c.drift);
+  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, exitCode: 0 };
+  if (mode === 'check') {
+    result.exitCode = drift ? 1 : 0;
+    return result;
+  }
+  if (mode === 'dry-run') {
+    result.exitCode = conflicts.length > 0 ? 1 : 0;
+    return result;
+  }
+  commit(root, ops);
+  result.exitCode = conflicts.length > 0 ? 1 : 0;
+  return result;
+}
+
+/** Keys of .env, for tests and the README; values are never read out. */
+export function envFileKeys(dest: string): string[] {
+  const p = path.join(path.resolve(dest), ENV_FILE);
+  return existsSync(p) ? envKeys(readFileSync(p, 'utf8')) : [];
+}

@@ -1,0 +1,164 @@
+// Decides, file by file, what an update does: compare the new render with what is on disk and with
+// what was generated last time (the record). Pure: reads nothing, writes nothing.
+import type { RenderedFile } from '../render/index.js';
+import { hasConflictMarkers, mergeThreeWay } from './merge.js';
+import { sha256, type FileEntry } from './record.js';
+
+export type Action =
+  | 'create' // not on disk: written
+  | 'update' // untouched since generated: replaced by the new render
+  | 'merge' // edited by the person and changed by the generator: merged cleanly
+  | 'conflict' // edited and changed in overlapping places: written with conflict markers
+  | 'replace' // edited, replaced by the new render because of --force
+  | 'delete' // no longer generated and untouched: removed
+  | 'keep' // edited, and nothing to bring in (or no longer generated): left as the person has it
+  | 'deleted' // deleted by the person: stays deleted
+  | 'restore' // deleted by the person, written again because of --restore
+  | 'unchanged'; // already as it should be
+
+export interface FilePlan {
+  path: string;
+  action: Action;
+  /** Why, in words, for keep, deleted and replace. */
+  note?: string;
+  /** Bytes to write (create, update, merge, conflict, replace, restore). */
+  write?: string;
+  mode: number;
+  /** The record entry after the update; undefined drops the file from the record. */
+  entry?: FileEntry;
+  /** The render to keep as the next merge base; undefined keeps no base. */
+  base?: string;
+  /** Disk bytes before the update, for diffs. */
+  before?: string;
+}
+
+export interface DiskFile {
+  content: string;
+  mode: number;
+}
+
+export interface PlanInput {
+  rendered: readonly RenderedFile[];
+  /** Entries of the previous record (empty on a first run). */
+  record: { [path: string]: FileEntry };
+  /** The previous render of each recorded file. */
+  base: (path: string) => string | undefined;
+  /** What is on disk now. */
+  disk: (path: string) => DiskFile | undefined;
+  force: boolean;
+  restore: ReadonlySet<string>;
+}
+
+const modeText = (mode: number) => (mode & 0o777).toString(8);
+
+function entryFor(written: string, mode: number, extra: Partial<FileEntry> = {}): FileEntry {
+  return { sha256: sha256(written), mode: modeText(mode), ...extra };
+}
+
+/** Files that hold unresolved conflict markers from an earlier merge. */
+export function unresolvedConflicts(input: Pick<PlanInput, 'record' | 'disk' | 'base'>): string[] {
+  return Object.keys(input.record)
+    .filter((p) => {
+      const d = input.disk(p);
+      return d !== undefined && hasConflictMarkers(d.content) && !hasConflictMarkers(input.base(p) ?? '');
+    })
+    .sort();
+}
+
+/** Files that exist on disk where the generator would write, but that it did not write. */
+export function foreignFiles(input: PlanInput): string[] {
+  return input.rendered
+    .filter((f) => {
+      if (input.record[f.path]) return false;
+      const d = input.disk(f.path);
+      return d !== undefined && d.content !== f.content;
+    })
+    .map((f) => f.path);
+}
+
+export function planFiles(input: PlanInput): FilePlan[] {
+  const plans: FilePlan[] = [];
+  const wanted = new Set(input.rendered.map((f) => f.path));
+  for (const f of input.rendered) plans.push(planWanted(f, input));
+  for (const p of Object.keys(input.record).sort()) if (!wanted.has(p)) plans.push(planStale(p, input));
+  return plans;
+}
+
+function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
+  const rec = input.record[f.path];
+  const disk = input.disk(f.path);
+  const fresh = (action: Action, note?: string): FilePlan => ({
+    path: f.path,
+    action,
+    note,
+    write: f.content,
+    mode: f.mode,
+    entry: entryFor(f.content, f.mode),
+    base: f.content,
+    before: disk?.content,
+  });
+  if (!disk) {
+    if (!rec) return fresh('create');
+    if (input.restore.has(f.path)) return fresh('restore', 'written again because of --restore');
+    return {
+      path: f.path,
+      action: 'deleted',
+      note: `you deleted it; it stays deleted (--restore ${f.path} brings it back)`,
+      mode: f.mode,
+      entry: { ...entryFor(f.content, f.mode), deleted: true },
+      base: f.content,
+    };
+  }
+  const same = disk.content === f.content;
+  const modeOk = (disk.mode & 0o777) === f.mode;
+  if (!rec) {
+    // Not written by the generator: only identical bytes are adopted; the caller refuses the rest unless forced.
+    if (same) return { path: f.path, action: modeOk ? 'unchanged' : 'update', write: modeOk ? undefined : f.content, mode: f.mode, entry: entryFor(f.content, f.mode), base: f.content, before: disk.content };
+    return fresh('replace', 'it was not written by the generator; replaced because of --force');
+  }
+  const untouched = sha256(disk.content) === rec.sha256;
+  if (same) {
+    return { path: f.path, action: modeOk ? 'unchanged' : 'update', write: modeOk ? undefined : f.content, mode: f.mode, entry: entryFor(f.content, f.mode), base: f.content, before: disk.content };
+  }
+  if (untouched) return fresh('update');
+  if (input.force) return fresh('replace', 'your edits were replaced by the new render because of --force');
+  const base = input.base(f.path);
+  if (base === undefined) {
+    // No merge base survives (the record was damaged): keep the person's file and say so.
+    return { path: f.path, action: 'keep', note: 'edited, and no merge base is recorded; compare with --dry-run --force', mode: f.mode, entry: rec, base: f.content, before: disk.content };
+  }
+  if (base === f.content) {
+    // The templates did not change this file: the edit stands as it is.
+    return { path: f.path, action: 'keep', note: 'edited by you; the generator has no change for it', mode: f.mode, entry: { ...rec, deleted: undefined, orphaned: undefined }, base, before: disk.content };
+  }
+  const merged = mergeThreeWay(disk.content, base, f.content);
+  return {
+    path: f.path,
+    action: merged.conflicts > 0 ? 'conflict' : 'merge',
+    note: merged.conflicts > 0 ? `${merged.conflicts} overlapping change${merged.conflicts === 1 ? '' : 's'}: resolve the markers` : 'your edits kept',
+    write: merged.text,
+    mode: f.mode,
+    entry: entryFor(merged.text, f.mode),
+    base: f.content,
+    before: disk.content,
+  };
+}
+
+function planStale(p: string, input: PlanInput): FilePlan {
+  const rec = input.record[p]!;
+  const disk = input.disk(p);
+  const mode = Number.parseInt(rec.mode, 8) || 0o644;
+  if (!disk) return { path: p, action: 'unchanged', mode };
+  if (sha256(disk.content) === rec.sha256 || input.force) {
+    return { path: p, action: 'delete', note: input.force && sha256(disk.content) !== rec.sha256 ? 'edited, removed because of --force' : 'no longer generated', mode, before: disk.content };
+  }
+  return {
+    path: p,
+    action: 'keep',
+    note: 'no longer generated, but kept because you edited it; delete it yourself when done',
+    mode,
+    entry: { ...rec, orphaned: true },
+    base: input.base(p),
+    before: disk.content,
+  };
+}

@@ -1,0 +1,90 @@
+// The record: what the generator wrote last time, kept in the generated repository (meant to be
+// committed). For each generated file the hash of the bytes written (to tell an edit from no edit)
+// and, in base/, the previous render (the merge base). Secrets never enter it.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { StateError } from '../errors.js';
+import { RECORD_DIR } from './txn.js';
+
+export const RECORD_FILE = `${RECORD_DIR}/record.json`;
+export const BASE_DIR = `${RECORD_DIR}/base`;
+export const RECORD_FORMAT = 1;
+export const GENERATOR_NAME = 'generator-bindplane-distributed';
+
+export interface FileEntry {
+  /** sha256 of the bytes written last time. */
+  sha256: string;
+  /** Octal file mode, such as "644". */
+  mode: string;
+  /** The person deleted the file; it stays deleted until restored. */
+  deleted?: true;
+  /** No longer generated, but kept because the person had edited it. */
+  orphaned?: true;
+}
+
+export interface Record {
+  generator: string;
+  version: string;
+  format: number;
+  answers: { [key: string]: unknown };
+  files: { [path: string]: FileEntry };
+  /** Git-ignored copies of the person's files (credentials, certificates) made by the generator. */
+  copies: { [path: string]: { source: string } };
+}
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export const basePath = (file: string) => `${BASE_DIR}/${file}`;
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/** Reads the record, refusing one written by a newer generator or in an unknown format. */
+export function readRecord(root: string, ownVersion: string): Record | undefined {
+  const file = path.join(root, RECORD_FILE);
+  if (!existsSync(file)) return undefined;
+  let rec: Record;
+  try {
+    rec = JSON.parse(readFileSync(file, 'utf8')) as Record;
+  } catch (e) {
+    throw new StateError(`${RECORD_FILE} is not valid JSON (${(e as Error).message}); restore it from git, or delete the ${RECORD_DIR} folder to start over`);
+  }
+  if (!rec || typeof rec !== 'object' || rec.generator !== GENERATOR_NAME || typeof rec.files !== 'object')
+    throw new StateError(`${RECORD_FILE} was not written by ${GENERATOR_NAME}; restore it from git, or delete the ${RECORD_DIR} folder to start over`);
+  if (rec.format > RECORD_FORMAT || compareVersions(String(rec.version), ownVersion) > 0)
+    throw new StateError(
+      `${RECORD_FILE} was written by ${GENERATOR_NAME} ${rec.version}, newer than this ${ownVersion}; run ${GENERATOR_NAME}@${rec.version} or later`,
+    );
+  rec.copies ??= {};
+  return rec;
+}
+
+export function readBase(root: string, file: string): string | undefined {
+  const p = path.join(root, basePath(file));
+  return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+}
+
+/** Stable JSON: keys in a fixed order so the same record gives the same bytes. */
+export function serializeRecord(rec: Record): string {
+  const sortKeys = (o: { [k: string]: unknown }) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+  return `${JSON.stringify(
+    {
+      generator: rec.generator,
+      version: rec.version,
+      format: rec.format,
+      answers: rec.answers,
+      files: sortKeys(rec.files),
+      copies: sortKeys(rec.copies),
+    },
+    null,
+    2,
+  )}\n`;
+}

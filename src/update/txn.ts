@@ -1,0 +1,143 @@
+// All-or-nothing updates of a folder: stage every new file, write a journal (the commit point),
+// apply by rename, then clean up. A run that finds a journal finishes the update; one that finds
+// staging without a journal throws the staging away. Either way the folder ends wholly before or
+// wholly after an interrupted update, even after SIGKILL.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, chmodSync, writeSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+
+export const RECORD_DIR = '.bindplane-distributed';
+export const TXN_DIR = `${RECORD_DIR}/txn`;
+const JOURNAL = 'journal.json';
+
+export type Op =
+  | { op: 'write'; path: string; content: string; mode: number }
+  | { op: 'delete'; path: string };
+
+type JournalOp = { op: 'write'; path: string; stage: string; mode: number } | { op: 'delete'; path: string } | { op: 'prune'; path: string };
+
+interface Journal {
+  format: 1;
+  ops: JournalOp[];
+}
+
+// Tests kill the process at a numbered step to prove atomicity; nothing else sets this variable.
+const crashAt = Number(process.env.BPD_TEST_CRASH_AT_STEP ?? 0);
+let step = 0;
+function checkpoint(): void {
+  if (crashAt > 0 && ++step === crashAt) process.kill(process.pid, 'SIGKILL');
+}
+
+function writeDurable(file: string, content: string, mode: number): void {
+  const fd = openSync(file, 'w', mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(file, mode); // the umask may have narrowed the mode given to open
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some file systems refuse fsync on folders; rename order still holds for a killed process.
+  }
+}
+
+/** Folders that become empty when these files go, deepest first, never the root itself. */
+function foldersToPrune(deleted: string[]): string[] {
+  const dirs = new Set<string>();
+  for (const p of deleted) {
+    let d = path.posix.dirname(p);
+    while (d !== '.' && d !== '/') {
+      dirs.add(d);
+      d = path.posix.dirname(d);
+    }
+  }
+  return [...dirs].sort((a, b) => b.split('/').length - a.split('/').length || a.localeCompare(b));
+}
+
+function applyJournal(root: string, journal: Journal): void {
+  const txn = path.join(root, TXN_DIR);
+  for (const op of journal.ops) {
+    const target = path.join(root, op.path);
+    if (op.op === 'write') {
+      const staged = path.join(txn, 'stage', op.stage);
+      // A missing staged file was already renamed into place by the interrupted run.
+      if (existsSync(staged)) {
+        mkdirSync(path.dirname(target), { recursive: true });
+        renameSync(staged, target);
+      }
+    } else if (op.op === 'delete') {
+      if (existsSync(target)) unlinkSync(target);
+    } else {
+      try {
+        if (existsSync(target) && readdirSync(target).length === 0) rmdirSync(target);
+      } catch {
+        // Not empty after all, or gone: either way nothing to prune.
+      }
+    }
+    checkpoint();
+  }
+  syncDir(root);
+}
+
+function cleanup(root: string): void {
+  const txn = path.join(root, TXN_DIR);
+  // Drop the journal first: without it, leftovers are only staging, which is thrown away.
+  if (existsSync(path.join(txn, JOURNAL))) unlinkSync(path.join(txn, JOURNAL));
+  checkpoint();
+  rmSync(txn, { recursive: true, force: true });
+}
+
+/** Finishes or rolls back an interrupted update. Returns what it did, for the log. */
+export function recover(root: string): 'none' | 'finished' | 'rolled back' {
+  const txn = path.join(root, TXN_DIR);
+  if (!existsSync(txn)) return 'none';
+  const journalFile = path.join(txn, JOURNAL);
+  if (existsSync(journalFile)) {
+    const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as Journal;
+    applyJournal(root, journal);
+    cleanup(root);
+    return 'finished';
+  }
+  rmSync(txn, { recursive: true, force: true });
+  return 'rolled back';
+}
+
+/** Applies every op or none of them. */
+export function commit(root: string, ops: readonly Op[]): void {
+  if (ops.length === 0) return;
+  const txn = path.join(root, TXN_DIR);
+  const stage = path.join(txn, 'stage');
+  mkdirSync(stage, { recursive: true });
+  const journal: Journal = { format: 1, ops: [] };
+  let n = 0;
+  for (const op of ops) {
+    if (op.op === 'write') {
+      const name = String(++n);
+      writeDurable(path.join(stage, name), op.content, op.mode);
+      journal.ops.push({ op: 'write', path: op.path, stage: name, mode: op.mode });
+      checkpoint();
+    }
+  }
+  const deleted = ops.filter((o) => o.op === 'delete').map((o) => o.path);
+  for (const p of deleted) journal.ops.push({ op: 'delete', path: p });
+  for (const d of foldersToPrune(deleted)) journal.ops.push({ op: 'prune', path: d });
+  syncDir(stage);
+  // The commit point: once the journal exists under its final name, the update will complete.
+  writeDurable(path.join(txn, `${JOURNAL}.tmp`), JSON.stringify(journal), 0o600);
+  checkpoint();
+  renameSync(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
+  syncDir(txn);
+  checkpoint();
+  applyJournal(root, journal);
+  cleanup(root);
+}
