@@ -2,6 +2,12 @@
 // Entry point of the `bindplane-distributed` command; the work is in dist/src/cli/main.js.
 import { main } from '../dist/src/cli/main.js';
 
+// A closed pipe (`| head`) is not an error worth a stack trace.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -26,10 +26,12 @@ export async function loadAnswersFile(file: string, cwd: string): Promise<Layer>
 type YamlModule = typeof import('yaml');
 
 export function parseAnswers(text: string, file: string, yaml: YamlModule): Record<string, unknown> {
-  const doc = yaml.parseDocument(text, { schema: 'failsafe', uniqueKeys: true, prettyErrors: false });
+  const lineCounter = new yaml.LineCounter();
+  const doc = yaml.parseDocument(text, { schema: 'failsafe', uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const where = e.linePos ? ` line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    const at = lineCounter.linePos(e.pos[0]);
+    const where = ` line ${at.line}, column ${at.col}`;
     throw new InputError(`--answers ${JSON.stringify(file)}:${where}: ${e.message.split('\n')[0]}; the file must be a YAML or JSON mapping of answer names to values`, 'answers');
   }
   const root = doc.contents;

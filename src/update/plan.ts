@@ -6,11 +6,11 @@ import { sha256, type FileEntry } from './record.js';
 
 export type Action =
   | 'create' // not on disk: written
-  | 'update' // untouched since generated: replaced by the new render
+  | 'update' // as the generator rendered it last time: replaced by the new render
   | 'merge' // edited by the person and changed by the generator: merged cleanly
   | 'conflict' // edited and changed in overlapping places: written with conflict markers
   | 'replace' // edited, replaced by the new render because of --force
-  | 'delete' // no longer generated and untouched: removed
+  | 'delete' // no longer generated and as last rendered: removed
   | 'keep' // edited, and nothing to bring in (or no longer generated): left as the person has it
   | 'deleted' // deleted by the person: stays deleted
   | 'restore' // deleted by the person, written again because of --restore
@@ -116,13 +116,15 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
     if (same) return { path: f.path, action: modeOk ? 'unchanged' : 'update', write: modeOk ? undefined : f.content, mode: f.mode, entry: entryFor(f.content, f.mode), base: f.content, before: disk.content };
     return fresh('replace', 'it was not written by the generator; replaced because of --force');
   }
-  const untouched = sha256(disk.content) === rec.sha256;
   if (same) {
     return { path: f.path, action: modeOk ? 'unchanged' : 'update', write: modeOk ? undefined : f.content, mode: f.mode, entry: entryFor(f.content, f.mode), base: f.content, before: disk.content };
   }
-  if (untouched) return fresh('update');
-  if (input.force) return fresh('replace', 'your edits were replaced by the new render because of --force');
+  // The previous render decides: a file equal to it holds nothing of the person's. (Bytes written
+  // last time are not enough: after a merge they hold the person's lines too.)
   const base = input.base(f.path);
+  const pristine = base !== undefined ? disk.content === base : sha256(disk.content) === rec.sha256;
+  if (pristine) return fresh('update');
+  if (input.force) return fresh('replace', 'your edits were replaced by the new render because of --force');
   if (base === undefined) {
     // No merge base survives (the record was damaged): keep the person's file and say so.
     return { path: f.path, action: 'keep', note: 'edited, and no merge base is recorded; compare with --dry-run --force', mode: f.mode, entry: rec, base: f.content, before: disk.content };
@@ -149,8 +151,10 @@ function planStale(p: string, input: PlanInput): FilePlan {
   const disk = input.disk(p);
   const mode = Number.parseInt(rec.mode, 8) || 0o644;
   if (!disk) return { path: p, action: 'unchanged', mode };
-  if (sha256(disk.content) === rec.sha256 || input.force) {
-    return { path: p, action: 'delete', note: input.force && sha256(disk.content) !== rec.sha256 ? 'edited, removed because of --force' : 'no longer generated', mode, before: disk.content };
+  const base = input.base(p);
+  const pristine = base !== undefined ? disk.content === base : sha256(disk.content) === rec.sha256;
+  if (pristine || input.force) {
+    return { path: p, action: 'delete', note: pristine ? 'no longer generated' : 'edited, removed because of --force', mode, before: disk.content };
   }
   return {
     path: p,
@@ -158,7 +162,7 @@ function planStale(p: string, input: PlanInput): FilePlan {
     note: 'no longer generated, but kept because you edited it; delete it yourself when done',
     mode,
     entry: { ...rec, orphaned: true },
-    base: input.base(p),
+    base,
     before: disk.content,
   };
 }

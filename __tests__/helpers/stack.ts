@@ -1,0 +1,70 @@
+// Shared by the test suites: make generated stacks in temporary folders, and run the real CLI.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Answers } from '../../src/answers/schema.js';
+import { generate } from '../../src/index.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'bin/bindplane-distributed.js');
+
+const made: string[] = [];
+
+export function tempDir(prefix = 'bpd-'): string {
+  const d = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+export function cleanupTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Generates a stack with the library API into a new temporary folder and returns the folder. */
+export async function generateStack(answers: Partial<Answers> = {}, dir = path.join(tempDir(), 'stack')): Promise<string> {
+  const result = await generate(dir, answers);
+  if (result.exitCode !== 0) throw new Error(`generation failed with exit ${result.exitCode}`);
+  return dir;
+}
+
+/** Runs the real CLI as a separate process, with no terminal on stdin. */
+export function cli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+}
+
+export interface FileState {
+  content: string;
+  mode: number;
+  mtimeMs: number;
+}
+
+/** Every file below a folder with its bytes, mode and modification time: compare before and after. */
+export function snapshot(dir: string): Map<string, FileState> {
+  const out = new Map<string, FileState>();
+  const walk = (d: string) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const name of entries.sort()) {
+      const p = path.join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        out.set(`${path.relative(dir, p)}/`, { content: '', mode: st.mode & 0o7777, mtimeMs: 0 });
+        walk(p);
+      } else out.set(path.relative(dir, p), { content: readFileSync(p, 'utf8'), mode: st.mode & 0o7777, mtimeMs: st.mtimeMs });
+    }
+  };
+  walk(dir);
+  return out;
+}

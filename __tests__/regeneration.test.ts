@@ -1,0 +1,277 @@
+// Regeneration through the real CLI, in one folder across several runs.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, cli, snapshot, tempDir, type FileState } from './helpers/stack.js';
+
+afterAll(cleanupTempDirs);
+
+const read = (dir: string, p: string) => readFileSync(path.join(dir, p), 'utf8');
+const edit = (dir: string, p: string, fn: (s: string) => string) => writeFileSync(path.join(dir, p), fn(read(dir, p)));
+
+function changed(before: Map<string, FileState>, after: Map<string, FileState>): string[] {
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  return [...keys]
+    .filter((k) => !k.endsWith('/'))
+    .filter((k) => {
+      const a = before.get(k);
+      const b = after.get(k);
+      return !a || !b || a.content !== b.content || a.mtimeMs !== b.mtimeMs || a.mode !== b.mode;
+    })
+    .sort();
+}
+
+function gen(dest: string, ...args: string[]) {
+  const r = cli([dest, '--defaults', ...args]);
+  return r;
+}
+
+function fresh(...args: string[]): string {
+  const dest = path.join(tempDir('bpd-regen-'), 'stack');
+  const r = gen(dest, ...args);
+  expect(r.status, r.stderr).toBe(0);
+  return dest;
+}
+
+describe('same answers, same result', () => {
+  it('a second run writes nothing: no bytes, no modification time, .yo-rc.json and the record included', () => {
+    const dest = fresh('--event-bus', 'nats', '--tls', 'selfSigned', '--demo-agents', '2');
+    const before = snapshot(dest);
+    const r = gen(dest);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('nothing to change');
+    expect(changed(before, snapshot(dest))).toEqual([]);
+  });
+
+  it('is deterministic: the same answers give byte-identical files in two folders', () => {
+    const a = snapshot(fresh('--instances', '4', '--event-bus', 'kafka', '--kafka-brokers', '3'));
+    const b = snapshot(fresh('--instances', '4', '--event-bus', 'kafka', '--kafka-brokers', '3'));
+    for (const [k, v] of a) if (k !== '.env') expect(b.get(k)?.content, k).toBe(v.content);
+    expect([...a.keys()]).toEqual([...b.keys()]);
+  });
+});
+
+describe('changed answers update exactly what depends on them', () => {
+  it('3 to 5 instances rewrites the compose file, the nginx upstream, the README and nothing else', () => {
+    const dest = fresh();
+    const before = snapshot(dest);
+    const r = gen(dest, '--instances', '5');
+    expect(r.status, r.stderr).toBe(0);
+    expect(changed(before, snapshot(dest))).toEqual([
+      '.bindplane-distributed/base/README.md',
+      '.bindplane-distributed/base/docker-compose.yml',
+      '.bindplane-distributed/base/nginx/nginx.conf',
+      '.bindplane-distributed/record.json',
+      '.yo-rc.json',
+      'README.md',
+      'docker-compose.yml',
+      'nginx/nginx.conf',
+    ]);
+    expect(read(dest, 'nginx/nginx.conf')).toContain('server bindplane-5:3001');
+    expect(r.stdout).not.toMatch(/Overwrite|\?/);
+  });
+
+  it('a stored answer is reused: a later run without the flag keeps 5 instances', () => {
+    const dest = fresh('--instances', '5');
+    gen(dest, '--http-port', '8443');
+    expect(read(dest, 'nginx/nginx.conf')).toContain('server bindplane-5:3001');
+    // remoteUrl was never given, so it follows httpPort.
+    expect(read(dest, 'bindplane/bindplane.env')).toContain('BINDPLANE_REMOTE_URL=http://localhost:8443');
+    expect(JSON.parse(read(dest, '.yo-rc.json'))['generator-bindplane-distributed'].remoteUrl).toBeUndefined();
+  });
+});
+
+describe('files no longer wanted', () => {
+  it('turning TLS off removes the certificate script and its emptied folder', () => {
+    const dest = fresh('--tls', 'selfSigned');
+    expect(existsSync(path.join(dest, 'scripts/tls-self-signed.sh'))).toBe(true);
+    expect(statSync(path.join(dest, 'scripts/tls-self-signed.sh')).mode & 0o777).toBe(0o755);
+    const r = gen(dest, '--tls', 'none');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/delete\s+scripts\/tls-self-signed.sh/);
+    expect(existsSync(path.join(dest, 'scripts'))).toBe(false);
+    expect(existsSync(path.join(dest, '.bindplane-distributed/base/scripts'))).toBe(false);
+    expect(read(dest, '.bindplane-distributed/record.json')).not.toContain('tls-self-signed');
+  });
+
+  it('an edited stale file is kept and reported, on every run, until the person removes it', () => {
+    const dest = fresh('--tls', 'selfSigned');
+    edit(dest, 'scripts/tls-self-signed.sh', (s) => s.replace('-days 825', '-days 90'));
+    const r = gen(dest, '--tls', 'none');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/keep\s+scripts\/tls-self-signed.sh\s+\(no longer generated, but kept because you edited it/);
+    expect(read(dest, 'scripts/tls-self-signed.sh')).toContain('-days 90');
+    const again = gen(dest);
+    expect(again.stdout).toMatch(/keep\s+scripts\/tls-self-signed.sh/);
+    // Wanted again: the edit merges with the render instead of being called foreign.
+    const back = gen(dest, '--tls', 'selfSigned');
+    expect(back.status, back.stderr).toBe(0);
+    expect(read(dest, 'scripts/tls-self-signed.sh')).toContain('-days 90');
+  });
+});
+
+describe('edits survive', () => {
+  it('merges an edit that does not overlap the template change', () => {
+    const dest = fresh();
+    edit(dest, 'nginx/nginx.conf', (s) => s.replace('client_max_body_size 64m;', 'client_max_body_size 256m;'));
+    edit(dest, 'docker-compose.yml', (s) => `${s}# my own note at the end\n`);
+    const r = gen(dest, '--instances', '6');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/merge\s+nginx\/nginx.conf/);
+    const conf = read(dest, 'nginx/nginx.conf');
+    expect(conf).toContain('client_max_body_size 256m;');
+    expect(conf).toContain('server bindplane-6:3001');
+    const compose = read(dest, 'docker-compose.yml');
+    expect(compose).toContain('# my own note at the end');
+    expect(compose).toContain('bindplane-6:');
+    // And the merged result is stable: the next run writes nothing and only reports the kept edits.
+    const before = snapshot(dest);
+    const again = gen(dest);
+    expect(again.stdout).not.toMatch(/^(create|update|merge|conflict|replace|delete|restore)\s/m);
+    expect(again.stdout).toMatch(/keep\s+nginx\/nginx.conf\s+\(edited by you; the generator has no change for it\)/);
+    expect(changed(before, snapshot(dest))).toEqual([]);
+  });
+
+  it('leaves conflict markers for overlapping changes, exits 1, and blocks the next run until resolved', () => {
+    const dest = fresh();
+    edit(dest, 'nginx/nginx.conf', (s) => s.replace('server bindplane-3:3001 resolve max_fails=3 fail_timeout=10s;', 'server bindplane-3:3001 resolve max_fails=3 fail_timeout=10s backup;'));
+    const r = gen(dest, '--instances', '2');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/conflict\s+nginx\/nginx.conf/);
+    expect(r.stdout).toMatch(/conflicts to resolve[^\n]*\n\s+nginx\/nginx.conf/);
+    const conf = read(dest, 'nginx/nginx.conf');
+    expect(conf).toMatch(/^<<<<<<< yours \(the file as you edited it\)$/m);
+    expect(conf).toMatch(/^=======$/m);
+    expect(conf).toMatch(/^>>>>>>> generator \(the new render\)$/m);
+    // Everything else of the run landed.
+    expect(read(dest, 'docker-compose.yml')).not.toContain('bindplane-3:');
+
+    const blocked = gen(dest);
+    expect(blocked.status).toBe(1);
+    expect(blocked.stderr).toMatch(/resolve the conflict markers in nginx\/nginx.conf first/);
+
+    // Resolve: take the generator's side.
+    edit(dest, 'nginx/nginx.conf', (s) => s.replace(/<<<<<<< yours[^]*?=======\n/, '').replace(/>>>>>>> generator \(the new render\)\n/, ''));
+    const ok = gen(dest);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(read(dest, 'nginx/nginx.conf')).not.toContain('bindplane-3');
+  });
+
+  it('leaves an edit alone when the templates have no change for that file', () => {
+    const dest = fresh();
+    edit(dest, 'Makefile', (s) => `${s}\nhello: ## Say hello\n\t@echo hello\n`);
+    const r = gen(dest, '--instances', '4');
+    expect(r.stdout).toMatch(/keep\s+Makefile\s+\(edited by you; the generator has no change for it\)/);
+    expect(read(dest, 'Makefile')).toContain('hello: ## Say hello');
+  });
+
+  it('keeps a deleted file deleted, says so, and brings it back with --restore', () => {
+    const dest = fresh();
+    unlinkSync(path.join(dest, 'README.md'));
+    const r = gen(dest, '--instances', '4');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/deleted\s+README.md\s+\(you deleted it; it stays deleted \(--restore README.md brings it back\)\)/);
+    expect(existsSync(path.join(dest, 'README.md'))).toBe(false);
+    // Not drift: it was the person's decision.
+    expect(cli([dest, '--check']).status).toBe(0);
+    const back = gen(dest, '--restore', 'README.md');
+    expect(back.status, back.stderr).toBe(0);
+    expect(read(dest, 'README.md')).toContain('4 BindPlane instances');
+  });
+
+  it('--force replaces edited files with the new render and says which', () => {
+    const dest = fresh();
+    edit(dest, 'Makefile', (s) => `${s}# mine\n`);
+    const r = gen(dest, '--force');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/replace\s+Makefile\s+\(your edits were replaced by the new render because of --force\)/);
+    expect(read(dest, 'Makefile')).not.toContain('# mine');
+  });
+});
+
+describe('secrets', () => {
+  it('merges .env key by key: values and added keys are kept, missing keys are created, nothing is shown', () => {
+    const dest = fresh('--event-bus', 'nats');
+    const envBefore = read(dest, '.env');
+    const pw = /^BINDPLANE_PASSWORD=(.*)$/m.exec(envBefore)![1]!;
+    writeFileSync(path.join(dest, '.env'), `${envBefore.replace(/^POSTGRES_PASSWORD=.*$/m, 'POSTGRES_PASSWORD=mine')}BINDPLANE_LICENSE=abc\nMY_KEY=1\n`, { mode: 0o600 });
+    const dry = gen(dest, '--event-bus', 'kafka', '--dry-run');
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/update\s+\.env\s+\(adds KAFKA_CLUSTER_ID \(values hidden\)\)/);
+    expect(dry.stdout).not.toContain(pw);
+    const r = gen(dest, '--event-bus', 'kafka');
+    expect(r.stdout + r.stderr).not.toContain(pw);
+    const env = read(dest, '.env');
+    expect(env).toContain(`BINDPLANE_PASSWORD=${pw}`);
+    expect(env).toContain('POSTGRES_PASSWORD=mine');
+    expect(env).toContain('BINDPLANE_LICENSE=abc\nMY_KEY=1\n');
+    expect(env).toMatch(/^KAFKA_CLUSTER_ID=[A-Za-z0-9_-]{22}$/m);
+    expect(statSync(path.join(dest, '.env')).mode & 0o777).toBe(0o600);
+  });
+
+  it('a clean clone has no .env, and that is not drift', () => {
+    const dest = fresh();
+    rmSync(path.join(dest, '.env'));
+    const r = cli([dest, '--check']);
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).toContain('up to date');
+  });
+});
+
+describe('preview and CI', () => {
+  it('--dry-run shows the plan with diffs and writes nothing', () => {
+    const dest = fresh();
+    const before = snapshot(dest);
+    const r = gen(dest, '--instances', '4', '--dry-run');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/update\s+nginx\/nginx.conf/);
+    expect(r.stdout).toContain('+    server bindplane-4:3001 resolve max_fails=3 fail_timeout=10s;');
+    expect(r.stdout).toContain('dry run: nothing was written');
+    expect(changed(before, snapshot(dest))).toEqual([]);
+  });
+
+  it('--check exits 1 and lists the files when regeneration would change anything, 0 otherwise', () => {
+    const dest = fresh();
+    expect(cli([dest, '--check']).status).toBe(0);
+    edit(dest, '.yo-rc.json', (s) => s.replace('"instances": 3', '"instances": 2'));
+    const before = snapshot(dest);
+    const r = cli([dest, '--check']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/drift: regeneration would change these files:\n(.*\n)*\s+update\s+docker-compose.yml/);
+    expect(changed(before, snapshot(dest))).toEqual([]);
+  });
+});
+
+describe('the record', () => {
+  it('keeps no secret and stays readable', () => {
+    const dest = fresh();
+    const env = read(dest, '.env');
+    const values = [...env.matchAll(/^[A-Z_]+=(.+)$/gm)].map((m) => m[1]!);
+    const rec = read(dest, '.bindplane-distributed/record.json');
+    for (const v of values) expect(rec).not.toContain(v);
+    expect(existsSync(path.join(dest, '.bindplane-distributed/base/.env'))).toBe(false);
+    expect(JSON.parse(rec).files['docker-compose.yml'].sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('merges against what an older generator wrote, not a re-render with today\'s templates', () => {
+    const dest = fresh();
+    // Pretend an older release wrote a different Makefile: its render is the base, its bytes the hash.
+    const older = read(dest, 'Makefile').replace('$(COMPOSE) ps', '$(COMPOSE) ps --all');
+    writeFileSync(path.join(dest, '.bindplane-distributed/base/Makefile'), older);
+    const recFile = path.join(dest, '.bindplane-distributed/record.json');
+    const rec = JSON.parse(readFileSync(recFile, 'utf8'));
+    rec.files.Makefile.sha256 = createHash('sha256').update(older).digest('hex');
+    rec.version = '0.0.1';
+    writeFileSync(recFile, JSON.stringify(rec, null, 2));
+    // The person edited the older file elsewhere.
+    writeFileSync(path.join(dest, 'Makefile'), older.replace('COMPOSE ?= docker compose', 'COMPOSE ?= docker compose --progress plain'));
+    const r = gen(dest);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/merge\s+Makefile/);
+    const mk = read(dest, 'Makefile');
+    expect(mk).toContain('COMPOSE ?= docker compose --progress plain');
+    expect(mk).toContain('$(COMPOSE) ps\n');
+    expect(mk).not.toContain('ps --all');
+  });
+});
