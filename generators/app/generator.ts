@@ -1,4 +1,5 @@
-// `yo bindplane-distributed`: a thin Yeoman edge over the engine. It adds prompts and Yeoman's
+// `yo bindplane-distributed`: a thin Yeoman edge over the engine. (Yeoman runs every public method
+// as a task, so helpers start with an underscore.) It adds prompts and Yeoman's
 // conventions; the engine writes the files itself in the writing stage, in one transaction with
 // the answers, so Yeoman's conflicter never prompts for untouched files.
 import path from 'node:path';
@@ -28,20 +29,22 @@ export default class BindplaneDistributedGenerator extends Generator {
     this.option('check', { type: Boolean, description: 'Write nothing; exit 1 when regeneration would change anything' });
     this.option('dry-run', { type: Boolean, description: 'Show the plan with diffs; write nothing' });
     this.option('restore', { type: String, description: 'Write a generated file you deleted again' });
+    // Ask questions only with a terminal on stdin; tests with mocked answers turn it on.
+    this.option('interactive', { type: Boolean, hide: true, description: 'Ask unanswered questions (default: when stdin is a terminal)' });
     for (const a of ANSWERS) this.option(flagOf(a.name), { type: String, description: a.message });
   }
 
-  private opt(name: string): unknown {
+  private _opt(name: string): unknown {
     const o = this.options as Options;
     const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     return o[name] ?? o[camel];
   }
 
-  private get mode(): Mode {
-    return this.opt('check') ? 'check' : this.opt('dry-run') ? 'dry-run' : 'apply';
+  private get _mode(): Mode {
+    return this._opt('check') ? 'check' : this._opt('dry-run') ? 'dry-run' : 'apply';
   }
 
-  private fail(e: unknown): void {
+  private _fail(e: unknown): void {
     if (e instanceof InputError || e instanceof StateError) {
       process.stderr.write(`bindplane-distributed: ${e.message}\n`);
       process.exitCode = e.exitCode;
@@ -53,27 +56,28 @@ export default class BindplaneDistributedGenerator extends Generator {
 
   async initializing(): Promise<void> {
     try {
-      this.root = path.resolve(this.destinationRoot(), String(this.opt('dest') ?? '.'));
-      const given = this.opt('layers');
+      this.root = path.resolve(this.destinationRoot(), String(this._opt('dest') ?? '.'));
+      const given = this._opt('layers');
       if (Array.isArray(given)) {
         this.layers = given as Layer[];
         return;
       }
       const flags: Record<string, unknown> = {};
       for (const a of ANSWERS) {
-        const v = this.opt(flagOf(a.name));
+        const v = this._opt(flagOf(a.name));
         if (v !== undefined) flags[a.name] = v;
       }
       this.layers = [{ source: 'flag', values: flags, baseDir: process.cwd() }];
-      const file = this.opt('answers');
+      const file = this._opt('answers');
       if (typeof file === 'string') this.layers.push(await loadAnswersFile(file, process.cwd()));
     } catch (e) {
-      this.fail(e);
+      this._fail(e);
     }
   }
 
   async prompting(): Promise<void> {
-    if (this.failed || this.opt('defaults') || this.mode !== 'apply' || !process.stdin.isTTY) return;
+    const interactive = (this._opt('interactive') as boolean | undefined) ?? Boolean(process.stdin.isTTY);
+    if (this.failed || this._opt('defaults') || this._mode !== 'apply' || !interactive) return;
     try {
       const stored = storedLayer(this.root);
       const all = stored ? [...this.layers, stored] : this.layers;
@@ -91,9 +95,9 @@ export default class BindplaneDistributedGenerator extends Generator {
         const kind = spec.kind;
         const question =
           kind.type === 'enum' || kind.type === 'intEnum'
-            ? { type: 'select', name: 'value', message: promptMessage(spec), choices: kind.values.map((v) => ({ name: String(v), value: String(v) })), default: def === undefined ? undefined : String(def) }
-            : { type: 'input', name: 'value', message: promptMessage(spec), default: def === undefined ? undefined : String(def), validate: (v: string) => validatePrompt(spec, v, this.root) };
-        const { value } = (await this.prompt([question as never])) as { value: string };
+            ? { type: 'select', name: spec.name, message: promptMessage(spec), choices: kind.values.map((v) => ({ name: String(v), value: String(v) })), default: def === undefined ? undefined : String(def) }
+            : { type: 'input', name: spec.name, message: promptMessage(spec), default: def === undefined ? undefined : String(def), validate: (v: string) => validatePrompt(spec, v, this.root) };
+        const value = ((await this.prompt([question as never])) as Record<string, string>)[spec.name];
         if (value === '' || value === undefined) continue;
         const typed = coerce(spec, value, 'prompt', process.cwd(), this.root);
         known[spec.name] = typed;
@@ -102,23 +106,23 @@ export default class BindplaneDistributedGenerator extends Generator {
         this.prompted[spec.name] = typed;
       }
     } catch (e) {
-      this.fail(e);
+      this._fail(e);
     }
   }
 
   async writing(): Promise<void> {
     if (this.failed) return;
     try {
-      const restore = this.opt('restore');
+      const restore = this._opt('restore');
       this.result = await run({
         dest: this.root,
         layers: [...this.layers, { source: 'prompt', values: this.prompted, baseDir: process.cwd() }],
-        mode: this.mode,
-        force: Boolean(this.opt('force')),
+        mode: this._mode,
+        force: Boolean(this._opt('force')),
         restore: Array.isArray(restore) ? restore.map(String) : typeof restore === 'string' ? [restore] : [],
       });
     } catch (e) {
-      this.fail(e);
+      this._fail(e);
     }
   }
 

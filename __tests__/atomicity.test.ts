@@ -1,0 +1,87 @@
+// All or nothing: kill the CLI with SIGKILL at every step of an update, then run any command
+// (--check here) and find the folder wholly before or wholly after the update.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, cleanupTempDirs, cli, snapshot, tempDir, type FileState } from './helpers/stack.js';
+
+afterAll(cleanupTempDirs);
+
+const UPDATE = ['--defaults', '--event-bus', 'kafka', '--kafka-brokers', '3', '--instances', '5', '--tls', 'none'];
+
+/** Folder contents without modification times; .env as its keys and the values it had before. */
+function state(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of snapshot(dir)) {
+    if (k === '.env') out.set(k, v.content.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => (l.startsWith('KAFKA_CLUSTER_ID=') ? 'KAFKA_CLUSTER_ID=<new>' : l)).join('\n'));
+    else out.set(k, `${(v as FileState).mode.toString(8)} ${v.content}`);
+  }
+  return out;
+}
+
+const same = (a: Map<string, string>, b: Map<string, string>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+
+describe('an update killed at any point', () => {
+  let before: string;
+  let beforeState: Map<string, string>;
+  let afterState: Map<string, string>;
+
+  beforeAll(() => {
+    before = path.join(tempDir('bpd-atomic-'), 'before');
+    expect(cli([before, '--defaults', '--event-bus', 'nats', '--instances', '3', '--tls', 'selfSigned']).status).toBe(0);
+    beforeState = state(before);
+    const after = path.join(tempDir('bpd-atomic-'), 'after');
+    cpSync(before, after, { recursive: true });
+    const r = cli([after, ...UPDATE]);
+    expect(r.status, r.stderr).toBe(0);
+    afterState = state(after);
+    expect(same(beforeState, afterState)).toBe(false);
+  });
+
+  it('leaves the folder wholly before or wholly after, at every step', () => {
+    const outcomes: string[] = [];
+    for (let step = 1; step < 200; step++) {
+      const dir = path.join(tempDir('bpd-kill-'), 'stack');
+      cpSync(before, dir, { recursive: true });
+      const killed = cli([dir, ...UPDATE], { env: { BPD_TEST_CRASH_AT_STEP: String(step) } });
+      const check = cli([dir, '--check']);
+      const now = state(dir);
+      const isBefore = same(now, beforeState);
+      const isAfter = same(now, afterState);
+      expect(isBefore || isAfter, `step ${step}: neither before nor after`).toBe(true);
+      expect(existsSync(path.join(dir, '.bindplane-distributed/txn')), `step ${step}: staging left behind`).toBe(false);
+      outcomes.push(isBefore ? 'before' : 'after');
+      // After recovery the files match the stored answers, whichever side they are on.
+      expect(check.status, check.stdout).toBe(0);
+      if (killed.signal === null) {
+        // The update ran to the end: every step before this one was a kill.
+        expect(killed.status).toBe(0);
+        break;
+      }
+      expect(killed.signal).toBe('SIGKILL');
+    }
+    // Kills early in the update roll back, kills after the journal roll forward: both happened.
+    expect(outcomes).toContain('before');
+    expect(outcomes).toContain('after');
+    expect(outcomes.length).toBeGreaterThan(20);
+  }, 180_000);
+
+  it('survives kills at random moments too', async () => {
+    for (let i = 0; i < 8; i++) {
+      const dir = path.join(tempDir('bpd-kill-'), 'stack');
+      cpSync(before, dir, { recursive: true });
+      await new Promise<void>((resolve) => {
+        const child = spawn(process.execPath, [CLI, dir, ...UPDATE], { stdio: 'ignore' });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60 + i * 15);
+        child.on('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      cli([dir, '--check']);
+      const now = state(dir);
+      expect(same(now, beforeState) || same(now, afterState), `kill ${i}`).toBe(true);
+    }
+  }, 120_000);
+});

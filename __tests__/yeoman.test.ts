@@ -1,0 +1,111 @@
+// The Yeoman generator through yeoman-test: every event bus, one and many instances, every TLS mode,
+// prompts with mocked answers, and regeneration in one folder with force off (yeoman-test forces by default).
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import helpers, { type RunResult } from 'yeoman-test';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ROOT, snapshot } from './helpers/stack.js';
+
+const GENERATOR = path.join(ROOT, 'generators/app/index.js');
+const NO_FORCE = { force: false, skipInstall: true } as const;
+
+afterEach(() => {
+  process.exitCode = 0;
+});
+
+function compose(dir: string): { services: Record<string, unknown> } {
+  return parse(readFileSync(path.join(dir, 'docker-compose.yml'), 'utf8'), { merge: true, maxAliasCount: -1 });
+}
+const nodes = (dir: string) => Object.keys(compose(dir).services).filter((s) => /^bindplane-\d+$/.test(s));
+const stored = (dir: string) => JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
+
+function makeCert(dir: string): void {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem')], { stdio: 'ignore' });
+}
+
+describe('yo bindplane-distributed with options', () => {
+  const variants: { name: string; options: Record<string, unknown>; nodes: number; files?: string[]; setup?: (dir: string) => void }[] = [
+    { name: 'kafka, one instance, no TLS', options: { instances: '1', eventBus: 'kafka' }, nodes: 1 },
+    { name: 'kafka with 3 brokers, many instances, self-signed TLS', options: { instances: '12', eventBus: 'kafka', kafkaBrokers: '3', tls: 'selfSigned' }, nodes: 12, files: ['scripts/tls-self-signed.sh'] },
+    { name: 'nats, many instances, provided TLS', options: { instances: '7', eventBus: 'nats', tls: 'provided', tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem' }, nodes: 7, files: ['local/tls/tls.crt', 'local/tls/tls.key'], setup: makeCert },
+    { name: 'pubsub in the emulator', options: { instances: '2', eventBus: 'pubsub', pubsubProjectId: 'demo-project' }, nodes: 2 },
+    {
+      name: 'pubsub with a credentials file',
+      options: { instances: '3', eventBus: 'pubsub', pubsubProjectId: 'demo-project', pubsubCredentialsFile: 'sa.json' },
+      nodes: 3,
+      files: ['local/pubsub/credentials.json'],
+      setup: (d) => writeFileSync(path.join(d, 'sa.json'), '{"type": "service_account"}'),
+    },
+  ];
+
+  for (const v of variants) {
+    it(v.name, async () => {
+      const result: RunResult = await helpers
+        .run(GENERATOR, {}, NO_FORCE)
+        .onTargetDirectory((d) => v.setup?.(d))
+        .withOptions({ ...v.options, defaults: true } as never);
+      const dir = result.cwd;
+      expect(process.exitCode ?? 0).toBe(0);
+      result.assertFile(['docker-compose.yml', 'nginx/nginx.conf', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml', 'Makefile', 'README.md', '.gitignore', '.env', 'bindplane/bindplane.env', ...(v.files ?? [])]);
+      expect(nodes(dir)).toHaveLength(v.nodes);
+      expect(compose(dir).services).toHaveProperty('bindplane-jobs');
+      expect(stored(dir).instances).toBe(v.nodes);
+      expect(statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600);
+      for (const f of v.files ?? []) if (f.startsWith('local/')) expect(statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
+    });
+  }
+});
+
+describe('yo bindplane-distributed with prompts', () => {
+  it('asks the unanswered questions and stores the answers, not the derived ones accepted as proposed', async () => {
+    const result = await helpers
+      .run(GENERATOR, {}, NO_FORCE)
+      .withOptions({ interactive: true } as never)
+      .withAnswers({ instances: '4', eventBus: 'nats', tls: 'selfSigned' });
+    const dir = result.cwd;
+    expect(nodes(dir)).toHaveLength(4);
+    expect(readFileSync(path.join(dir, 'bindplane/bindplane.env'), 'utf8')).toContain('BINDPLANE_EVENT_BUS_TYPE=nats');
+    expect(readFileSync(path.join(dir, 'bindplane/bindplane.env'), 'utf8')).toContain('BINDPLANE_REMOTE_URL=https://localhost:3001');
+    const answers = stored(dir);
+    expect(answers).toMatchObject({ instances: 4, eventBus: 'nats', tls: 'selfSigned', projectName: 'bindplane' });
+    expect(answers.remoteUrl).toBeUndefined();
+    // Questions that do not apply were not asked, nor stored.
+    expect(answers.kafkaTopic).toBeUndefined();
+  });
+
+  it('asks for the Pub/Sub project only when pubsub is chosen', async () => {
+    const result = await helpers
+      .run(GENERATOR, {}, NO_FORCE)
+      .withOptions({ interactive: true } as never)
+      .withAnswers({ eventBus: 'pubsub', pubsubProjectId: 'my-project-1' });
+    expect(readFileSync(path.join(result.cwd, 'bindplane/bindplane.env'), 'utf8')).toContain('BINDPLANE_GOOGLE_PUB_SUB_PROJECT_ID=my-project-1');
+    expect(compose(result.cwd).services).toHaveProperty('pubsub-emulator');
+  });
+});
+
+describe('regeneration under yeoman-test, force off', () => {
+  it('a second run with the same answers changes nothing; a changed answer touches only its files', async () => {
+    const first = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions({ defaults: true, instances: '3' } as never);
+    const dir = first.cwd;
+    const before = snapshot(dir);
+    await first.create(GENERATOR, {}, NO_FORCE).withOptions({ defaults: true } as never).run();
+    const same = snapshot(dir);
+    expect([...same.entries()]).toEqual([...before.entries()]);
+
+    await first.create(GENERATOR, {}, NO_FORCE).withOptions({ defaults: true, instances: '5' } as never).run();
+    const after = snapshot(dir);
+    const changed = [...after.keys()].filter((k) => !k.endsWith('/') && (before.get(k)?.content !== after.get(k)?.content || before.get(k)?.mtimeMs !== after.get(k)?.mtimeMs));
+    expect(changed.sort()).toEqual(
+      ['.bindplane-distributed/base/README.md', '.bindplane-distributed/base/docker-compose.yml', '.bindplane-distributed/base/nginx/nginx.conf', '.bindplane-distributed/record.json', '.yo-rc.json', 'README.md', 'docker-compose.yml', 'nginx/nginx.conf'].sort(),
+    );
+    expect(nodes(dir)).toHaveLength(5);
+  });
+
+  it('bad input sets exit code 2 and writes nothing', async () => {
+    const result = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions({ defaults: true, instances: '0' } as never);
+    expect(process.exitCode).toBe(2);
+    expect(snapshot(result.cwd).size).toBe(0);
+  });
+});
