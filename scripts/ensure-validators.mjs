@@ -6,7 +6,7 @@
 // otherwise drag in a whole Docker engine). Needs root, or sudo without a password.
 // Exits 1, loudly, when something is missing and cannot be installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** Tool -> how to find it, and the Debian package that provides it. */
@@ -24,12 +24,21 @@ const TOOLS = [
   { name: 'PostgreSQL server (initdb)', pkg: 'postgresql', find: findInitdb },
 ];
 
+function isExecutable(p) {
+  try {
+    accessSync(p, constants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function onPath(cmd) {
   const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
   // Debian installs some of these in sbin folders, which a non-root PATH may lack.
   for (const d of [...dirs, '/usr/sbin', '/sbin', '/usr/local/sbin']) {
     const p = path.join(d, cmd);
-    if (existsSync(p)) return p;
+    if (isExecutable(p)) return p;
   }
   return undefined;
 }
@@ -39,7 +48,7 @@ function findInitdb() {
   if (!existsSync(base)) return undefined;
   for (const v of readdirSync(base).sort().reverse()) {
     const p = path.join(base, v, 'bin', 'initdb');
-    if (existsSync(p)) return p;
+    if (isExecutable(p)) return p;
   }
   return undefined;
 }

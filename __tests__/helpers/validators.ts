@@ -286,8 +286,13 @@ export async function validateNginx(dir: string, opts: { lbService?: string } = 
   writeFileSync(confCopy, conf);
   const hosts = path.join(work, 'hosts');
   writeFileSync(hosts, ['127.0.0.1 localhost', '::1 localhost', ...services.map((s) => `127.0.0.1 ${s}`), ''].join('\n'));
-  const script = 'mount --bind "$1" /etc/hosts && exec nginx -t -q -c "$2" -p "$3"';
-  const r = await runTool('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', hosts, confCopy, `${work}/`]);
+  // nginx opens `/dev/stderr` and `/dev/stdout` (the log paths of the config) itself; through
+  // /proc/self/fd that fails with ENXIO on the socket pairs Node uses for a child's stdio, so the
+  // child's output goes to a real file instead, and the config keeps its own log paths.
+  const output = path.join(work, 'nginx-t.out');
+  const script = 'mount --bind "$1" /etc/hosts && exec nginx -t -q -c "$2" -p "$3" >"$4" 2>&1';
+  const run = await runTool('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', hosts, confCopy, `${work}/`, output]);
+  const r = { ...run, stderr: `${run.stderr}${existsSync(output) ? readFileSync(output, 'utf8') : ''}` };
   // -q prints only problems; a [warn] counts as one.
   if (r.code !== 0 || /\[(warn|error|crit|alert|emerg)\]/.test(r.stderr)) throw new ValidationError('nginx -t (1.22, in unshare with a private /etc/hosts)', confFile, show(r));
 }

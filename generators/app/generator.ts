@@ -5,7 +5,7 @@
 import path from 'node:path';
 import Generator from 'yeoman-generator';
 import { givenNames, promptDefault, promptMessage, unansweredQuestions, validatePrompt } from '../../src/answers/questions.js';
-import { coerce, type Layer } from '../../src/answers/resolve.js';
+import { coerce, didYouMean, type Layer } from '../../src/answers/resolve.js';
 import { ANSWERS, flagOf, type AnswerValue, type Answers } from '../../src/answers/schema.js';
 import { loadAnswersFile } from '../../src/cli/answers-file.js';
 import { printResult } from '../../src/cli/main.js';
@@ -13,6 +13,9 @@ import { run, storedLayer, type Mode, type RunResult } from '../../src/engine.js
 import { InputError, StateError } from '../../src/errors.js';
 
 type Options = Record<string, unknown>;
+
+/** Keys Yeoman and yo put into a generator's options besides the declared ones. */
+const YEOMAN_INTERNAL_OPTIONS = ['_', '_meta', 'env', 'resolved', 'namespace', 'sharedData', 'forwardErrorToEnvironment', 'skipLocalCache', 'localConfigOnly', 'skipParseOptions', 'customPriorities', 'layers', 'dest', 'insight', 'interactive'];
 
 export default class BindplaneDistributedGenerator extends Generator {
   private layers: Layer[] = [];
@@ -28,6 +31,7 @@ export default class BindplaneDistributedGenerator extends Generator {
     this.option('defaults', { type: Boolean, description: 'Never ask: unanswered questions take their stored or default value' });
     this.option('check', { type: Boolean, description: 'Write nothing; exit 1 when regeneration would change anything' });
     this.option('dry-run', { type: Boolean, description: 'Show the plan with diffs; write nothing' });
+    this.option('force', { type: Boolean, description: 'Replace edited files and files the generator did not write' });
     this.option('restore', { type: String, description: 'Write a generated file you deleted again' });
     // Ask questions only with a terminal on stdin; tests with mocked answers turn it on.
     this.option('interactive', { type: Boolean, hide: true, description: 'Ask unanswered questions (default: when stdin is a terminal)' });
@@ -54,8 +58,29 @@ export default class BindplaneDistributedGenerator extends Generator {
     throw e;
   }
 
+  /** yo ignores unknown flags; a typo would silently fall back to a default, so refuse it. */
+  private _checkFlags(): void {
+    const options = this.options as Options;
+    // Only options parsed from a command line (yo's minimist leaves `_`) carry the person's typing.
+    if (!Array.isArray(options._)) return;
+    const declared = (this as unknown as { _options?: Record<string, { alias?: string }> })._options ?? {};
+    const known = new Set<string>(YEOMAN_INTERNAL_OPTIONS);
+    for (const [name, spec] of Object.entries(declared)) {
+      known.add(name);
+      known.add(name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+      if (spec.alias) known.add(spec.alias);
+    }
+    for (const key of Object.keys(options)) {
+      if (known.has(key)) continue;
+      const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      const hint = didYouMean(flag, Object.keys(declared));
+      throw new InputError(`--${flag} is not a known option${hint ? `; did you mean --${hint}?` : ''} (see --help)`, flag);
+    }
+  }
+
   async initializing(): Promise<void> {
     try {
+      this._checkFlags();
       this.root = path.resolve(this.destinationRoot(), String(this._opt('dest') ?? '.'));
       const given = this._opt('layers');
       if (Array.isArray(given)) {
