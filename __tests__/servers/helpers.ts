@@ -212,7 +212,6 @@ export function startServer(
  * then SIGKILL to the wrapper and every recorded descendant still alive after `graceMs`.
  */
 export async function stopServer(server: Server, graceMs = 8_000): Promise<void> {
-  const t0 = Date.now(); process.stderr.write(`[stop ${server.name}]\n`);
   remember(server);
   const seen = descendantsSeen.get(server.pid) ?? new Set<number>();
   if (!server.hasExited()) {

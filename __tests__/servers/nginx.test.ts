@@ -101,10 +101,15 @@ try {
   // nginx opens /dev/stderr and /dev/stdout (its error_log and access_log). Docker gives a
   // container pipes; node gives children socketpairs, which cannot be opened through /dev/std*
   // (ENXIO). So nginx writes into a named pipe that this harness copies to its own output.
+  // The read end is non-blocking and read through libuv's pipe handling (a blocking fs read
+  // would hold a thread-pool thread and keep this process from exiting); the write end is closed
+  // here once nginx has it, so the reader sees the end when nginx exits.
   execFileSync('mkfifo', [cfg.nginx.fifo]);
-  const fifoFd = fs.openSync(cfg.nginx.fifo, 'r+');
-  fs.createReadStream(cfg.nginx.fifo).pipe(process.stdout);
-  const nginx = start('nginx', cfg.nginx.cmd, cfg.nginx.args, fifoFd);
+  const readFd = fs.openSync(cfg.nginx.fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  new net.Socket({ fd: readFd, readable: true, writable: false }).pipe(process.stdout);
+  const writeFd = fs.openSync(cfg.nginx.fifo, fs.constants.O_WRONLY);
+  const nginx = start('nginx', cfg.nginx.cmd, cfg.nginx.args, writeFd);
+  fs.closeSync(writeFd);
   for (const p of cfg.nginx.ports) await waitPort(p.host, p.port, nginx);
   for (const br of cfg.bridges) {
     const srv = net.createServer((c) => {

@@ -1,5 +1,7 @@
 // The JSON Schema of an answers file, derived from the answer table (shipped as answers.schema.json).
-import { ANSWERS, allowedText, type AnswerSpec } from './schema.js';
+// It is never looser than the generator: a file the schema accepts, the generator accepts. (The
+// generator also takes numbers written as text, as YAML and flags give them.)
+import { ANSWERS, allowedText, URL_PATTERN, type AnswerSpec } from './schema.js';
 
 function property(spec: AnswerSpec): Record<string, unknown> {
   const k = spec.kind;
@@ -12,11 +14,11 @@ function property(spec: AnswerSpec): Record<string, unknown> {
       // Integers, or their digits as a string (flags and YAML give text).
       return { description, anyOf: [{ type: 'integer', enum: [...k.values] }, { type: 'string', enum: k.values.map(String) }], ...def };
     case 'int':
-      return { description, anyOf: [{ type: 'integer', minimum: k.min, maximum: k.max }, { type: 'string', pattern: '^\\d{1,7}$' }], ...def };
+      return { description, type: 'integer', minimum: k.min, maximum: k.max, ...def };
     case 'string':
       return { description, type: 'string', pattern: k.pattern.source, maxLength: k.maxLength, minLength: 1, ...def };
     case 'url':
-      return { description, type: 'string', pattern: '^https?://[^/?#]+/?$', maxLength: 2048 };
+      return { description, type: 'string', pattern: URL_PATTERN.source, maxLength: 2048 };
     case 'file':
       return { description, type: 'string', minLength: 1, maxLength: 4096 };
   }

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { ANSWERS, allowedText, flagOf, specOf, type AnswerName, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
+import { ANSWERS, allowedText, flagOf, specOf, URL_PATTERN, type AnswerName, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 export type Source = 'flag' | 'answers file' | '.yo-rc.json' | 'prompt' | 'library';
 
@@ -73,14 +73,7 @@ export function coerce(spec: AnswerSpec, raw: unknown, source: Source, baseDir: 
       return text;
     }
     case 'url': {
-      let u: URL | undefined;
-      try {
-        u = new URL(text);
-      } catch {
-        bad(spec, source, raw);
-      }
-      if (text.length > 2048 || !/^https?:$/.test(u.protocol) || !u.hostname || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || u.username)
-        bad(spec, source, raw);
+      if (text.length > 2048 || !URL_PATTERN.test(text)) bad(spec, source, raw);
       return text.replace(/\/$/, '');
     }
     case 'file': {

@@ -61,6 +61,9 @@ export const PINNED = {
 } as const;
 
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
+/** An http(s) URL of a host name and an optional port from 0 to 65535, nothing after it. */
+export const URL_PATTERN =
+  /^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:(6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}|0))?\/?$/;
 const VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/;
 
 const isKafka = (a: Partial<Answers>) => a.eventBus === 'kafka';
