@@ -85,7 +85,6 @@ beforeAll(async () => {
   healthcheck = test[1]!;
 
   // Folders the postgres user owns, below a temp folder it can traverse.
-  console.log('T0', Date.now());
   const root = tempDir('bpd-pg-');
   chmodSync(root, 0o755);
   const uid = Number(ids);
@@ -107,7 +106,6 @@ beforeAll(async () => {
   // The image's pg_hba.conf addition (POSTGRES_HOST_AUTH_METHOD defaults to scram-sha-256).
   appendFileSync(path.join(data, 'pg_hba.conf'), '\nhost all all all scram-sha-256\n');
 
-  console.log('T-initdb', Date.now());
   ns = await startInNamespace('postgres', root, {
     hosts: { postgres: '127.0.0.1' },
     mounts: [{ source: socketDir, target: '/var/run/postgresql' }],
@@ -128,9 +126,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const t0 = Date.now();
   if (ns) await stopServer(ns.server);
-  console.log('STOP', Date.now() - t0);
   cleanupTempDirs();
 });
 
