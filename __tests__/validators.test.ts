@@ -336,10 +336,10 @@ const VARIANTS: Variant[] = [
   },
   { id: 'nats, 1 instance, no TLS, port 8081, 1 demo agent', answers: () => ({ eventBus: 'nats', instances: 1, tls: 'none', transformAgents: 0, demoAgents: 1, httpPort: 8081 }) },
   {
-    id: 'pubsub emulator, 3 instances, self-signed TLS for an IPv6 URL, 1 transform agent',
+    id: 'pubsub emulator, 3 instances, self-signed TLS for an IP address URL, 1 transform agent',
     answers: () => ({
       eventBus: 'pubsub', pubsubProjectId: 'bindplane-demo', instances: 3, tls: 'selfSigned', transformAgents: 1, demoAgents: 0,
-      remoteUrl: 'https://[::1]:8443', httpPort: 8443, adminUsername: 'ops@example.com', projectName: 'my_proj', postgresVersion: '13',
+      remoteUrl: 'https://10.1.2.3:8443', httpPort: 8443, adminUsername: 'ops@example.com', projectName: 'my_proj', postgresVersion: '13',
     }),
   },
   {
@@ -497,6 +497,8 @@ for (const variant of VARIANTS) {
         expect(x509.code, x509.stderr).toBe(0);
         expect(x509.stdout).toMatch(/DNS:localhost/);
         expect(x509.stdout).toMatch(new RegExp(`DNS:${LB}\\b`));
+        const host = new URL(a.remoteUrl ?? 'https://localhost').hostname;
+        expect(x509.stdout, 'the certificate names the remote URL\'s host').toContain(/^[\d.]+$/.test(host) ? `IP Address:${host}` : `DNS:${host}`);
         // Now every bind source exists, and nginx -t runs on the files make made.
         expect(checkBindMounts(copy, loadCompose(copy))).toEqual([]);
         await validateNginx(copy);
