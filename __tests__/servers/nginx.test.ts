@@ -470,7 +470,7 @@ describe('nginx.conf with tls=selfSigned and the generated certificate', () => {
   let certFile: string;
 
   beforeAll(async () => {
-    lb = await startLb({ instances: 3, tls: 'selfSigned' });
+    lb = await startLb({ instances: 3, tls: 'selfSigned', httpPort: 8443 });
     certFile = path.join(tempDir('bpd-ca-'), 'ca.crt');
     copyFileSync(path.join(lb.stack, 'local/tls/tls.crt'), certFile);
   });

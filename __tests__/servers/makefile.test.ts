@@ -1,0 +1,246 @@
+// Every target of the generated Makefile, run by real make with a stand-in `docker` first on PATH
+// that records each call's arguments (and whether the certificate existed at that moment). No
+// terminal: stdin is /dev/null unless a test types an answer. openssl is real.
+import { appendFileSync, chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, generateStack, tempDir } from '../helpers/stack.js';
+import { mustRun, requireTool, run } from './helpers.js';
+
+const FAKE_DOCKER = `#!/bin/sh
+# Stand-in docker: records its arguments, one call per line, each argument in brackets.
+{
+  printf 'cert=%s' "$(if [ -s local/tls/tls.crt ]; then echo yes; else echo no; fi)"
+  for a in "$@"; do printf ' [%s]' "$a"; done
+  printf '\\n'
+} >> "$DOCKER_LOG"
+`;
+
+let bin: string;
+let makePath: string;
+
+beforeAll(() => {
+  makePath = requireTool('make', 'apt-get install make');
+  requireTool('openssl');
+  bin = tempDir('bpd-fakebin-');
+  writeFileSync(path.join(bin, 'docker'), FAKE_DOCKER);
+  chmodSync(path.join(bin, 'docker'), 0o755);
+});
+
+afterAll(() => cleanupTempDirs());
+
+interface MakeRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  calls: string[][];
+  /** Whether local/tls/tls.crt existed at each docker call. */
+  certAtCall: boolean[];
+}
+
+function makeIn(dir: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): MakeRun {
+  const log = path.join(dir, '.docker-calls');
+  writeFileSync(log, '');
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_LOG: log, ...opts.env };
+  // Nothing from the caller's environment may steer the Makefile: no license, no COMPOSE override,
+  // no parallel make.
+  for (const k of ['BINDPLANE_LICENSE', 'COMPOSE', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'CONFIRM', 'SERVICE']) if (!opts.env || !(k in opts.env)) delete env[k];
+  const r = run(makePath, args, { cwd: dir, env, input: opts.input, timeoutMs: 60_000 });
+  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  return {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    calls: lines.map((l) => [...l.matchAll(/ \[([^\]]*)\]/g)].map((m) => m[1]!)),
+    certAtCall: lines.map((l) => l.startsWith('cert=yes')),
+  };
+}
+
+/** The targets a Makefile defines (rules whose name is a plain word). */
+function targets(dir: string): string[] {
+  const text = readFileSync(path.join(dir, 'Makefile'), 'utf8');
+  return [...text.matchAll(/^([a-z][a-z-]*):/gm)].map((m) => m[1]!).sort();
+}
+
+const compose = (...args: string[]) => ['compose', ...args];
+
+describe('Makefile (tls none)', () => {
+  let dir: string;
+  const covered = new Set<string>();
+
+  beforeAll(async () => {
+    dir = await generateStack({});
+  });
+
+  it('defines exactly the targets this suite runs', () => {
+    expect(targets(dir)).toEqual(['delete', 'help', 'license', 'logs', 'restart', 'start', 'status', 'stop']);
+  });
+
+  it('`make` alone prints the help and calls nothing', () => {
+    const r = makeIn(dir, []);
+    const help = makeIn(dir, ['help']);
+    covered.add('help');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(help.stdout);
+    for (const t of ['start', 'stop', 'restart', 'status', 'logs', 'delete']) expect(r.stdout).toMatch(new RegExp(`^  ${t} +\\S`, 'm'));
+    expect(r.stdout).not.toMatch(/^ {2}license\b/m);
+    expect(r.calls).toEqual([]);
+  });
+
+  it('start without a license fails with a clear message and calls nothing', () => {
+    expect(readFileSync(path.join(dir, '.env'), 'utf8')).not.toMatch(/^BINDPLANE_LICENSE=./m);
+    const r = makeIn(dir, ['start']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/BINDPLANE_LICENSE is not set/);
+    expect(r.calls).toEqual([]);
+    const lic = makeIn(dir, ['license']);
+    covered.add('license');
+    expect(lic.status).not.toBe(0);
+    expect(lic.calls).toEqual([]);
+    // An empty value counts as missing.
+    const empty = makeIn(dir, ['start'], { env: { BINDPLANE_LICENSE: '' } });
+    expect(empty.status).not.toBe(0);
+    expect(empty.calls).toEqual([]);
+  });
+
+  it('start with the license exported runs `docker compose up -d --wait`', () => {
+    const r = makeIn(dir, ['start'], { env: { BINDPLANE_LICENSE: 'test-license' } });
+    covered.add('start');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual([compose('up', '-d', '--wait')]);
+    expect(r.stdout).toMatch(/BindPlane: http:\/\/localhost:3001 \(user admin/);
+    expect(makeIn(dir, ['license'], { env: { BINDPLANE_LICENSE: 'x' } }).status).toBe(0);
+  });
+
+  it('start with the license in .env works too', () => {
+    const copy = tempDir('bpd-make-');
+    mustRun('cp', ['-a', `${dir}/.`, copy]);
+    appendFileSync(path.join(copy, '.env'), 'BINDPLANE_LICENSE=from-dotenv\n');
+    const r = makeIn(copy, ['start']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual([compose('up', '-d', '--wait')]);
+  });
+
+  it('stop, restart, status and logs need no license', () => {
+    const expected: Record<string, string[][]> = {
+      stop: [compose('stop')],
+      restart: [compose('restart')],
+      status: [compose('ps')],
+      logs: [compose('logs', '-f', '--tail=200')],
+    };
+    for (const [target, calls] of Object.entries(expected)) {
+      const r = makeIn(dir, [target]);
+      covered.add(target);
+      expect(r.status, `${target}: ${r.stderr}`).toBe(0);
+      expect(r.calls, target).toEqual(calls);
+    }
+    const one = makeIn(dir, ['logs', 'SERVICE=bindplane-1']);
+    expect(one.calls).toEqual([compose('logs', '-f', '--tail=200', 'bindplane-1')]);
+  });
+
+  it('delete without CONFIRM and without a terminal says what it removes and removes nothing', () => {
+    const r = makeIn(dir, ['delete']);
+    covered.add('delete');
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/removes the containers, networks and volumes of bindplane/);
+    expect(r.stdout).toMatch(/database/);
+    expect(r.stdout).toMatch(/Nothing was deleted\./);
+    expect(r.calls).toEqual([]);
+  });
+
+  it('delete asks: anything but yes keeps everything, yes removes', () => {
+    const no = makeIn(dir, ['delete'], { input: 'no\n' });
+    expect(no.status).not.toBe(0);
+    expect(no.stdout).toMatch(/Type yes to delete: Nothing was deleted\./);
+    expect(no.calls).toEqual([]);
+    const yes = makeIn(dir, ['delete'], { input: 'yes\n' });
+    expect(yes.status, yes.stderr).toBe(0);
+    expect(yes.calls).toEqual([compose('down', '--volumes', '--remove-orphans')]);
+  });
+
+  it('delete CONFIRM=yes removes without asking, and without a license', () => {
+    const r = makeIn(dir, ['delete', 'CONFIRM=yes']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/Type yes/);
+    expect(r.calls).toEqual([compose('down', '--volumes', '--remove-orphans')]);
+  });
+
+  it('ran every target', () => {
+    expect([...covered].sort()).toEqual(targets(dir));
+  });
+});
+
+describe('Makefile with tls=selfSigned', () => {
+  let dir: string;
+  const cert = () => path.join(dir, 'local/tls/tls.crt');
+  const key = () => path.join(dir, 'local/tls/tls.key');
+
+  beforeAll(async () => {
+    dir = await generateStack({ tls: 'selfSigned' });
+  });
+
+  it('defines a certs target besides the usual ones, and lists it in the help', () => {
+    expect(targets(dir)).toEqual(['certs', 'delete', 'help', 'license', 'logs', 'restart', 'start', 'status', 'stop']);
+    expect(makeIn(dir, []).stdout).toMatch(/^ {2}certs +\S/m);
+  });
+
+  it('start without a license makes no certificate and calls nothing', () => {
+    const r = makeIn(dir, ['start']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/BINDPLANE_LICENSE is not set/);
+    expect(existsSync(cert())).toBe(false);
+    expect(r.calls).toEqual([]);
+  });
+
+  it('start makes the certificate with the generated script before calling compose', () => {
+    const r = makeIn(dir, ['start'], { env: { BINDPLANE_LICENSE: 'test-license' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/sh scripts\/tls-self-signed\.sh local\/tls/);
+    expect(r.calls).toEqual([compose('up', '-d', '--wait')]);
+    expect(r.certAtCall).toEqual([true]);
+    // A real certificate for the names agents and browsers use, with a private key only the owner reads.
+    const text = mustRun('openssl', ['x509', '-in', cert(), '-noout', '-subject', '-ext', 'subjectAltName,basicConstraints,extendedKeyUsage']);
+    expect(text).toMatch(/subject=CN = localhost/);
+    for (const n of ['DNS:localhost', 'DNS:loadbalancer', 'IP Address:127.0.0.1']) expect(text).toContain(n);
+    expect(text).toMatch(/CA:FALSE/);
+    expect(text).toMatch(/TLS Web Server Authentication/);
+    expect(statSync(key()).mode & 0o777).toBe(0o600);
+    const pub = (args: string[]) => mustRun('openssl', args);
+    expect(pub(['x509', '-in', cert(), '-noout', '-pubkey'])).toBe(pub(['pkey', '-in', key(), '-pubout']));
+    expect(mustRun('openssl', ['x509', '-in', cert(), '-noout', '-checkend', String(30 * 24 * 3600)])).toMatch(/will not expire/);
+  });
+
+  it('a second start keeps the certificate', () => {
+    const before = readFileSync(cert(), 'utf8');
+    const mtime = statSync(cert()).mtimeMs;
+    const r = makeIn(dir, ['start'], { env: { BINDPLANE_LICENSE: 'test-license' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/tls-self-signed/);
+    expect(readFileSync(cert(), 'utf8')).toBe(before);
+    expect(statSync(cert()).mtimeMs).toBe(mtime);
+    expect(r.calls).toEqual([compose('up', '-d', '--wait')]);
+  });
+
+  it('certs alone makes the certificate without a license and calls nothing', () => {
+    const fresh = tempDir('bpd-make-');
+    mustRun('cp', ['-a', `${dir}/.`, fresh]);
+    mustRun('rm', ['-rf', path.join(fresh, 'local')]);
+    const r = makeIn(fresh, ['certs']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(path.join(fresh, 'local/tls/tls.crt'))).toBe(true);
+    expect(r.calls).toEqual([]);
+  });
+
+  it('stop, restart, status, logs and delete behave as without TLS', () => {
+    const expected: [string[], string[][]][] = [
+      [['stop'], [compose('stop')]],
+      [['restart'], [compose('restart')]],
+      [['status'], [compose('ps')]],
+      [['logs'], [compose('logs', '-f', '--tail=200')]],
+      [['delete'], []],
+      [['delete', 'CONFIRM=yes'], [compose('down', '--volumes', '--remove-orphans')]],
+    ];
+    for (const [args, calls] of expected) expect(makeIn(dir, args).calls, args.join(' ')).toEqual(calls);
+  });
+});
+
