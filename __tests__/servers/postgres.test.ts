@@ -47,7 +47,7 @@ let healthcheck: string;
 
 /** psql inside the namespace with a libpq connection string; PGPASSWORD as given. */
 function psql(conninfo: string, sql: string, password: string | undefined) {
-  const env = { ...process.env, PGCONNECT_TIMEOUT: '5' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PGCONNECT_TIMEOUT: '5' };
   delete env.PGPASSWORD;
   delete env.PGPASSFILE;
   if (password !== undefined) env.PGPASSWORD = password;

@@ -144,7 +144,7 @@ export default class BindplaneDistributedGenerator extends Generator {
         layers: [...this.layers, { source: 'prompt', values: this.prompted, baseDir: process.cwd() }],
         mode: this._mode,
         force: Boolean(this._opt('force')),
-        restore: Array.isArray(restore) ? restore.map(String) : typeof restore === 'string' ? [restore] : [],
+        restore: (Array.isArray(restore) ? restore.map(String) : typeof restore === 'string' ? [restore] : []).filter((r) => r !== ''),
       });
     } catch (e) {
       this._fail(e);

@@ -17,6 +17,6 @@ export async function runInteractive(opts: InteractiveOptions): Promise<number> 
   const namespace = 'bindplane-distributed:app';
   env.register(path.join(PACKAGE_ROOT, 'generators/app/index.js'), { namespace } as never);
   process.exitCode = 0;
-  await env.run([namespace], { layers: opts.layers, force: opts.force, restore: opts.restore, skipInstall: true } as never);
+  await env.run([namespace], { layers: opts.layers, force: opts.force, ...(opts.restore.length ? { restore: opts.restore } : {}), skipInstall: true } as never);
   return Number(process.exitCode ?? 0);
 }
