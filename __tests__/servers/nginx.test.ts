@@ -18,7 +18,7 @@ import tls from 'node:tls';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, generateStack, tempDir } from '../helpers/stack.js';
-import { isAlive, mustRun, nsRun, readCompose, requireTool, startInNamespace, stopServer, waitFor, type Namespace, type NamespaceMount } from './helpers.js';
+import { isAlive, mustRun, nsRun, readCompose, recordDescendants, requireTool, startInNamespace, stopServer, waitFor, type Namespace, type NamespaceMount } from './helpers.js';
 
 const WS_MODULE = createRequire(import.meta.url).resolve('ws');
 
@@ -236,16 +236,24 @@ async function startLb(answers: Parameters<typeof generateStack>[0]): Promise<Lb
   const cfgPath = path.join(work, 'harness.json');
   writeFileSync(cfgPath, JSON.stringify(cfg));
   const ns = await startInNamespace('nginx', work, { hosts, mounts, cmd: process.execPath, args: [harness, cfgPath], lifetimeSeconds: 240 });
-  const ready = await waitFor(
-    'the nginx harness to be ready',
-    () => {
-      const out = ns.server.output();
-      if (out.includes('FAILED ')) throw new Error(out);
-      const m = /^READY (.*)$/m.exec(out);
-      return m ? (JSON.parse(m[1]!) as { pids: Record<string, number> }) : undefined;
-    },
-    { server: ns.server, timeoutMs: 30_000 },
-  );
+  let ready: { pids: Record<string, number> };
+  try {
+    ready = await waitFor(
+      'the nginx harness to be ready',
+      () => {
+        const out = ns.server.output();
+        if (out.includes('FAILED ')) throw new Error(out);
+        const m = /^READY (.*)$/m.exec(out);
+        return m ? (JSON.parse(m[1]!) as { pids: Record<string, number> }) : undefined;
+      },
+      { server: ns.server, timeoutMs: 30_000 },
+    );
+  } catch (e) {
+    await stopServer(ns.server);
+    throw e;
+  }
+  // Backends, nginx and its workers: recorded so they are swept by pid even if the harness dies.
+  recordDescendants(ns.server);
   return { stack, ns, pids: ready.pids, names, tls: isTls, socket, healthSocket, port, healthPort, ca, confText };
 }
 

@@ -23,6 +23,7 @@ import {
   nsRun,
   readCompose,
   readEnvFile,
+  recordDescendants,
   requireFile,
   requireTool,
   runAsync,
@@ -121,6 +122,7 @@ beforeAll(async () => {
     timeoutMs: 30_000,
     intervalMs: 200,
   });
+  recordDescendants(ns.server);
   // The image's entrypoint then creates POSTGRES_DB (over the local socket, as the superuser).
   mustRun('nsenter', nsArgv(ns.nsPid, 'psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '/var/run/postgresql', '-U', pgEnv.user, '-d', 'postgres', '-c', `CREATE DATABASE "${pgEnv.db}"`]));
 });

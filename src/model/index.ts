@@ -310,7 +310,7 @@ export function buildModel(a: Answers): Model {
     diagram: {
       nodes: diagramNodes,
       bus: eventBus.type === 'kafka' ? 'Kafka' : eventBus.type === 'pubsub' ? 'Pub/Sub' : 'NATS (embedded)',
-      transformAgents: transformAgents.map((t) => ({ id: t.name.replace(/-/g, '_'), label: t.name, from: 'jobs' })),
+      transformAgents: transformAgents.map((t) => ({ id: t.name.replace(/-/g, '_'), label: t.name, from: diagramNodes[0]!.id })),
     },
   };
 }
