@@ -21,6 +21,14 @@ const TOOLS = [
   { name: 'curl', pkg: 'curl' },
   { name: 'make', pkg: 'make' },
   { name: 'git', pkg: 'git' },
+  { name: 'ip', pkg: 'iproute2' },
+  { name: 'nsenter', pkg: 'util-linux' },
+  { name: 'timeout', pkg: 'coreutils' },
+  { name: 'script', pkg: 'bsdutils' },
+  { name: 'psql', pkg: 'postgresql-client' },
+  { name: 'pg_isready', pkg: 'postgresql-client' },
+  { name: 'prometheus', pkg: 'prometheus' },
+  { name: 'java', pkg: 'default-jre-headless' },
   { name: 'PostgreSQL server (initdb)', pkg: 'postgresql', find: findInitdb },
 ];
 

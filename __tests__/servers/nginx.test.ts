@@ -18,7 +18,7 @@ import tls from 'node:tls';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, generateStack, tempDir } from '../helpers/stack.js';
-import { isAlive, mustRun, nsRun, readCompose, recordDescendants, requireTool, startInNamespace, stopServer, waitFor, type Namespace, type NamespaceMount } from './helpers.js';
+import { isAlive, mustRun, nsRun, readCompose, readEnvFile, recordDescendants, requireTool, startInNamespace, stopServer, waitFor, type Namespace, type NamespaceMount } from './helpers.js';
 
 const WS_MODULE = createRequire(import.meta.url).resolve('ws');
 
@@ -182,6 +182,13 @@ async function startLb(answers: Parameters<typeof generateStack>[0]): Promise<Lb
   const healthPort = Number(/^\s*listen 127\.0\.0\.1:(\d+);/m.exec(confText)![1]);
   const names = Object.keys(compose.services).filter((s) => /^bindplane-\d+$/.test(s)).sort();
   expect(names.length).toBe(answers?.instances ?? 3);
+  // The upstream lists exactly those services, on BindPlane's port.
+  const upstream = [...confText.matchAll(/^\s*server (bindplane-\d+):(\d+) /gm)];
+  expect(upstream.map((m) => m[1]).sort()).toEqual(names);
+  const backendPort = Number(upstream[0]![2]);
+  expect(new Set(upstream.map((m) => m[2]))).toEqual(new Set([String(backendPort)]));
+  // ...the port every instance listens on.
+  expect(readEnvFile(path.join(stack, 'bindplane/bindplane.env')).BINDPLANE_PORT).toBe(String(backendPort));
 
   // The nginx folder as mounted by compose (./nginx:/etc/nginx/bindplane), with the sandbox edits.
   const nginxDir = path.join(work, 'nginx');
@@ -216,7 +223,7 @@ async function startLb(answers: Parameters<typeof generateStack>[0]): Promise<Lb
   const healthSocket = path.join(work, 'health.sock');
   const cfg = {
     backendScript,
-    backends: names.map((n) => ({ name: n, host: hosts[n], port: 3001 })),
+    backends: names.map((n) => ({ name: n, host: hosts[n], port: backendPort })),
     nginx: {
       cmd: 'nginx',
       fifo: path.join(work, 'nginx.log.fifo'),
