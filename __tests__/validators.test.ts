@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSWERS, type Answers } from '../src/answers/schema.js';
 import { cleanupTempDirs, generateStack, tempDir } from './helpers/stack.js';
@@ -21,6 +22,7 @@ import {
   validateNginx,
   validatePrometheus,
   validateShell,
+  validateAll,
   validateYamllint,
   ValidationError,
   type ComposeFile,
@@ -625,4 +627,59 @@ describe.concurrent('the validators reject broken files', () => {
     d = broken(g, (x) => rewrite(x, 'bindplane/bindplane.env', (t) => t.replace(/^BINDPLANE_POSTGRES_HOST=.*$/m, 'BINDPLANE_POSTGRES_HOST=postgresql')));
     expect(checkAddresses(d, c(d)).join('\n')).toMatch(/names postgresql, which is not a compose service/);
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Property: random valid answer sets, every one through every validator and cross-check.
+describe('random valid answer sets', () => {
+  const answersArb = (i: Inputs): fc.Arbitrary<Partial<Answers>> =>
+    fc
+      .record({
+        projectName: fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,20}$/),
+        bindplaneVersion: fc.constantFrom('1.96.3', '1.100.0', '1.94.0'),
+        imageRegistry: fc.constantFrom('ghcr.io/observiq', 'observiq', 'registry.example.com:5000/mirror'),
+        instances: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 64 })),
+        eventBus: fc.constantFrom('kafka', 'pubsub', 'nats') as fc.Arbitrary<Answers['eventBus']>,
+        kafkaBrokers: fc.constantFrom(1, 3),
+        pubsubCredentials: fc.boolean(),
+        postgresVersion: fc.constantFrom('13', '15', '16', '17', '18', '16.4'),
+        postgresMaxConnections: fc.integer({ min: 5, max: 1000 }),
+        transformAgents: fc.integer({ min: 0, max: 16 }),
+        prometheusRetention: fc.constantFrom('15d', '12h', '1w2d', '90d'),
+        httpPort: fc.integer({ min: 1, max: 65535 }),
+        tls: fc.constantFrom('none', 'selfSigned', 'provided') as fc.Arbitrary<Answers['tls']>,
+        adminUsername: fc.stringMatching(/^[A-Za-z0-9._@-]{1,20}$/),
+        demoAgents: fc.integer({ min: 0, max: 100 }),
+      })
+      .map(({ pubsubCredentials, ...a }) => ({
+        ...a,
+        ...(a.eventBus === 'pubsub' ? { pubsubProjectId: 'demo-project-1', ...(pubsubCredentials ? { pubsubCredentialsFile: i.credentialsFile } : {}) } : {}),
+        ...(a.tls === 'provided' ? { tlsCertFile: i.certFile, tlsKeyFile: i.keyFile } : {}),
+      }));
+
+  it('every generated repository passes every validator and cross-check', async () => {
+    await fc.assert(
+      fc.asyncProperty(answersArb(inputs), async (given) => {
+        const a = resolved(given);
+        const dir = await generateStack(given);
+        await validateAll(dir);
+        const compose = loadCompose(dir);
+        const keys = ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'BINDPLANE_SECRET_KEY', 'POSTGRES_PASSWORD', ...(a.eventBus === 'kafka' ? ['KAFKA_CLUSTER_ID'] : [])];
+        const problems = [
+          ...checkUpstreams(dir, compose, a.instances),
+          ...checkBindplaneVariables(dir, compose),
+          ...checkAddresses(dir, compose),
+          ...checkImages(compose),
+          ...checkPorts(compose),
+          ...checkHealthchecks(compose),
+          ...checkDependsOn(compose),
+          ...checkBindMounts(dir, compose, a.tls === 'selfSigned' ? ['local/tls'] : []),
+          ...checkSecrets(dir, keys),
+        ];
+        expect(problems, JSON.stringify(given)).toEqual([]);
+        rmSync(path.dirname(dir), { recursive: true, force: true });
+      }),
+      { numRuns: 12 },
+    );
+  }, 600_000);
 });

@@ -9,7 +9,7 @@
 // Runs of all cases are interleaved round by round (order rotated each round), so background load
 // on the machine hits every case alike instead of skewing one of them.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -333,7 +333,7 @@ function execute(c) {
   const r = spawnSync(ctx.cmd, ctx.args, { cwd: ctx.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   let problem = null;
-  if (r.error) problem = `${r.error.code ?? r.error.message}`;
+  if (r.error) problem = `cannot run ${path.basename(ctx.cmd)}: ${r.error.code ?? r.error.message}`;
   else if (r.status !== 0) problem = `exit ${r.status ?? r.signal}`;
   else problem = c.verify(ctx);
   if (problem) {
@@ -345,7 +345,10 @@ function execute(c) {
 }
 
 // Warm-up (untimed): fills the file cache, and finds out which cases can run at all.
-const state = new Map(cases.map((c) => [c.id, { times: [], problem: null }]));
+// problem: the case cannot run at all (warm-up failed); failed: runs that failed later (a run that
+// fails is left out of the statistics, and the row says so).
+const state = new Map(cases.map((c) => [c.id, { times: [], problem: null, failed: [] }]));
+const distBefore = distFingerprint();
 for (const c of cases) {
   const s = state.get(c.id);
   if (c.yo && yoProblem) {
@@ -363,15 +366,28 @@ for (const [a, b] of [
   if (state.get(a).problem && !state.get(b).problem) state.get(b).problem = `not measured because the other yo case failed`;
 }
 
+// Newest modification time in dist/: if it changes during the bench, someone rebuilt meanwhile and
+// the runs mix two builds (an existing stack may then also drift, failing --check).
+function distFingerprint() {
+  let newest = 0;
+  for (const f of readdirSync(path.join(ROOT, 'dist'), { recursive: true })) {
+    try {
+      newest = Math.max(newest, statSync(path.join(ROOT, 'dist', f)).mtimeMs);
+    } catch {
+      // a file removed while we look: a rebuild, seen at the end anyway
+    }
+  }
+  return newest;
+}
+
 const started = Date.now();
 for (let round = 0; round < OPTS.runs; round++) {
   const live = cases.filter((c) => !state.get(c.id).problem);
   for (let k = 0; k < live.length; k++) {
     const c = live[(k + round) % live.length];
     const s = state.get(c.id);
-    if (s.problem) continue;
     const { seconds, problem } = execute(c);
-    if (problem) s.problem = `run ${round + 1} failed: ${problem}`;
+    if (problem) s.failed.push(`run ${round + 1}: ${problem}`);
     else s.times.push(seconds);
   }
   process.stderr.write(`bench: round ${round + 1}/${OPTS.runs} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
@@ -420,8 +436,10 @@ function row(id, { ref, refName, maxSeconds, maxRatio, targetText }) {
   }
   if (maxSeconds !== undefined && s.median > maxSeconds) misses.push(`median ${f3(s.median)} s > ${maxSeconds} s`);
   const hasTarget = maxSeconds !== undefined || maxRatio !== undefined;
-  const verdict = !hasTarget ? '—' : misses.length ? '**FAIL**' : 'pass';
+  const failedRuns = state.get(id).failed.length;
+  const verdict = (!hasTarget ? '—' : misses.length ? '**FAIL**' : 'pass') + (failedRuns ? ` (${failedRuns} of ${OPTS.runs} runs failed, left out)` : '');
   if (misses.length) failures.push(`${c.label}: ${misses.join('; ')}`);
+  if (failedRuns) failures.push(`${c.label}: ${failedRuns} of ${OPTS.runs} runs failed (see below); the statistics use the other ${state.get(id).times.length}`);
   rows.push([c.label, f3(s.median), f3(s.min), ratioText, targetText ?? '—', verdict]);
 }
 
@@ -469,11 +487,17 @@ if (failures.length) {
 } else {
   lines.push('All targets met.');
 }
-const problems = [...state.entries()].filter(([, s]) => s.problem);
+const problems = [...state.entries()].filter(([, s]) => s.problem || s.failed.length);
 if (problems.length) {
   lines.push('');
-  lines.push('Why some cases were not measured:');
-  for (const [id, s] of problems) lines.push(`- ${cases.find((c) => c.id === id).label}: ${s.problem}`);
+  lines.push('Failed runs and cases not measured:');
+  for (const [id, s] of problems) {
+    for (const p of s.problem ? [s.problem] : s.failed) lines.push(`- ${cases.find((c) => c.id === id).label}: ${p}`);
+  }
+}
+if (distFingerprint() !== distBefore) {
+  lines.push('');
+  lines.push('WARNING: dist/ was rebuilt while the bench ran (another build on this machine?): the runs mix two builds.');
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 process.exitCode = 0;
