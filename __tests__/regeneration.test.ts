@@ -1,5 +1,6 @@
 // Regeneration through the real CLI, in one folder across several runs.
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -216,6 +217,41 @@ describe('secrets', () => {
     const r = cli([dest, '--check']);
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toContain('up to date');
+  });
+});
+
+describe('copies of the person\'s files', () => {
+  function withCert(): { work: string; dest: string } {
+    const work = tempDir('bpd-copies-');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', path.join(work, 'k.pem'), '-out', path.join(work, 'c.pem')], { stdio: 'ignore' });
+    const dest = path.join(work, 'stack');
+    const r = gen(dest, '--tls', 'provided', '--tls-cert-file', path.join(work, 'c.pem'), '--tls-key-file', path.join(work, 'k.pem'));
+    expect(r.status, r.stderr).toBe(0);
+    return { work, dest };
+  }
+
+  it('are private, follow their source, and stand in for it when it is gone', () => {
+    const { work, dest } = withCert();
+    expect(statSync(path.join(dest, 'local/tls/tls.key')).mode & 0o777).toBe(0o600);
+    expect(read(dest, 'local/tls/tls.crt')).toBe(readFileSync(path.join(work, 'c.pem'), 'utf8'));
+    writeFileSync(path.join(work, 'c.pem'), readFileSync(path.join(work, 'c.pem'), 'utf8') + '\n');
+    expect(gen(dest).stdout).toMatch(/copy\s+local\/tls\/tls.crt/);
+    rmSync(path.join(work, 'c.pem'));
+    rmSync(path.join(work, 'k.pem'));
+    const r = gen(dest);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('nothing to change');
+    // No longer used and the source is gone: the only copy of a key is kept, and said so.
+    const off = gen(dest, '--tls', 'none');
+    expect(off.stdout).toMatch(/keep\s+local\/tls\/tls.key\s+\(no longer used, but .* is gone/);
+    expect(existsSync(path.join(dest, 'local/tls/tls.key'))).toBe(true);
+  });
+
+  it('are removed when no longer used while the source still exists', () => {
+    const { dest } = withCert();
+    const r = gen(dest, '--tls', 'none');
+    expect(r.stdout).toMatch(/delete\s+local\/tls\/tls.key\s+\(no longer used/);
+    expect(existsSync(path.join(dest, 'local'))).toBe(false);
   });
 });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { resolveAnswers, type Layer, type Resolved } from './answers/resolve.js';
 import { flagOf, type AnswerName, type Answers } from './answers/schema.js';
 import { InputError, StateError } from './errors.js';
-import { buildModel, type Model } from './model/index.js';
+import { buildModel, LOCAL_COPIES, type CopiedAnswer, type Model } from './model/index.js';
 import { renderFiles } from './render/index.js';
 import { envKeys, mergeEnv } from './update/envfile.js';
 import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
@@ -120,19 +120,12 @@ export function storedLayer(root: string): Layer | undefined {
   return rec ? { source: '.yo-rc.json', values: rec.answers, baseDir: root } : undefined;
 }
 
-const COPY_SOURCES: { [key in 'pubsubCredentials' | 'tlsCert' | 'tlsKey']: AnswerName } = {
-  pubsubCredentials: 'pubsubCredentialsFile',
-  tlsCert: 'tlsCertFile',
-  tlsKey: 'tlsKeyFile',
-};
-
 /** Resolves the answers of a run: given layers, then stored ones, then defaults. */
 export function resolveFor(root: string, layers: Layer[], mode: Mode): Resolved {
   const stored = storedLayer(root);
-  const copyFor: Partial<{ [n in AnswerName]: string }> = { pubsubCredentialsFile: 'local/pubsub/credentials.json', tlsCertFile: 'local/tls/tls.crt', tlsKeyFile: 'local/tls/tls.key' };
   return resolveAnswers(stored ? [...layers, stored] : layers, {
     dest: root,
-    copyExists: (n) => !!copyFor[n] && existsSync(path.join(root, copyFor[n]!)),
+    copyExists: (n) => n in LOCAL_COPIES && existsSync(path.join(root, LOCAL_COPIES[n as CopiedAnswer])),
     skipFileChecks: mode === 'check',
   });
 }
@@ -214,10 +207,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
 
   // Copies of the person's files into the git-ignored folder.
   const copies: Record['copies'] = {};
-  for (const [key, answer] of Object.entries(COPY_SOURCES) as [keyof typeof COPY_SOURCES, AnswerName][]) {
-    const target = model.localFiles[key];
-    const source = answers[answer] as string | undefined;
-    if (!target || !source) continue;
+  for (const { source, path: target } of model.copies) {
     copies[target] = { source };
     const src = path.resolve(root, source);
     if (!existsSync(src)) continue; // a clean clone: the copy (if any) stands in for the source

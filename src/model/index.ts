@@ -1,5 +1,6 @@
 // The model: which services exist and how they are wired. Every decision about the stack is made
 // here, so templates only lay it out.
+import path from 'node:path';
 import type { Answers } from '../answers/schema.js';
 
 /** Images other than BindPlane's own, pinned; bump them deliberately. */
@@ -20,6 +21,15 @@ export const JOBS_SERVICE = 'bindplane-jobs';
 /** Git-ignored folder for copies of the person's secrets (credentials, TLS key) and made certificates. */
 export const LOCAL_DIR = 'local';
 export const DB = { name: 'bindplane', user: 'bindplane' } as const;
+
+/** Where the generator keeps its copy of each file answer (git-ignored, mode 0600). */
+export const LOCAL_COPIES = {
+  pubsubCredentialsFile: `${LOCAL_DIR}/pubsub/credentials.json`,
+  tlsCertFile: `${LOCAL_DIR}/tls/tls.crt`,
+  tlsKeyFile: `${LOCAL_DIR}/tls/tls.key`,
+} as const;
+
+export type CopiedAnswer = keyof typeof LOCAL_COPIES;
 
 export interface EnvVar {
   key: string;
@@ -81,10 +91,12 @@ export interface Model {
   remoteUrl: string;
   demoAgents: { count: number; endpoint: string; labels: string };
   secrets: Secret[];
-  localFiles: { pubsubCredentials?: string; tlsCert?: string; tlsKey?: string };
+  /** The person's files copied into the repository: which answer names the source, where the copy goes. */
+  copies: { answer: CopiedAnswer; source: string; path: string }[];
   localDir: string;
   hasLocalCopies: boolean;
   localCopiesText: string;
+  localCopies: typeof LOCAL_COPIES;
   /** The self-signed certificate's names. */
   tlsCert: { commonName: string; subjectAltNames: string };
   /** How agents outside the stack reach OpAMP. */
@@ -124,7 +136,7 @@ export function buildModel(a: Answers): Model {
       emulator: !a.pubsubCredentialsFile,
       projectId: a.pubsubProjectId!,
       topic: a.pubsubTopic,
-      credentialsPath: a.pubsubCredentialsFile ? '/etc/bindplane/pubsub/credentials.json' : undefined,
+      credentialsPath: a.pubsubCredentialsFile ? `/etc/bindplane/pubsub/${path.posix.basename(LOCAL_COPIES.pubsubCredentialsFile)}` : undefined,
     };
   } else {
     // Every BindPlane process embeds a NATS server; each lists every other one as a route, so the
@@ -266,7 +278,7 @@ export function buildModel(a: Answers): Model {
     project: a.projectName,
     ports: PORTS,
     db: DB,
-    localDirs: { pubsub: `${LOCAL_DIR}/pubsub`, tls: `${LOCAL_DIR}/tls` },
+    localDirs: { pubsub: path.posix.dirname(LOCAL_COPIES.pubsubCredentialsFile), tls: path.posix.dirname(LOCAL_COPIES.tlsCertFile) },
     dependsOn,
     images: {
       ...IMAGES,
@@ -291,16 +303,15 @@ export function buildModel(a: Answers): Model {
     remoteUrl: a.remoteUrl,
     demoAgents: { count: a.demoAgents, endpoint: `${lb.wsScheme}://${LB_SERVICE}:${a.httpPort}/v1/opamp`, labels: `demo=true,project=${a.projectName}` },
     secrets,
-    localFiles: {
-      pubsubCredentials: a.eventBus === 'pubsub' && a.pubsubCredentialsFile ? `${LOCAL_DIR}/pubsub/credentials.json` : undefined,
-      tlsCert: a.tls !== 'none' ? `${LOCAL_DIR}/tls/tls.crt` : undefined,
-      tlsKey: a.tls !== 'none' ? `${LOCAL_DIR}/tls/tls.key` : undefined,
-    },
+    copies: (Object.keys(LOCAL_COPIES) as CopiedAnswer[])
+      .filter((n) => a[n] !== undefined && (n === 'pubsubCredentialsFile' ? a.eventBus === 'pubsub' : a.tls === 'provided'))
+      .map((n) => ({ answer: n, source: a[n]!, path: LOCAL_COPIES[n] })),
     volumes,
     internalServices,
     localDir: LOCAL_DIR,
     hasLocalCopies: copies.length > 0,
     localCopiesText: copies.join(' and '),
+    localCopies: LOCAL_COPIES,
     tlsCert: {
       commonName: remoteHost,
       subjectAltNames: altNames.map((n) => `${ipLike(n) ? 'IP' : 'DNS'}:${n}`).join(','),
