@@ -33,6 +33,8 @@ export async function printResult(result: RunResult, io: Pick<Io, 'out'>): Promi
       if (d) io.out(d.trimEnd());
     }
     io.out('dry run: nothing was written');
+  } else if (result.conflicts.length > 0) {
+    io.out('written, with conflicts to resolve: edit the files above, then run again');
   } else if (result.changes.some((c) => c.drift || c.path === '.env')) {
     io.out(`done: ${path.relative(process.cwd(), result.dest) || '.'} (next: cd there and run make start)`);
   }
