@@ -1,7 +1,7 @@
 // All or nothing: kill the CLI with SIGKILL at every step of an update, then run any command
 // (--check here) and find the folder wholly before or wholly after the update.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, cleanupTempDirs, cli, snapshot, tempDir, type FileState } from './helpers/stack.js';
@@ -66,6 +66,35 @@ describe('an update killed at any point', () => {
     expect(outcomes).toContain('after');
     expect(outcomes.length).toBeGreaterThan(20);
   }, 180_000);
+
+  it('a first generation killed at any point leaves no folder, or the whole one', () => {
+    // Fresh secrets differ from the other runs': compare .env by its keys.
+    const shape = (m: Map<string, string>) => new Map([...m].map(([k, v]) => [k, k === '.env' ? v.split('\n').map((l) => l.split('=')[0]).join() : v]));
+    const whole = shape(afterState);
+    let completed = false;
+    let outcomes = 0;
+    for (let step = 1; step < 100 && !completed; step++) {
+      const parent = tempDir('bpd-kill-fresh-');
+      const dir = path.join(parent, 'stack');
+      const killed = cli([dir, ...UPDATE], { env: { BPD_TEST_CRASH_AT_STEP: String(step) } });
+      completed = killed.signal === null;
+      if (!completed) expect(killed.signal).toBe('SIGKILL');
+      else expect(killed.status).toBe(0);
+      const check = cli([dir, '--check']);
+      if (existsSync(dir)) {
+        expect(same(shape(state(dir)), whole), `step ${step}: the whole folder`).toBe(true);
+        expect(check.status, check.stdout).toBe(0);
+      } else {
+        expect(completed, `step ${step}: a finished run left no folder`).toBe(false);
+        expect(check.status).toBe(1);
+        outcomes++;
+      }
+      // The next run threw the staging away; nothing is left beside the folder.
+      expect(readdirSync(parent).filter((n) => n !== 'stack'), `step ${step}`).toEqual([]);
+    }
+    expect(completed).toBe(true);
+    expect(outcomes).toBeGreaterThan(10);
+  }, 120_000);
 
   it('survives kills at random moments too', async () => {
     for (let i = 0; i < 8; i++) {

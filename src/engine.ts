@@ -10,7 +10,7 @@ import { renderFiles } from './render/index.js';
 import { envKeys, mergeEnv } from './update/envfile.js';
 import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
 import { basePath, GENERATOR_NAME, readBase, readRecord, RECORD_FILE, RECORD_FORMAT, serializeRecord, type Record } from './update/record.js';
-import { commit, recover, type Op } from './update/txn.js';
+import { canCommitFresh, commit, commitFresh, recover, type Op } from './update/txn.js';
 import { VERSION } from './version.js';
 
 export type Mode = 'apply' | 'dry-run' | 'check';
@@ -138,7 +138,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const mode = opts.mode ?? 'apply';
   const root = path.resolve(opts.dest);
   checkDestination(root, mode);
-  const recovered = existsSync(root) ? recover(root) : 'none';
+  const recovered = recover(root);
 
   const record = existsSync(root) ? readRecord(root, VERSION) : undefined;
   const resolved = resolveFor(root, opts.layers ?? [], mode);
@@ -153,7 +153,8 @@ export async function run(opts: RunOptions): Promise<RunResult> {
       throw new InputError(`--restore ${JSON.stringify(r)}: not a file this generator writes; use one of ${rendered.map((f) => f.path).join(', ')}`, 'restore');
   }
 
-  const disk = (p: string) => (existsSync(root) ? readDisk(root, p) : undefined);
+  const rootExists = existsSync(root);
+  const disk = (p: string) => (rootExists ? readDisk(root, p) : undefined);
   const input = {
     rendered,
     record: record?.files ?? {},
@@ -263,7 +264,8 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     result.exitCode = conflicts.length > 0 ? 1 : 0;
     return result;
   }
-  commit(root, ops);
+  if (canCommitFresh(root)) commitFresh(root, ops);
+  else commit(root, ops);
   result.exitCode = conflicts.length > 0 ? 1 : 0;
   return result;
 }

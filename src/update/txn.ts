@@ -6,7 +6,7 @@
 // Only the journal is fsynced: a killed process loses nothing the kernel already has, and one
 // fsync per update instead of one per file keeps batch generation fast. After a power loss the
 // journal's hashes tell a staged file that never reached the disk, and recovery refuses to apply it.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, chmodSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { StateError } from '../errors.js';
@@ -37,11 +37,21 @@ function writeFile(file: string, content: string, mode: number, durable: boolean
   const fd = openSync(file, 'w', mode);
   try {
     writeSync(fd, content);
+    fchmodSync(fd, mode); // the umask may have narrowed the mode given to open
     if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  chmodSync(file, mode); // the umask may have narrowed the mode given to open
+}
+
+/** mkdir -p that asks the file system once per folder. */
+function folderMaker(): (dir: string) => void {
+  const made = new Set<string>();
+  return (dir) => {
+    if (made.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    made.add(dir);
+  };
 }
 
 const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
@@ -59,17 +69,19 @@ function foldersToPrune(deleted: string[]): string[] {
   return [...dirs].sort((a, b) => b.split('/').length - a.split('/').length || a.localeCompare(b));
 }
 
-function applyJournal(root: string, journal: Journal): void {
+function applyJournal(root: string, journal: Journal, verify: boolean): void {
   const txn = path.join(root, TXN_DIR);
+  const mkdirP = folderMaker();
   for (const op of journal.ops) {
     const target = path.join(root, op.path);
     if (op.op === 'write') {
       const staged = path.join(txn, 'stage', op.stage);
       // A missing staged file was already renamed into place by the interrupted run.
       if (existsSync(staged)) {
-        if (sha256(readFileSync(staged)) !== op.sha256)
+        // Recovery checks what it is about to apply; a run that staged the files itself knows them.
+        if (verify && sha256(readFileSync(staged)) !== op.sha256)
           throw new StateError(`an interrupted update left ${op.path} damaged in ${TXN_DIR} (a power loss?); restore the folder from git, then delete ${TXN_DIR}`);
-        mkdirSync(path.dirname(target), { recursive: true });
+        mkdirP(path.dirname(target));
         renameSync(staged, target);
       }
     } else if (op.op === 'delete') {
@@ -95,6 +107,11 @@ function cleanup(root: string): void {
 
 /** Finishes or rolls back an interrupted update. Returns what it did, for the log. */
 export function recover(root: string): 'none' | 'finished' | 'rolled back' {
+  const leftover = freshStagingDir(root);
+  if (existsSync(leftover)) {
+    rmSync(leftover, { recursive: true, force: true });
+    if (!existsSync(path.join(root, TXN_DIR))) return 'rolled back';
+  }
   const txn = path.join(root, TXN_DIR);
   if (!existsSync(txn)) return 'none';
   const journalFile = path.join(txn, JOURNAL);
@@ -105,7 +122,7 @@ export function recover(root: string): 'none' | 'finished' | 'rolled back' {
     } catch {
       throw new StateError(`the journal of an interrupted update in ${TXN_DIR} is damaged (a power loss?); restore the folder from git, then delete ${TXN_DIR}`);
     }
-    applyJournal(root, journal);
+    applyJournal(root, journal, true);
     cleanup(root);
     return 'finished';
   }
@@ -137,6 +154,41 @@ export function commit(root: string, ops: readonly Op[]): void {
   checkpoint();
   renameSync(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
   checkpoint();
-  applyJournal(root, journal);
+  applyJournal(root, journal, false);
   cleanup(root);
+}
+
+/** The folder a first generation is built in, beside the destination, before one rename puts it in place. */
+export function freshStagingDir(root: string): string {
+  return path.join(path.dirname(root), `.${path.basename(root)}.bindplane-distributed-new`);
+}
+
+/** Whether a first generation may build the whole folder aside: the destination is absent or empty. */
+export function canCommitFresh(root: string): boolean {
+  try {
+    return readdirSync(root).length === 0;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/**
+ * A first generation: build the folder aside and rename it into place, one atomic step (rename(2)
+ * replaces an empty folder). Killed before the rename, the destination is as it was; the next run
+ * throws the leftover away. Only writes are allowed here.
+ */
+export function commitFresh(root: string, ops: readonly Op[]): void {
+  const staging = freshStagingDir(root);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const mkdirP = folderMaker();
+  for (const op of ops) {
+    if (op.op !== 'write') throw new Error(`a first generation cannot ${op.op} ${op.path}`);
+    const target = path.join(staging, op.path);
+    mkdirP(path.dirname(target));
+    writeFile(target, op.content, op.mode, false);
+    checkpoint();
+  }
+  renameSync(staging, root);
+  checkpoint();
 }
