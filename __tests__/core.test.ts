@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
-import * as yaml from 'yaml';
+import * as jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { answersJsonSchema } from '../src/answers/json-schema.js';
 import { resolveAnswers, type Layer } from '../src/answers/resolve.js';
@@ -35,12 +35,14 @@ describe('answers', () => {
   });
 
   it('keeps versions as strings, as written', () => {
-    const values = parseAnswers('bindplaneVersion: 1.100.0\npostgresVersion: 16.10\ninstances: 3\n', 'a.yml', yaml);
+    const values = parseAnswers('bindplaneVersion: 1.100.0\npostgresVersion: 16.10\ninstances: 3\n', 'a.yml', jsyaml);
     expect(values).toEqual({ bindplaneVersion: '1.100.0', postgresVersion: '16.10', instances: '3' });
     const a = answers(values);
     expect(a.postgresVersion).toBe('16.10');
     expect(a.bindplaneVersion).toBe('1.100.0');
-    expect(parseAnswers('{"postgresVersion": 16.10}', 'a.json', yaml)).toEqual({ postgresVersion: '16.10' });
+    expect(parseAnswers('{"postgresVersion": 16.10}', 'a.json', jsyaml)).toEqual({ postgresVersion: '16.10' });
+    // A quoted "null" is text; a bare null is no value.
+    expect(parseAnswers('projectName: "null"\neventBus: null\ndemoAgents: ~\n', 'a.yml', jsyaml)).toEqual({ projectName: 'null', eventBus: null, demoAgents: null });
   });
 
   it('an empty value is wrong, not missing', () => {

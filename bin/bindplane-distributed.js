@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point of the `bindplane-distributed` command; the work is in dist/src/cli/main.js.
-import { main } from '../dist/src/cli/main.js';
+import { main } from '../dist/bundle/cli.js';
 
 // A closed pipe (`| head`) is not an error worth a stack trace.
 process.stdout.on('error', (e) => {

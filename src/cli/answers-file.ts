@@ -1,12 +1,14 @@
-// Reads an answers file (YAML or JSON) into a layer of raw answers. Every scalar is read as the
-// text it was written as, so "1.100" stays 1.100 and types are checked by the answer table.
+// Reads an answers file (YAML or JSON) into a layer of raw answers. Every scalar keeps the text it
+// was written as, so "1.100" stays 1.100 and "16.10" stays 16.10; the answer table checks types.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type * as JsYaml from 'js-yaml';
 import type { Layer } from '../answers/resolve.js';
 import { InputError } from '../errors.js';
 
 const MAX_BYTES = 1 << 20;
-const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
+
+type YamlModule = typeof JsYaml;
 
 export async function loadAnswersFile(file: string, cwd: string): Promise<Layer> {
   const abs = path.resolve(cwd, file);
@@ -20,30 +22,33 @@ export async function loadAnswersFile(file: string, cwd: string): Promise<Layer>
     if (e instanceof InputError) throw e;
     throw new InputError(`--answers ${JSON.stringify(file)}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a YAML or JSON answers file`, 'answers');
   }
-  return { source: 'answers file', values: parseAnswers(text, file, await import('yaml')), baseDir: path.dirname(abs) };
+  // Loaded only here: most runs have no answers file.
+  return { source: 'answers file', values: parseAnswers(text, file, await import('js-yaml')), baseDir: path.dirname(abs) };
 }
 
-type YamlModule = typeof import('yaml');
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseAnswers(text: string, file: string, yaml: YamlModule): Record<string, unknown> {
-  const lineCounter = new yaml.LineCounter();
-  const doc = yaml.parseDocument(text, { schema: 'failsafe', uniqueKeys: true, prettyErrors: false, lineCounter });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const at = lineCounter.linePos(e.pos[0]);
-    const where = ` line ${at.line}, column ${at.col}`;
-    throw new InputError(`--answers ${JSON.stringify(file)}:${where}: ${e.message.split('\n')[0]}; the file must be a YAML or JSON mapping of answer names to values`, 'answers');
+  const shape = `the file must be a YAML or JSON mapping of answer names to values`;
+  // Two readings: the core schema tells null, booleans, lists and mappings apart; the failsafe
+  // schema keeps each scalar's text (a float reading would turn 1.100 into 1.1).
+  let typed: unknown;
+  let text_: unknown;
+  try {
+    typed = yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: file });
+    text_ = yaml.load(text, { schema: yaml.FAILSAFE_SCHEMA, filename: file });
+  } catch (e) {
+    if (e instanceof yaml.YAMLException) {
+      const where = e.mark ? ` line ${e.mark.line + 1}, column ${e.mark.column + 1}` : '';
+      throw new InputError(`--answers ${JSON.stringify(file)}:${where}: ${e.reason}; ${shape}`, 'answers');
+    }
+    throw e;
   }
-  const root = doc.contents;
-  if (root === null || (yaml.isScalar(root) && NULLS.has(String(root.value)))) return {};
-  if (!yaml.isMap(root)) throw new InputError(`--answers ${JSON.stringify(file)}: the file must be a YAML or JSON mapping of answer names to values`, 'answers');
+  if (typed === null || typed === undefined) return {};
+  if (!isMapping(typed) || !isMapping(text_)) throw new InputError(`--answers ${JSON.stringify(file)}: ${shape}`, 'answers');
   const values: Record<string, unknown> = {};
-  for (const pair of root.items) {
-    const key = yaml.isScalar(pair.key) ? String(pair.key.value) : JSON.stringify(yaml.isNode(pair.key) ? pair.key.toJSON() : pair.key);
-    const v = pair.value;
-    if (v === null || (yaml.isScalar(v) && v.type === 'PLAIN' && NULLS.has(String(v.value)))) values[key] = null;
-    else if (yaml.isScalar(v)) values[key] = String(v.value);
-    else values[key] = yaml.isNode(v) ? v.toJSON() : v;
+  for (const [key, value] of Object.entries(typed)) {
+    values[key] = value === null || typeof value === 'boolean' || typeof value === 'object' ? value : text_[key];
   }
   return values;
 }
