@@ -7,8 +7,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, snapshot } from './helpers/stack.js';
 
-const YO = path.join(ROOT, 'node_modules/.bin/yo');
 let work = '';
+/** A copy of the package the ordinary user can read (the checkout may sit in a folder only root enters). */
+let pkg = '';
 let user = '';
 let uid = 0;
 let gid = 0;
@@ -24,7 +25,7 @@ function ordinaryUser(): { name: string; uid: number; gid: number } {
 }
 
 function yo(...args: string[]) {
-  return spawnSync('runuser', ['-u', user, '--', 'env', `HOME=${path.join(work, 'home')}`, YO, 'bindplane-distributed', ...args], {
+  return spawnSync('runuser', ['-u', user, '--', 'env', `HOME=${path.join(work, 'home')}`, path.join(pkg, 'node_modules/.bin/yo'), 'bindplane-distributed', ...args], {
     cwd: work,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,7 +38,14 @@ beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'bpd-yo-'));
   mkdirSync(path.join(work, 'node_modules'));
   mkdirSync(path.join(work, 'home'));
-  symlinkSync(ROOT, path.join(work, 'node_modules/generator-bindplane-distributed'));
+  pkg = path.join(work, 'pkg');
+  mkdirSync(pkg);
+  for (const part of ['package.json', 'dist', 'generators', 'node_modules']) {
+    // Hard links are instant; another file system gets a real copy.
+    const linked = spawnSync('cp', ['-al', path.join(ROOT, part), pkg]);
+    if (linked.status !== 0) execFileSync('cp', ['-a', path.join(ROOT, part), pkg]);
+  }
+  symlinkSync(pkg, path.join(work, 'node_modules/generator-bindplane-distributed'));
   for (const p of [work, path.join(work, 'home'), path.join(work, 'node_modules')]) chownSync(p, uid, gid);
 });
 
