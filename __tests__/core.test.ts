@@ -14,6 +14,7 @@ import { buildModel } from '../src/model/index.js';
 import { renderFiles } from '../src/render/index.js';
 import { envKeys, mergeEnv, randomToken } from '../src/update/envfile.js';
 import { hasConflictMarkers, mergeThreeWay } from '../src/update/merge.js';
+import { parseBases, serializeBases } from '../src/update/record.js';
 import { ROOT } from './helpers/stack.js';
 
 const layer = (source: Layer['source'], values: Record<string, unknown>): Layer => ({ source, values, baseDir: '/tmp' });
@@ -164,6 +165,21 @@ describe('three-way merge', () => {
   });
   it('takes the same change on both sides once', () => {
     expect(mergeThreeWay('a\nZ\nc\nd\ne\n', base, 'a\nZ\nc\nd\ne\n')).toEqual({ text: 'a\nZ\nc\nd\ne\n', conflicts: 0 });
+  });
+});
+
+describe('base.txt', () => {
+  it('round-trips any text, final newline or not, and stays plain lines', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.stringMatching(/^[a-z][a-z/._-]{0,20}$/), fc.string({ unit: 'grapheme', maxLength: 200 })), (files) => {
+        const bases = new Map(Object.entries(files));
+        expect(parseBases(serializeBases(bases))).toEqual(bases);
+      }),
+      { numRuns: 300 },
+    );
+    const text = serializeBases(new Map([['a', 'x\n@@@ "b" 1 line\ny\n'], ['b', 'no newline']]));
+    expect(text).toContain('@@@ "a" 3 lines\nx\n@@@ "b" 1 line\ny\n@@@ "b" 1 line, no final newline\nno newline\n');
+    expect(parseBases(text).get('a')).toBe('x\n@@@ "b" 1 line\ny\n');
   });
 });
 

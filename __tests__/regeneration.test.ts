@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseBases, serializeBases } from '../src/update/record.js';
 import { cleanupTempDirs, cli, snapshot, tempDir, type FileState } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
@@ -60,9 +61,7 @@ describe('changed answers update exactly what depends on them', () => {
     const r = gen(dest, '--instances', '5');
     expect(r.status, r.stderr).toBe(0);
     expect(changed(before, snapshot(dest))).toEqual([
-      '.bindplane-distributed/base/README.md',
-      '.bindplane-distributed/base/docker-compose.yml',
-      '.bindplane-distributed/base/nginx/nginx.conf',
+      '.bindplane-distributed/base.txt',
       '.bindplane-distributed/record.json',
       '.yo-rc.json',
       'README.md',
@@ -92,7 +91,7 @@ describe('files no longer wanted', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/delete\s+scripts\/tls-self-signed.sh/);
     expect(existsSync(path.join(dest, 'scripts'))).toBe(false);
-    expect(existsSync(path.join(dest, '.bindplane-distributed/base/scripts'))).toBe(false);
+    expect(read(dest, '.bindplane-distributed/base.txt')).not.toContain('tls-self-signed');
     expect(read(dest, '.bindplane-distributed/record.json')).not.toContain('tls-self-signed');
   });
 
@@ -286,7 +285,11 @@ describe('the record', () => {
     const values = [...env.matchAll(/^[A-Z_]+=(.+)$/gm)].map((m) => m[1]!);
     const rec = read(dest, '.bindplane-distributed/record.json');
     for (const v of values) expect(rec).not.toContain(v);
-    expect(existsSync(path.join(dest, '.bindplane-distributed/base/.env'))).toBe(false);
+    expect(read(dest, '.bindplane-distributed/base.txt')).not.toMatch(/^@@@ "\.env"/m);
+    const bases = parseBases(read(dest, '.bindplane-distributed/base.txt'));
+    // The bases are the renders, byte for byte.
+    expect(bases.get('docker-compose.yml')).toBe(read(dest, 'docker-compose.yml'));
+    expect(bases.get('Makefile')).toBe(read(dest, 'Makefile'));
     expect(JSON.parse(rec).files['docker-compose.yml'].sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -294,7 +297,10 @@ describe('the record', () => {
     const dest = fresh();
     // Pretend an older release wrote a different Makefile: its render is the base, its bytes the hash.
     const older = read(dest, 'Makefile').replace('$(COMPOSE) ps', '$(COMPOSE) ps --all');
-    writeFileSync(path.join(dest, '.bindplane-distributed/base/Makefile'), older);
+    const baseFile = path.join(dest, '.bindplane-distributed/base.txt');
+    const bases = parseBases(readFileSync(baseFile, 'utf8'));
+    bases.set('Makefile', older);
+    writeFileSync(baseFile, serializeBases(bases));
     const recFile = path.join(dest, '.bindplane-distributed/record.json');
     const rec = JSON.parse(readFileSync(recFile, 'utf8'));
     rec.files.Makefile.sha256 = createHash('sha256').update(older).digest('hex');

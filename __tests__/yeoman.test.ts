@@ -98,7 +98,7 @@ describe('regeneration under yeoman-test, force off', () => {
     const after = snapshot(dir);
     const changed = [...after.keys()].filter((k) => !k.endsWith('/') && (before.get(k)?.content !== after.get(k)?.content || before.get(k)?.mtimeMs !== after.get(k)?.mtimeMs));
     expect(changed.sort()).toEqual(
-      ['.bindplane-distributed/base/README.md', '.bindplane-distributed/base/docker-compose.yml', '.bindplane-distributed/base/nginx/nginx.conf', '.bindplane-distributed/record.json', '.yo-rc.json', 'README.md', 'docker-compose.yml', 'nginx/nginx.conf'].sort(),
+      ['.bindplane-distributed/base.txt', '.bindplane-distributed/record.json', '.yo-rc.json', 'README.md', 'docker-compose.yml', 'nginx/nginx.conf'].sort(),
     );
     expect(nodes(dir)).toHaveLength(5);
   });

@@ -9,7 +9,7 @@ import { buildModel, LOCAL_COPIES, type CopiedAnswer, type Model } from './model
 import { renderFiles } from './render/index.js';
 import { envKeys, mergeEnv } from './update/envfile.js';
 import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
-import { basePath, GENERATOR_NAME, readBase, readRecord, RECORD_FILE, RECORD_FORMAT, serializeRecord, type Record } from './update/record.js';
+import { BASE_FILE, GENERATOR_NAME, readBases, readRecord, RECORD_FILE, RECORD_FORMAT, serializeBases, serializeRecord, type Record } from './update/record.js';
 import { canCommitFresh, commit, commitFresh, recover, type Op } from './update/txn.js';
 import { VERSION } from './version.js';
 
@@ -108,21 +108,29 @@ function readYoRc(root: string): { [key: string]: unknown } | undefined {
   return parsed as { [key: string]: unknown };
 }
 
+/** What a destination holds from earlier runs: .yo-rc.json and the record. */
+interface Stored {
+  yo?: { [key: string]: unknown };
+  record?: Record;
+}
+
+function readStored(root: string): Stored {
+  return existsSync(root) ? { yo: readYoRc(root), record: readRecord(root, VERSION) } : {};
+}
+
 /** The answers stored in .yo-rc.json (or, when it is gone, in the record), as a layer. */
-export function storedLayer(root: string): Layer | undefined {
-  const yo = readYoRc(root);
-  const mine = yo?.[GENERATOR_NAME];
+export function storedLayer(root: string, stored: Stored = readStored(root)): Layer | undefined {
+  const mine = stored.yo?.[GENERATOR_NAME];
   if (mine !== undefined) {
     if (!mine || typeof mine !== 'object' || Array.isArray(mine)) throw new InputError(`${YO_RC}: "${GENERATOR_NAME}" must be an object of answers`, YO_RC);
     return { source: '.yo-rc.json', values: mine as { [key: string]: unknown }, baseDir: root };
   }
-  const rec = readRecord(root, VERSION);
-  return rec ? { source: '.yo-rc.json', values: rec.answers, baseDir: root } : undefined;
+  return stored.record ? { source: '.yo-rc.json', values: stored.record.answers, baseDir: root } : undefined;
 }
 
 /** Resolves the answers of a run: given layers, then stored ones, then defaults. */
-export function resolveFor(root: string, layers: Layer[], mode: Mode): Resolved {
-  const stored = storedLayer(root);
+export function resolveFor(root: string, layers: Layer[], mode: Mode, previous: Stored = readStored(root)): Resolved {
+  const stored = storedLayer(root, previous);
   return resolveAnswers(stored ? [...layers, stored] : layers, {
     dest: root,
     copyExists: (n) => n in LOCAL_COPIES && existsSync(path.join(root, LOCAL_COPIES[n as CopiedAnswer])),
@@ -140,8 +148,9 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   checkDestination(root, mode);
   const recovered = recover(root);
 
-  const record = existsSync(root) ? readRecord(root, VERSION) : undefined;
-  const resolved = resolveFor(root, opts.layers ?? [], mode);
+  const previous = readStored(root);
+  const record = previous.record;
+  const resolved = resolveFor(root, opts.layers ?? [], mode, previous);
   if (resolved.missing.length > 0) throw new InputError(missingMessage(resolved.missing), resolved.missing[0]);
   const answers = resolved.answers;
   const model = buildModel(answers);
@@ -155,10 +164,12 @@ export async function run(opts: RunOptions): Promise<RunResult> {
 
   const rootExists = existsSync(root);
   const disk = (p: string) => (rootExists ? readDisk(root, p) : undefined);
+  const oldBases = rootExists ? readBases(root) : new Map<string, string>();
+  const base = (p: string) => oldBases.get(p);
   const input = {
     rendered,
     record: record?.files ?? {},
-    base: (p: string) => readBase(root, p),
+    base,
     disk,
     force: opts.force ?? false,
     restore,
@@ -230,29 +241,25 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   }
 
   // Bookkeeping: answers in .yo-rc.json, the record and the merge bases, in the same transaction.
-  const yo = readYoRc(root) ?? {};
-  const yoText = `${JSON.stringify({ ...yo, [GENERATOR_NAME]: resolved.stored }, null, 2)}\n`;
+  const yoText = `${JSON.stringify({ ...previous.yo, [GENERATOR_NAME]: resolved.stored }, null, 2)}\n`;
   const newRecord: Record = { generator: GENERATOR_NAME, version: VERSION, format: RECORD_FORMAT, answers: resolved.stored, files: {}, copies };
+  const newBases = new Map<string, string>();
   for (const p of plans) {
     if (p.entry) newRecord.files[p.path] = p.entry;
-    const oldBase = record?.files[p.path] ? readBase(root, p.path) : undefined;
-    if (p.entry && p.base !== undefined) {
-      if (oldBase !== p.base || !record?.files[p.path]) write(basePath(p.path), p.base, 0o644);
-    } else if (oldBase !== undefined) {
-      remove(basePath(p.path));
-    }
+    if (p.entry && p.base !== undefined) newBases.set(p.path, p.base);
   }
-  const bookkeeping: [string, string][] = [
-    [YO_RC, yoText],
-    [RECORD_FILE, serializeRecord(newRecord)],
+  const bookkeeping: [string, string, boolean][] = [
+    [YO_RC, yoText, true],
+    [RECORD_FILE, serializeRecord(newRecord), true],
+    // The merge bases change only with the files they belong to: no drift of their own.
+    [BASE_FILE, serializeBases(newBases), false],
   ];
-  for (const [p, text] of bookkeeping) {
+  for (const [p, text, drift] of bookkeeping) {
     const have = disk(p);
     if (have?.content === text) continue;
     write(p, text, 0o644);
-    changes.push({ path: p, action: have ? 'update' : 'create', before: have?.content, after: text, drift: true });
+    if (drift) changes.push({ path: p, action: have ? 'update' : 'create', before: have?.content, after: text, drift });
   }
-  // Base files are part of the record: their changes count as drift only through the files they mirror.
   const conflicts = plans.filter((p) => p.action === 'conflict').map((p) => p.path);
   const drift = changes.some((c) => c.drift);
   const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, exitCode: 0 };

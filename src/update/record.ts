@@ -1,6 +1,6 @@
 // The record: what the generator wrote last time, kept in the generated repository (meant to be
 // committed). For each generated file the hash of the bytes written (to tell an edit from no edit)
-// and, in base/, the previous render (the merge base). Secrets never enter it.
+// and, in base.txt, the previous render (the merge base). Secrets never enter it.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,8 @@ import { StateError } from '../errors.js';
 import { RECORD_DIR } from './txn.js';
 
 export const RECORD_FILE = `${RECORD_DIR}/record.json`;
-export const BASE_DIR = `${RECORD_DIR}/base`;
+/** Every previous render in one plain-text file: diffable line by line, and one file to write, not one per file. */
+export const BASE_FILE = `${RECORD_DIR}/base.txt`;
 export const RECORD_FORMAT = 1;
 export const GENERATOR_NAME = 'generator-bindplane-distributed';
 
@@ -35,7 +36,6 @@ export interface Record {
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-export const basePath = (file: string) => `${BASE_DIR}/${file}`;
 
 function compareVersions(a: string, b: string): number {
   const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
@@ -67,9 +67,44 @@ export function readRecord(root: string, ownVersion: string): Record | undefined
   return rec;
 }
 
-export function readBase(root: string, file: string): string | undefined {
-  const p = path.join(root, basePath(file));
-  return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
+const BASE_HEADER = [
+  '# The previous render of each file generator-bindplane-distributed wrote: the merge base of the',
+  '# next update, so your edits can be merged with a new render. Commit it; do not edit it.',
+];
+const SECTION = /^@@@ ("(?:[^"\\]|\\.)*") (\d+) lines?(, no final newline)?$/;
+
+/** base.txt: for each file, a header line with its path and line count, then its lines as they are. */
+export function serializeBases(bases: ReadonlyMap<string, string>): string {
+  const out = [...BASE_HEADER];
+  for (const file of [...bases.keys()].sort()) {
+    const text = bases.get(file)!;
+    const eol = text.endsWith('\n');
+    const lines = text === '' ? [] : (eol ? text.slice(0, -1) : text).split('\n');
+    out.push(`@@@ ${JSON.stringify(file)} ${lines.length} line${lines.length === 1 ? '' : 's'}${eol || text === '' ? '' : ', no final newline'}`, ...lines);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function parseBases(text: string): Map<string, string> {
+  const bases = new Map<string, string>();
+  const lines = text.split('\n');
+  let i = 0;
+  while (i < lines.length) {
+    const m = SECTION.exec(lines[i]!);
+    i++;
+    if (!m) continue;
+    const count = Number(m[2]);
+    const body = lines.slice(i, i + count);
+    if (body.length !== count) throw new StateError(`${BASE_FILE} is cut short at ${m[1]}; restore it from git, or delete the ${RECORD_DIR} folder to start over`);
+    bases.set(JSON.parse(m[1]!) as string, count === 0 ? '' : `${body.join('\n')}${m[3] ? '' : '\n'}`);
+    i += count;
+  }
+  return bases;
+}
+
+export function readBases(root: string): Map<string, string> {
+  const p = path.join(root, BASE_FILE);
+  return existsSync(p) ? parseBases(readFileSync(p, 'utf8')) : new Map();
 }
 
 /** Stable JSON: keys in a fixed order so the same record gives the same bytes. */
