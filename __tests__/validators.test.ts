@@ -200,6 +200,18 @@ function checkPorts(compose: ComposeFile): string[] {
   });
 }
 
+/** Data services (PostgreSQL, Prometheus, Kafka, the emulator, transform agents) sit only on internal networks. */
+function checkInternalOnly(compose: ComposeFile): string[] {
+  const internal = new Set(Object.entries(compose.networks ?? {}).filter(([, n]) => (n as { internal?: boolean } | null)?.internal === true).map(([k]) => k));
+  const data = /^(postgres|prometheus|kafka-\d+|pubsub-emulator|pubsub-topic|transform-agent-\d+)$/;
+  return Object.entries(compose.services)
+    .filter(([name]) => data.test(name))
+    .flatMap(([name, s]) => {
+      const nets = networksOf(s);
+      return nets.length > 0 && nets.every((n) => internal.has(n)) ? [] : [`${name} is on ${JSON.stringify(nets)}, not only on internal networks`];
+    });
+}
+
 function checkHealthchecks(compose: ComposeFile): string[] {
   return Object.entries(compose.services).flatMap(([name, s]) => {
     if (isOneShot(s)) return [];
@@ -449,6 +461,7 @@ for (const variant of VARIANTS) {
     it('images are pinned; only the load balancer publishes a port', ({ expect }) => {
       expect(checkImages(compose)).toEqual([]);
       expect(checkPorts(compose)).toEqual([]);
+      expect(checkInternalOnly(compose)).toEqual([]);
       expect(compose.services[LB]?.ports?.map(String)).toEqual([`${a.httpPort}:${a.httpPort}`]);
     });
 
@@ -601,6 +614,9 @@ describe.concurrent('the validators reject broken files', () => {
     expect(checkImages(c(d))).toHaveLength(2);
     d = broken(g, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace(/^( {2}postgres:\n)/m, '$1    ports:\n      - "5432:5432"\n')));
     expect(checkPorts(c(d)).join('\n')).toMatch(/postgres publishes/);
+    const exposed = structuredClone(c(good));
+    exposed.services.postgres!.networks = ['backend', 'frontend'];
+    expect(checkInternalOnly(exposed)).toEqual(['postgres is on ["backend","frontend"], not only on internal networks']);
     const noHealth = structuredClone(c(good));
     delete noHealth.services.postgres!.healthcheck;
     expect(checkHealthchecks(noHealth)).toEqual(['postgres has no healthcheck (and is not a one-shot restart: "no" service)']);
@@ -671,6 +687,7 @@ describe('random valid answer sets', () => {
           ...checkAddresses(dir, compose),
           ...checkImages(compose),
           ...checkPorts(compose),
+          ...checkInternalOnly(compose),
           ...checkHealthchecks(compose),
           ...checkDependsOn(compose),
           ...checkBindMounts(dir, compose, a.tls === 'selfSigned' ? ['local/tls'] : []),
