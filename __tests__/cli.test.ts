@@ -1,6 +1,6 @@
 // The CLI's own surface: --help, --version, the person's other files, and the interactive path
 // through a real terminal (Yeoman's prompts, loaded only when something must be asked).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,18 @@ describe('bindplane-distributed', () => {
     expect(r.status, r.stderr).toBe(0);
     const stored = JSON.parse(readFileSync(path.join(dest, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
     expect(stored).toMatchObject({ instances: 2, eventBus: 'nats', projectName: 'bindplane' });
+  });
+
+  it('opens no Yeoman or prompt module when nothing has to be asked', () => {
+    const work = tempDir();
+    const log = path.join(work, 'strace.log');
+    // With an answers file, so the YAML path is traced too.
+    writeFileSync(path.join(work, 'a.yml'), 'instances: 2\n');
+    const r = spawnSync('strace', ['-f', '-e', 'trace=openat', '-o', log, process.execPath, CLI, path.join(work, 'stack'), '--defaults', '--answers', path.join(work, 'a.yml')], { encoding: 'utf8', input: '' });
+    expect(r.status, r.stderr).toBe(0);
+    const opened = readFileSync(log, 'utf8');
+    expect(opened).toMatch(/dist\/bundle\/cli\.js/);
+    expect(opened).not.toMatch(/node_modules\/(yeoman-generator|yeoman-environment|@yeoman|inquirer|@inquirer|mem-fs)/);
   });
 
   it('asks the questions through Yeoman when a person is at a terminal', async () => {

@@ -25,6 +25,7 @@ const TOOLS = [
   { name: 'nsenter', pkg: 'util-linux' },
   { name: 'timeout', pkg: 'coreutils' },
   { name: 'script', pkg: 'bsdutils' },
+  { name: 'strace', pkg: 'strace' },
   { name: 'psql', pkg: 'postgresql-client' },
   { name: 'pg_isready', pkg: 'postgresql-client' },
   { name: 'prometheus', pkg: 'prometheus' },
