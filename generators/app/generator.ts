@@ -32,7 +32,8 @@ export default class BindplaneDistributedGenerator extends Generator {
     this.option('check', { type: Boolean, description: 'Write nothing; exit 1 when regeneration would change anything' });
     this.option('dry-run', { type: Boolean, description: 'Show the plan with diffs; write nothing' });
     this.option('force', { type: Boolean, description: 'Replace edited files and files the generator did not write' });
-    this.option('restore', { type: String, description: 'Write a generated file you deleted again' });
+    // Repeatable: keep every value instead of String()-joining them.
+    this.option('restore', { type: ((v: string | string[]) => ([] as string[]).concat(v)) as never, description: 'Write a generated file you deleted again (repeatable)' });
     // Ask questions only with a terminal on stdin; tests with mocked answers turn it on.
     this.option('interactive', { type: Boolean, hide: true, description: 'Ask unanswered questions (default: when stdin is a terminal)' });
     for (const a of ANSWERS) this.option(flagOf(a.name), { type: String, description: a.message });
