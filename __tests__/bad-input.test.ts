@@ -1,6 +1,7 @@
 // Bad input through the real CLI: one clear message naming the field and what is allowed, a
 // non-zero exit, and not one byte written or changed in the destination.
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, cli, generateStack, snapshot, tempDir } from './helpers/stack.js';
@@ -120,11 +121,46 @@ const CASES: Case[] = [
     setup: async (w, d) => {
       await generated(w, d);
       const file = path.join(d, '.bindplane-distributed/record.json');
-      const { readFileSync } = await import('node:fs');
       writeFileSync(file, readFileSync(file, 'utf8').replace(/"version": "[^"]+"/, '"version": "99.0.0"'));
     },
     exit: 1,
     message: /record.json was written by generator-bindplane-distributed 99.0.0, newer than this/,
+  },
+  {
+    name: 'a record naming a path outside the destination',
+    args: [],
+    setup: async (w, d) => {
+      await generated(w, d);
+      write(path.join(w, 'precious.txt'), 'keep me\n');
+      const file = path.join(d, '.bindplane-distributed/record.json');
+      const rec = JSON.parse(readFileSync(file, 'utf8'));
+      rec.files['../precious.txt'] = { sha256: createHash('sha256').update('keep me\n').digest('hex'), mode: '644' };
+      writeFileSync(file, JSON.stringify(rec));
+    },
+    exit: 1,
+    message: /record.json names "..\/precious.txt", a path outside the repository/,
+  },
+  {
+    name: 'merge bases naming a path outside the destination',
+    args: [],
+    setup: async (w, d) => {
+      await generated(w, d);
+      const file = path.join(d, '.bindplane-distributed/base.txt');
+      writeFileSync(file, `${readFileSync(file, 'utf8')}@@@ "/etc/passwd" 1 line\nx\n`);
+    },
+    exit: 1,
+    message: /base.txt names "\/etc\/passwd", a path outside the repository/,
+  },
+  {
+    name: 'a journal naming a path outside the destination',
+    args: [],
+    setup: async (w, d) => {
+      await generated(w, d);
+      write(path.join(w, 'precious.txt'), 'keep me\n');
+      write(path.join(d, '.bindplane-distributed/txn/journal.json'), JSON.stringify({ format: 1, ops: [{ op: 'delete', path: '../precious.txt' }] }));
+    },
+    exit: 1,
+    message: /the journal in .bindplane-distributed\/txn names "..\/precious.txt", outside the repository/,
   },
   {
     name: 'a link leading out of the destination',

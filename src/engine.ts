@@ -10,6 +10,7 @@ import { renderFiles } from './render/index.js';
 import { envKeys, mergeEnv } from './update/envfile.js';
 import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
 import { BASE_FILE, GENERATOR_NAME, readBases, readRecord, RECORD_FILE, RECORD_FORMAT, serializeBases, serializeRecord, type Record } from './update/record.js';
+import { isInsidePath } from './update/paths.js';
 import { canCommitFresh, commit, commitFresh, recover, type Op } from './update/txn.js';
 import { VERSION } from './version.js';
 
@@ -81,6 +82,7 @@ function checkDestination(root: string, mode: Mode): void {
 }
 
 function checkInside(root: string, rel: string): void {
+  if (!isInsidePath(rel)) throw new StateError(`${JSON.stringify(rel)} is outside the destination; the generator writes only inside it`);
   const parts = rel.split('/');
   let cur = root;
   for (const part of parts) {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StateError } from '../errors.js';
+import { isInsidePath } from './paths.js';
 import { RECORD_DIR } from './txn.js';
 
 export const RECORD_FILE = `${RECORD_DIR}/record.json`;
@@ -36,6 +37,10 @@ export interface Record {
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+function outside(file: string, p: string): StateError {
+  return new StateError(`${file} names ${JSON.stringify(p)}, a path outside the repository; restore it from git, or delete the ${RECORD_DIR} folder to start over`);
+}
+
 
 function compareVersions(a: string, b: string): number {
   const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
@@ -64,6 +69,8 @@ export function readRecord(root: string, ownVersion: string): Record | undefined
       `${RECORD_FILE} was written by ${GENERATOR_NAME} ${rec.version}, newer than this ${ownVersion}; run ${GENERATOR_NAME}@${rec.version} or later`,
     );
   rec.copies ??= {};
+  // A record comes with a repository someone else may have written: never let it point elsewhere.
+  for (const p of [...Object.keys(rec.files), ...Object.keys(rec.copies)]) if (!isInsidePath(p)) throw outside(RECORD_FILE, p);
   return rec;
 }
 
@@ -96,7 +103,9 @@ export function parseBases(text: string): Map<string, string> {
     const count = Number(m[2]);
     const body = lines.slice(i, i + count);
     if (body.length !== count) throw new StateError(`${BASE_FILE} is cut short at ${m[1]}; restore it from git, or delete the ${RECORD_DIR} folder to start over`);
-    bases.set(JSON.parse(m[1]!) as string, count === 0 ? '' : `${body.join('\n')}${m[3] ? '' : '\n'}`);
+    const file = JSON.parse(m[1]!) as string;
+    if (!isInsidePath(file)) throw outside(BASE_FILE, file);
+    bases.set(file, count === 0 ? '' : `${body.join('\n')}${m[3] ? '' : '\n'}`);
     i += count;
   }
   return bases;

@@ -10,6 +10,7 @@ import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, read
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { StateError } from '../errors.js';
+import { isInsidePath } from './paths.js';
 
 export const RECORD_DIR = '.bindplane-distributed';
 export const TXN_DIR = `${RECORD_DIR}/txn`;
@@ -122,6 +123,10 @@ export function recover(root: string): 'none' | 'finished' | 'rolled back' {
     } catch {
       throw new StateError(`the journal of an interrupted update in ${TXN_DIR} is damaged (a power loss?); restore the folder from git, then delete ${TXN_DIR}`);
     }
+    // Only this generator writes journals, but a repository can carry anything: stay inside it.
+    const bad = Array.isArray(journal.ops) ? journal.ops.find((op) => !isInsidePath(op?.path) || (op.op === 'write' && !/^\d+$/.test(String(op.stage)))) : { path: undefined };
+    if (bad)
+      throw new StateError(`the journal in ${TXN_DIR} names ${JSON.stringify(bad?.path)}, outside the repository; delete ${TXN_DIR} after checking the folder`);
     applyJournal(root, journal, true);
     cleanup(root);
     return 'finished';
