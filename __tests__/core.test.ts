@@ -115,6 +115,8 @@ describe('model', () => {
     const m = buildModel(answers({ demoAgents: 2, tls: 'selfSigned', httpPort: 8443 }));
     expect(m.remoteUrl).toBe('https://localhost:8443');
     expect(m.demoAgents.endpoint).toBe('wss://loadbalancer:8443/v1/opamp');
+    expect(m.demoAgents.skipTlsVerify).toBe(true);
+    expect(buildModel(answers({ demoAgents: 1 })).demoAgents.skipTlsVerify).toBe(false);
     expect(m.dependsOn.loadbalancer.map((d) => d.service)).toEqual(m.nodes.map((n) => n.name));
     expect(m.dependsOn['bindplane-1']).toContainEqual({ service: 'bindplane-jobs', condition: 'service_healthy' });
   });

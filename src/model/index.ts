@@ -89,7 +89,7 @@ export interface Model {
   postgres: { serverMaxConnections: number; dataPath: string };
   lb: { service: string; port: number; healthPort: number; tls: Answers['tls']; scheme: 'http' | 'https'; wsScheme: 'ws' | 'wss'; internalUrl: string };
   remoteUrl: string;
-  demoAgents: { count: number; endpoint: string; labels: string };
+  demoAgents: { count: number; endpoint: string; labels: string; skipTlsVerify: boolean };
   secrets: Secret[];
   /** The person's files copied into the repository: which answer names the source, where the copy goes. */
   copies: { answer: CopiedAnswer; source: string; path: string }[];
@@ -301,7 +301,7 @@ export function buildModel(a: Answers): Model {
     },
     lb,
     remoteUrl: a.remoteUrl,
-    demoAgents: { count: a.demoAgents, endpoint: `${lb.wsScheme}://${LB_SERVICE}:${a.httpPort}/v1/opamp`, labels: `demo=true,project=${a.projectName}` },
+    demoAgents: { count: a.demoAgents, endpoint: `${lb.wsScheme}://${LB_SERVICE}:${a.httpPort}/v1/opamp`, labels: `demo=true,project=${a.projectName}`, skipTlsVerify: tlsOn },
     secrets,
     copies: (Object.keys(LOCAL_COPIES) as CopiedAnswer[])
       .filter((n) => a[n] !== undefined && (n === 'pubsubCredentialsFile' ? a.eventBus === 'pubsub' : a.tls === 'provided'))
