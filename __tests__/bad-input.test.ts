@@ -52,6 +52,7 @@ const CASES: Case[] = [
   { name: 'version latest', args: ['--bindplane-version', 'latest'], exit: 2, message: /--bindplane-version: "latest" is not allowed; use a release number such as 1.96.3 \(never "latest"\)/ },
   { name: 'version two parts', args: ['--bindplane-version', '1.100'], exit: 2, message: /--bindplane-version: "1.100" is not allowed/ },
   { name: 'postgres 9', args: ['--postgres-version', '9'], exit: 2, message: /--postgres-version: "9" is not allowed; use a PostgreSQL release from 13 to 18/ },
+  { name: 'retention units out of order', args: ['--prometheus-retention', '1d1w'], exit: 2, message: /--prometheus-retention: "1d1w" is not allowed; use a Prometheus duration with units from largest to smallest/ },
   { name: 'retention words', args: ['--prometheus-retention', '15 days'], exit: 2, message: /--prometheus-retention: "15 days" is not allowed; use a Prometheus duration/ },
   { name: 'remote url ftp', args: ['--remote-url', 'ftp://example.com'], exit: 2, message: /--remote-url: "ftp:\/\/example.com" is not allowed; use an http:\/\/ or https:\/\/ URL/ },
   { name: 'remote url with path', args: ['--remote-url', 'http://example.com/bindplane'], exit: 2, message: /--remote-url: .* is not allowed; use an http:\/\/ or https:\/\/ URL with a host and no path/ },
@@ -161,6 +162,30 @@ const CASES: Case[] = [
     },
     exit: 1,
     message: /the journal in .bindplane-distributed\/txn names "..\/precious.txt", outside the repository/,
+  },
+  { name: 'a file of the person\'s own where the generator needs a folder', args: [], setup: (_w, d) => write(path.join(d, 'nginx'), 'mine\n'), exit: 1, message: /nginx\/nginx.conf: a file of yours stands where the generator needs a folder \(nginx\); move it away/ },
+  {
+    name: 'a record of the wrong shape',
+    args: [],
+    setup: async (w, d) => {
+      await generated(w, d);
+      const file = path.join(d, '.bindplane-distributed/record.json');
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/"answers": \{[^}]*\}/, '"answers": null'));
+    },
+    exit: 1,
+    message: /record.json is damaged \(an entry has the wrong shape\)/,
+  },
+  {
+    name: 'a journal leading through a link out of the destination',
+    args: ['--check'],
+    setup: async (w, d) => {
+      await generated(w, d);
+      write(path.join(w, 'outside/x'), 'keep me\n');
+      symlinkSync(path.join(w, 'outside'), path.join(d, 'evil'));
+      write(path.join(d, '.bindplane-distributed/txn/journal.json'), JSON.stringify({ format: 1, ops: [{ op: 'delete', path: 'evil/x' }] }));
+    },
+    exit: 1,
+    message: /the journal in .bindplane-distributed\/txn names "evil\/x", outside the repository/,
   },
   {
     name: 'a link leading out of the destination',

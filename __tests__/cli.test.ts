@@ -55,6 +55,24 @@ describe('bindplane-distributed', () => {
     expect(opened).not.toMatch(/node_modules\/(yeoman-generator|yeoman-environment|@yeoman|inquirer|@inquirer|mem-fs)/);
   });
 
+  it('at a terminal, a second run with stored answers asks nothing', async () => {
+    const dest = path.join(tempDir(), 'stack');
+    expect(cli([dest, '--defaults']).status).toBe(0);
+    const child = spawn('script', ['-qfec', `${process.execPath} ${CLI} ${dest}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(kill);
+        resolve(c);
+      });
+    });
+    expect(code, screen).toBe(0);
+    expect(screen).toContain('nothing to change');
+    expect(screen).not.toContain('?');
+  }, 30_000);
+
   it('asks the questions through Yeoman when a person is at a terminal', async () => {
     const dest = path.join(tempDir(), 'stack');
     // `script` gives the CLI a real terminal; pressing Enter accepts each proposed answer.

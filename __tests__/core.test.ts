@@ -121,6 +121,13 @@ describe('model', () => {
     expect(m.dependsOn['bindplane-1']).toContainEqual({ service: 'bindplane-jobs', condition: 'service_healthy' });
   });
 
+  it('keeps the certificate\'s common name within 64 characters', () => {
+    const host = `${'a'.repeat(70)}.example.com`;
+    const m = buildModel(answers({ tls: 'selfSigned', remoteUrl: `https://${host}` }));
+    expect(m.tlsCert.commonName).toBe('localhost');
+    expect(m.tlsCert.subjectAltNames).toContain(`DNS:${host}`);
+  });
+
   it('sizes PostgreSQL for every pool', () => {
     const m = buildModel(answers({ instances: 64, postgresMaxConnections: 50 }));
     expect(m.postgres.serverMaxConnections).toBe(65 * 50 + 20);

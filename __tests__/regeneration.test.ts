@@ -1,11 +1,11 @@
 // Regeneration through the real CLI, in one folder across several runs.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBases, serializeBases } from '../src/update/record.js';
-import { cleanupTempDirs, cli, snapshot, tempDir, type FileState } from './helpers/stack.js';
+import { CLI, cleanupTempDirs, cli, snapshot, tempDir, type FileState } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
 
@@ -216,6 +216,78 @@ describe('secrets', () => {
     const r = cli([dest, '--check']);
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toContain('up to date');
+  });
+});
+
+describe('what the review found', () => {
+  it('runs one at a time: concurrent runs in one folder never corrupt it', async () => {
+    const dest = fresh();
+    const { spawn } = await import('node:child_process');
+    const runs = await Promise.all(
+      [2, 3, 4, 5, 6, 7].map(
+        (n) =>
+          new Promise<{ code: number | null; err: string }>((resolve) => {
+            const child = spawn(process.execPath, [CLI, dest, '--defaults', '--instances', String(n)], { stdio: ['ignore', 'ignore', 'pipe'] });
+            let err = '';
+            child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+            child.on('exit', (code) => resolve({ code, err }));
+          }),
+      ),
+    );
+    for (const r of runs) {
+      expect([0, 1], r.err).toContain(r.code);
+      if (r.code === 1) expect(r.err).toMatch(/another bindplane-distributed run \(pid \d+\) is working on/);
+    }
+    expect(runs.some((r) => r.code === 0)).toBe(true);
+    const check = cli([dest, '--check']);
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    for (const f of ['docker-compose.yml', 'nginx/nginx.conf', 'README.md']) expect(read(dest, f)).not.toMatch(/^<<<<<<< /m);
+    expect(existsSync(`${path.dirname(dest)}/.stack.bindplane-distributed.lock`)).toBe(false);
+  });
+
+  it('a clean clone with umask 002 (files 664) is not drift', () => {
+    const dest = fresh('--tls', 'selfSigned');
+    for (const f of ['docker-compose.yml', 'Makefile', 'README.md', 'nginx/nginx.conf']) chmodSync(path.join(dest, f), 0o664);
+    chmodSync(path.join(dest, 'scripts/tls-self-signed.sh'), 0o775);
+    const r = cli([dest, '--check']);
+    expect(r.status, r.stdout).toBe(0);
+    // The executable bit still counts.
+    chmodSync(path.join(dest, 'scripts/tls-self-signed.sh'), 0o664);
+    expect(cli([dest, '--check']).status).toBe(1);
+  });
+
+  it('a merged edit survives even when the merge bases are lost', () => {
+    const dest = fresh();
+    edit(dest, 'docker-compose.yml', (s) => `${s}# my note\n`);
+    expect(gen(dest, '--instances', '4').stdout).toMatch(/merge\s+docker-compose.yml/);
+    rmSync(path.join(dest, '.bindplane-distributed/base.txt'));
+    const r = gen(dest, '--instances', '5');
+    expect(r.stdout).toMatch(/keep\s+docker-compose.yml\s+\(edited, and no merge base is recorded/);
+    expect(read(dest, 'docker-compose.yml')).toContain('# my note');
+  });
+
+  it('generating into an existing empty folder keeps the folder itself (mode, a mount point)', () => {
+    const dest = path.join(tempDir('bpd-empty-'), 'stack');
+    mkdirSync(dest);
+    chmodSync(dest, 0o2770);
+    expect(gen(dest).status).toBe(0);
+    expect(statSync(dest).mode & 0o7777).toBe(0o2770);
+    expect(existsSync(path.join(dest, 'docker-compose.yml'))).toBe(true);
+  });
+
+  it('a deleted file is not drift, even before the next run', () => {
+    const dest = fresh();
+    unlinkSync(path.join(dest, 'Makefile'));
+    const r = cli([dest, '--check']);
+    expect(r.status, r.stdout).toBe(0);
+  });
+
+  it('warns before a PostgreSQL major upgrade that the data needs a dump and restore', () => {
+    const dest = fresh();
+    const r = gen(dest, '--postgres-version', '17');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/warning: postgresVersion goes from 16 to 17: PostgreSQL does not start on another major release's data/);
+    expect(gen(dest, '--postgres-version', '17.2').stdout).not.toContain('warning');
   });
 });
 

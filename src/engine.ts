@@ -1,6 +1,6 @@
 // The engine: answers -> model -> render -> update, in one transaction. The CLI, the Yeoman
 // generator and the library API all call run(); none of this imports a framework.
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveAnswers, type Layer, type Resolved } from './answers/resolve.js';
 import { flagOf, type AnswerName, type Answers } from './answers/schema.js';
@@ -10,8 +10,9 @@ import { renderFiles } from './render/index.js';
 import { envKeys, mergeEnv } from './update/envfile.js';
 import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
 import { BASE_FILE, GENERATOR_NAME, readBases, readRecord, RECORD_FILE, RECORD_FORMAT, serializeBases, serializeRecord, type Record } from './update/record.js';
-import { isInsidePath } from './update/paths.js';
-import { canCommitFresh, commit, commitFresh, recover, type Op } from './update/txn.js';
+import { isInsidePath, linkOnPath } from './update/paths.js';
+import { acquireLock } from './update/lock.js';
+import { commit, commitFresh, recover, type Op } from './update/txn.js';
 import { VERSION } from './version.js';
 
 export type Mode = 'apply' | 'dry-run' | 'check';
@@ -49,6 +50,8 @@ export interface RunResult {
   changes: Change[];
   /** Files left with conflict markers. */
   conflicts: string[];
+  /** Changes of answers that need the person's care beyond regeneration. */
+  warnings: string[];
   /** What an interrupted earlier update left, and what was done about it. */
   recovered: 'none' | 'finished' | 'rolled back';
   /** 0 done; 1 conflicts left, or drift found by --check. */
@@ -65,7 +68,9 @@ function readDisk(root: string, rel: string): DiskFile | undefined {
     if (!st.isFile()) throw new StateError(`${rel} is not a regular file; move it away so the generator can write there`);
     return { content: readFileSync(p, 'utf8'), mode: st.mode & 0o777 };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOTDIR') throw new StateError(`${rel}: a file of yours stands where the generator needs a folder (${path.dirname(rel)}); move it away`);
     throw e;
   }
 }
@@ -83,18 +88,8 @@ function checkDestination(root: string, mode: Mode): void {
 
 function checkInside(root: string, rel: string): void {
   if (!isInsidePath(rel)) throw new StateError(`${JSON.stringify(rel)} is outside the destination; the generator writes only inside it`);
-  const parts = rel.split('/');
-  let cur = root;
-  for (const part of parts) {
-    cur = path.join(cur, part);
-    let st;
-    try {
-      st = lstatSync(cur);
-    } catch {
-      return;
-    }
-    if (st.isSymbolicLink()) throw new InputError(`${rel}: ${path.relative(root, cur)} is a symbolic link; the generator writes only inside the destination`, rel);
-  }
+  const link = linkOnPath(root, rel);
+  if (link !== undefined) throw new InputError(`${rel}: ${link} is a symbolic link; the generator writes only inside the destination`, rel);
 }
 
 function readYoRc(root: string): { [key: string]: unknown } | undefined {
@@ -148,6 +143,15 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const mode = opts.mode ?? 'apply';
   const root = path.resolve(opts.dest);
   checkDestination(root, mode);
+  const release = acquireLock(root);
+  try {
+    return runLocked(opts, mode, root);
+  } finally {
+    release();
+  }
+}
+
+function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
   const recovered = recover(root);
 
   const previous = readStored(root);
@@ -264,7 +268,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   }
   const conflicts = plans.filter((p) => p.action === 'conflict').map((p) => p.path);
   const drift = changes.some((c) => c.drift);
-  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, exitCode: 0 };
+  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, warnings: answerWarnings(record, answers), exitCode: 0 };
   if (mode === 'check') {
     result.exitCode = drift ? 1 : 0;
     return result;
@@ -273,10 +277,22 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     result.exitCode = conflicts.length > 0 ? 1 : 0;
     return result;
   }
-  if (canCommitFresh(root)) commitFresh(root, ops);
+  if (!rootExists) commitFresh(root, ops);
   else commit(root, ops);
   result.exitCode = conflicts.length > 0 ? 1 : 0;
   return result;
+}
+
+/** Answer changes that regeneration alone cannot make safe. */
+function answerWarnings(record: Record | undefined, answers: Answers): string[] {
+  const before = record?.answers.postgresVersion;
+  if (typeof before !== 'string') return [];
+  const major = (v: string) => Number.parseInt(v, 10);
+  if (major(before) === major(answers.postgresVersion)) return [];
+  return [
+    `postgresVersion goes from ${before} to ${answers.postgresVersion}: PostgreSQL does not start on another major release's data. ` +
+      'Dump the database first (docker compose exec postgres pg_dumpall -U bindplane > dump.sql), then `make delete`, `make start` and restore it.',
+  ];
 }
 
 /** Keys of .env, for tests and the README; values are never read out. */

@@ -103,11 +103,11 @@ describe('Makefile (tls none)', () => {
     expect(empty.calls).toEqual([]);
   });
 
-  it('start with the license exported runs `docker compose up -d --wait`', () => {
+  it('start with the license exported runs `docker compose up -d --wait --remove-orphans` (services no longer in the file go)', () => {
     const r = makeIn(dir, ['start'], { env: { BINDPLANE_LICENSE: 'test-license' } });
     covered.add('start');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toEqual([compose('up', '-d', '--wait')]);
+    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
     expect(r.stdout).toMatch(/BindPlane: http:\/\/localhost:3001 \(user admin/);
     expect(makeIn(dir, ['license'], { env: { BINDPLANE_LICENSE: 'x' } }).status).toBe(0);
   });
@@ -118,7 +118,7 @@ describe('Makefile (tls none)', () => {
     appendFileSync(path.join(copy, '.env'), 'BINDPLANE_LICENSE=from-dotenv\n');
     const r = makeIn(copy, ['start']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toEqual([compose('up', '-d', '--wait')]);
+    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
   });
 
   it('stop, restart, status and logs need no license', () => {
@@ -196,7 +196,7 @@ describe('Makefile with tls=selfSigned', () => {
     const r = makeIn(dir, ['start'], { env: { BINDPLANE_LICENSE: 'test-license' } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/sh scripts\/tls-self-signed\.sh local\/tls/);
-    expect(r.calls).toEqual([compose('up', '-d', '--wait')]);
+    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
     expect(r.certAtCall).toEqual([true]);
     // A real certificate for the names agents and browsers use, with a private key only the owner reads.
     const text = mustRun('openssl', ['x509', '-in', cert(), '-noout', '-subject', '-ext', 'subjectAltName,basicConstraints,extendedKeyUsage']);
@@ -218,7 +218,7 @@ describe('Makefile with tls=selfSigned', () => {
     expect(r.stdout).not.toMatch(/tls-self-signed/);
     expect(readFileSync(cert(), 'utf8')).toBe(before);
     expect(statSync(cert()).mtimeMs).toBe(mtime);
-    expect(r.calls).toEqual([compose('up', '-d', '--wait')]);
+    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
   });
 
   it('certs alone makes the certificate without a license and calls nothing', () => {

@@ -4,7 +4,7 @@
 // the answers, so Yeoman's conflicter never prompts for untouched files.
 import path from 'node:path';
 import Generator from 'yeoman-generator';
-import { givenNames, promptDefault, promptMessage, unansweredQuestions, validatePrompt } from '../../src/answers/questions.js';
+import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from '../../src/answers/questions.js';
 import { coerce, didYouMean, type Layer } from '../../src/answers/resolve.js';
 import { ANSWERS, flagOf, type AnswerValue, type Answers } from '../../src/answers/schema.js';
 import { loadAnswersFile } from '../../src/cli/answers-file.js';
@@ -107,7 +107,7 @@ export default class BindplaneDistributedGenerator extends Generator {
     try {
       const stored = storedLayer(this.root);
       const all = stored ? [...this.layers, stored] : this.layers;
-      const pending = new Set(unansweredQuestions(givenNames(all)).map((s) => s.name));
+      const pending = new Set(pendingQuestions(this.layers, stored, this.root, true).map((s) => s.name));
       // What is known so far decides which later questions apply (eventBus, tls, demoAgents).
       const known: Record<string, AnswerValue> = {};
       for (const spec of ANSWERS) {

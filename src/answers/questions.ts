@@ -2,16 +2,29 @@
 import { coerce, type Layer } from './resolve.js';
 import { ANSWERS, allowedText, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
-/** Answer names given by any layer. */
-export function givenNames(layers: readonly (Layer | undefined)[]): Set<string> {
-  const names = new Set<string>();
-  for (const l of layers) if (l) for (const k of Object.keys(l.values)) names.add(k);
-  return names;
-}
-
-/** Questions not yet answered, in order; whether each applies is decided as the person answers. */
-export function unansweredQuestions(given: ReadonlySet<string>): AnswerSpec[] {
-  return ANSWERS.filter((a) => !given.has(a.name));
+/**
+ * The questions a person would be asked, in order: not answered by any layer, not derived from
+ * other answers once the repository exists (those follow their sources), and applying to the
+ * answers known so far, defaults standing in for questions still to come. With `liveWhen` that
+ * last test is left to the prompts, which know the real answers.
+ */
+export function pendingQuestions(layers: readonly Layer[], stored: Layer | undefined, dest: string, liveWhen = false): AnswerSpec[] {
+  const all = stored ? [...layers, stored] : layers;
+  const known: Partial<Record<string, AnswerValue>> = {};
+  const pending: AnswerSpec[] = [];
+  for (const spec of ANSWERS) {
+    const layer = all.find((l) => spec.name in l.values);
+    if (layer) {
+      known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, dest);
+      continue;
+    }
+    if (!liveWhen && spec.when && !spec.when(known as Partial<Answers>)) continue;
+    const def = promptDefault(spec, known as Partial<Answers>);
+    if (def !== undefined) known[spec.name] = def;
+    if (typeof spec.default === 'function' && stored) continue;
+    pending.push(spec);
+  }
+  return pending;
 }
 
 /** The default a prompt shows, from the answers known so far. */

@@ -160,7 +160,7 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'prometheusRetention',
-    kind: { type: 'string', pattern: /^(\d+(y|w|d|h|ms|m|s))+$/, maxLength: 20, allowed: 'a Prometheus duration such as 15d, 12h or 1w2d' },
+    kind: { type: 'string', pattern: /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/, maxLength: 20, allowed: 'a Prometheus duration with units from largest to smallest, such as 15d, 12h or 1w2d' },
     message: 'How long Prometheus keeps measurements',
     default: '15d',
   },

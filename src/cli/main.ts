@@ -1,6 +1,6 @@
 // `bindplane-distributed`: the fast edge. It loads Yeoman only when a person must be asked something.
 import path from 'node:path';
-import { givenNames, unansweredQuestions } from '../answers/questions.js';
+import { pendingQuestions } from '../answers/questions.js';
 import type { Layer } from '../answers/resolve.js';
 import { run, storedLayer, type RunResult } from '../engine.js';
 import { InputError, StateError } from '../errors.js';
@@ -22,6 +22,7 @@ const defaultIo: Io = {
 };
 
 export async function printResult(result: RunResult, io: Pick<Io, 'out'>): Promise<void> {
+  for (const w of result.warnings) io.out(`warning: ${w}`);
   if (result.mode === 'check') {
     for (const l of checkLines(result)) io.out(l);
     return;
@@ -56,7 +57,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const layers: Layer[] = [{ source: 'flag', values: args.flags, baseDir: cwd }];
     if (args.answersFile) layers.push(await loadAnswersFile(args.answersFile, cwd));
     if (io.interactive && !args.defaults && args.mode === 'apply') {
-      const pending = unansweredQuestions(givenNames([...layers, storedLayer(root)]));
+      const pending = pendingQuestions(layers, storedLayer(root), root);
       if (pending.length > 0) {
         const { runInteractive } = await import('./interactive.js');
         return await runInteractive({ dest: root, layers, force: args.force, restore: args.restore });

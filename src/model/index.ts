@@ -313,7 +313,8 @@ export function buildModel(a: Answers): Model {
     localCopiesText: copies.join(' and '),
     localCopies: LOCAL_COPIES,
     tlsCert: {
-      commonName: remoteHost,
+      // A certificate's common name holds at most 64 characters; the alternative names carry the rest.
+      commonName: remoteHost.length <= 64 ? remoteHost : 'localhost',
       subjectAltNames: altNames.map((n) => `${ipLike(n) ? 'IP' : 'DNS'}:${n}`).join(','),
     },
     agentUrl: `${a.remoteUrl.replace(/^http/, 'ws')}/v1/opamp`,

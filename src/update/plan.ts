@@ -76,6 +76,14 @@ export function foreignFiles(input: PlanInput): string[] {
     .map((f) => f.path);
 }
 
+/**
+ * Whether a file holds nothing of the person's. The previous render decides; without it (a damaged
+ * record) only bytes the generator wrote from a plain render count, never a merge's.
+ */
+function isPristine(content: string, base: string | undefined, rec: FileEntry): boolean {
+  return base !== undefined ? content === base : !rec.merged && sha256(content) === rec.sha256;
+}
+
 export function planFiles(input: PlanInput): FilePlan[] {
   const plans: FilePlan[] = [];
   const wanted = new Set(input.rendered.map((f) => f.path));
@@ -105,12 +113,14 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
       action: 'deleted',
       note: `you deleted it; it stays deleted (--restore ${f.path} brings it back)`,
       mode: f.mode,
-      entry: { ...entryFor(f.content, f.mode), deleted: true },
-      base: f.content,
+      // The record stays as it was: a deletion is the person's decision, not drift.
+      entry: rec,
+      base: input.base(f.path),
     };
   }
   const same = disk.content === f.content;
-  const modeOk = (disk.mode & 0o777) === f.mode;
+  // Only the executable bit: git keeps no other, and a umask of 002 makes 664 where we write 644.
+  const modeOk = ((disk.mode & 0o111) !== 0) === ((f.mode & 0o111) !== 0);
   if (!rec) {
     // Not written by the generator: only identical bytes are adopted; the caller refuses the rest unless forced.
     if (same) return { path: f.path, action: modeOk ? 'unchanged' : 'update', write: modeOk ? undefined : f.content, mode: f.mode, entry: entryFor(f.content, f.mode), base: f.content, before: disk.content };
@@ -122,8 +132,7 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
   // The previous render decides: a file equal to it holds nothing of the person's. (Bytes written
   // last time are not enough: after a merge they hold the person's lines too.)
   const base = input.base(f.path);
-  const pristine = base !== undefined ? disk.content === base : sha256(disk.content) === rec.sha256;
-  if (pristine) return fresh('update');
+  if (isPristine(disk.content, base, rec)) return fresh('update');
   if (input.force) return fresh('replace', 'your edits were replaced by the new render because of --force');
   if (base === undefined) {
     // No merge base survives (the record was damaged): keep the person's file and say so.
@@ -131,7 +140,7 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
   }
   if (base === f.content) {
     // The templates did not change this file: the edit stands as it is.
-    return { path: f.path, action: 'keep', note: 'edited by you; the generator has no change for it', mode: f.mode, entry: { ...rec, deleted: undefined, orphaned: undefined }, base, before: disk.content };
+    return { path: f.path, action: 'keep', note: 'edited by you; the generator has no change for it', mode: f.mode, entry: { ...rec, orphaned: undefined }, base, before: disk.content };
   }
   const merged = mergeThreeWay(disk.content, base, f.content);
   return {
@@ -140,7 +149,7 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
     note: merged.conflicts > 0 ? `${merged.conflicts} overlapping change${merged.conflicts === 1 ? '' : 's'}: resolve the markers` : 'your edits kept',
     write: merged.text,
     mode: f.mode,
-    entry: entryFor(merged.text, f.mode),
+    entry: entryFor(merged.text, f.mode, { merged: true }),
     base: f.content,
     before: disk.content,
   };
@@ -152,7 +161,7 @@ function planStale(p: string, input: PlanInput): FilePlan {
   const mode = Number.parseInt(rec.mode, 8) || 0o644;
   if (!disk) return { path: p, action: 'unchanged', mode };
   const base = input.base(p);
-  const pristine = base !== undefined ? disk.content === base : sha256(disk.content) === rec.sha256;
+  const pristine = isPristine(disk.content, base, rec);
   if (pristine || input.force) {
     return { path: p, action: 'delete', note: pristine ? 'no longer generated' : 'edited, removed because of --force', mode, before: disk.content };
   }

@@ -2,7 +2,7 @@
 // committed). For each generated file the hash of the bytes written (to tell an edit from no edit)
 // and, in base.txt, the previous render (the merge base). Secrets never enter it.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { StateError } from '../errors.js';
 import { isInsidePath } from './paths.js';
@@ -19,8 +19,8 @@ export interface FileEntry {
   sha256: string;
   /** Octal file mode, such as "644". */
   mode: string;
-  /** The person deleted the file; it stays deleted until restored. */
-  deleted?: true;
+  /** The bytes written were a merge with the person's edits, not a plain render. */
+  merged?: true;
   /** No longer generated, but kept because the person had edited it. */
   orphaned?: true;
 }
@@ -69,6 +69,14 @@ export function readRecord(root: string, ownVersion: string): Record | undefined
       `${RECORD_FILE} was written by ${GENERATOR_NAME} ${rec.version}, newer than this ${ownVersion}; run ${GENERATOR_NAME}@${rec.version} or later`,
     );
   rec.copies ??= {};
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const shapeOk =
+    isObject(rec.answers) &&
+    isObject(rec.files) &&
+    isObject(rec.copies) &&
+    Object.values(rec.files).every((f) => isObject(f) && typeof f.sha256 === 'string' && typeof f.mode === 'string') &&
+    Object.values(rec.copies).every((c) => isObject(c) && typeof c.source === 'string');
+  if (!shapeOk) throw new StateError(`${RECORD_FILE} is damaged (an entry has the wrong shape); restore it from git, or delete the ${RECORD_DIR} folder to start over`);
   // A record comes with a repository someone else may have written: never let it point elsewhere.
   for (const p of [...Object.keys(rec.files), ...Object.keys(rec.copies)]) if (!isInsidePath(p)) throw outside(RECORD_FILE, p);
   return rec;
@@ -113,7 +121,9 @@ export function parseBases(text: string): Map<string, string> {
 
 export function readBases(root: string): Map<string, string> {
   const p = path.join(root, BASE_FILE);
-  return existsSync(p) ? parseBases(readFileSync(p, 'utf8')) : new Map();
+  if (!existsSync(p)) return new Map();
+  if (!statSync(p).isFile()) throw new StateError(`${BASE_FILE} is not a file; restore it from git, or delete the ${RECORD_DIR} folder to start over`);
+  return parseBases(readFileSync(p, 'utf8'));
 }
 
 /** Stable JSON: keys in a fixed order so the same record gives the same bytes. */

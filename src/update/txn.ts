@@ -10,7 +10,7 @@ import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, read
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { StateError } from '../errors.js';
-import { isInsidePath } from './paths.js';
+import { isInsidePath, linkOnPath } from './paths.js';
 
 export const RECORD_DIR = '.bindplane-distributed';
 export const TXN_DIR = `${RECORD_DIR}/txn`;
@@ -124,7 +124,9 @@ export function recover(root: string): 'none' | 'finished' | 'rolled back' {
       throw new StateError(`the journal of an interrupted update in ${TXN_DIR} is damaged (a power loss?); restore the folder from git, then delete ${TXN_DIR}`);
     }
     // Only this generator writes journals, but a repository can carry anything: stay inside it.
-    const bad = Array.isArray(journal.ops) ? journal.ops.find((op) => !isInsidePath(op?.path) || (op.op === 'write' && !/^\d+$/.test(String(op.stage)))) : { path: undefined };
+    const bad = Array.isArray(journal.ops)
+      ? journal.ops.find((op) => !isInsidePath(op?.path) || linkOnPath(root, op.path) !== undefined || (op.op === 'write' && !/^\d+$/.test(String(op.stage))))
+      : { path: undefined };
     if (bad)
       throw new StateError(`the journal in ${TXN_DIR} names ${JSON.stringify(bad?.path)}, outside the repository; delete ${TXN_DIR} after checking the folder`);
     applyJournal(root, journal, true);
@@ -168,32 +170,29 @@ export function freshStagingDir(root: string): string {
   return path.join(path.dirname(root), `.${path.basename(root)}.bindplane-distributed-new`);
 }
 
-/** Whether a first generation may build the whole folder aside: the destination is absent or empty. */
-export function canCommitFresh(root: string): boolean {
-  try {
-    return readdirSync(root).length === 0;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT';
-  }
-}
-
 /**
- * A first generation: build the folder aside and rename it into place, one atomic step (rename(2)
- * replaces an empty folder). Killed before the rename, the destination is as it was; the next run
- * throws the leftover away. Only writes are allowed here.
+ * A first generation into a folder that does not exist yet: build it aside and rename it into
+ * place, one atomic step. Killed before the rename, there is no folder; the next run throws the
+ * leftover away. (An existing folder, even an empty one, goes through commit(): it may be a mount
+ * point, a link, or carry a mode and group of its own.)
  */
 export function commitFresh(root: string, ops: readonly Op[]): void {
   const staging = freshStagingDir(root);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  const mkdirP = folderMaker();
-  for (const op of ops) {
-    if (op.op !== 'write') throw new Error(`a first generation cannot ${op.op} ${op.path}`);
-    const target = path.join(staging, op.path);
-    mkdirP(path.dirname(target));
-    writeFile(target, op.content, op.mode, false);
-    checkpoint();
+  try {
+    const mkdirP = folderMaker();
+    for (const op of ops) {
+      if (op.op !== 'write') throw new Error(`a first generation cannot ${op.op} ${op.path}`);
+      const target = path.join(staging, op.path);
+      mkdirP(path.dirname(target));
+      writeFile(target, op.content, op.mode, false);
+      checkpoint();
+    }
+    renameSync(staging, root);
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
   }
-  renameSync(staging, root);
   checkpoint();
 }
