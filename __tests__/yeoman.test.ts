@@ -1,7 +1,7 @@
 // The Yeoman generator through yeoman-test: every event bus, one and many instances, every TLS mode,
 // prompts with mocked answers, and regeneration in one folder with force off (yeoman-test forces by default).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import helpers, { type RunResult } from 'yeoman-test';
@@ -9,7 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, snapshot } from './helpers/stack.js';
 
 const GENERATOR = path.join(ROOT, 'generators/app/index.js');
+// yeoman-test forces twice: in the environment (third argument) and in the generator's options
+// (its own `force: true` unless withOptions says otherwise). Turn both off.
 const NO_FORCE = { force: false, skipInstall: true } as const;
+const opts = (o: Record<string, unknown>) => ({ force: false, ...o }) as never;
 
 afterEach(() => {
   process.exitCode = 0;
@@ -45,7 +48,7 @@ describe('yo bindplane-distributed with options', () => {
       const result: RunResult = await helpers
         .run(GENERATOR, {}, NO_FORCE)
         .onTargetDirectory((d) => v.setup?.(d))
-        .withOptions({ ...v.options, defaults: true } as never);
+        .withOptions(opts({ ...v.options, defaults: true }));
       const dir = result.cwd;
       expect(process.exitCode ?? 0).toBe(0);
       result.assertFile(['docker-compose.yml', 'nginx/nginx.conf', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml', 'Makefile', 'README.md', '.gitignore', '.env', 'bindplane/bindplane.env', ...(v.files ?? [])]);
@@ -62,7 +65,7 @@ describe('yo bindplane-distributed with prompts', () => {
   it('asks the unanswered questions and stores the answers, not the derived ones accepted as proposed', async () => {
     const result = await helpers
       .run(GENERATOR, {}, NO_FORCE)
-      .withOptions({ interactive: true } as never)
+      .withOptions(opts({ interactive: true }))
       .withAnswers({ instances: '4', eventBus: 'nats', tls: 'selfSigned' });
     const dir = result.cwd;
     expect(nodes(dir)).toHaveLength(4);
@@ -78,7 +81,7 @@ describe('yo bindplane-distributed with prompts', () => {
   it('asks for the Pub/Sub project only when pubsub is chosen', async () => {
     const result = await helpers
       .run(GENERATOR, {}, NO_FORCE)
-      .withOptions({ interactive: true } as never)
+      .withOptions(opts({ interactive: true }))
       .withAnswers({ eventBus: 'pubsub', pubsubProjectId: 'my-project-1' });
     expect(readFileSync(path.join(result.cwd, 'bindplane/bindplane.env'), 'utf8')).toContain('BINDPLANE_GOOGLE_PUB_SUB_PROJECT_ID=my-project-1');
     expect(compose(result.cwd).services).toHaveProperty('pubsub-emulator');
@@ -87,14 +90,14 @@ describe('yo bindplane-distributed with prompts', () => {
 
 describe('regeneration under yeoman-test, force off', () => {
   it('a second run with the same answers changes nothing; a changed answer touches only its files', async () => {
-    const first = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions({ defaults: true, instances: '3' } as never);
+    const first = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '3' }));
     const dir = first.cwd;
     const before = snapshot(dir);
-    await first.create(GENERATOR, {}, NO_FORCE).withOptions({ defaults: true } as never).run();
+    await first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true })).run();
     const same = snapshot(dir);
     expect([...same.entries()]).toEqual([...before.entries()]);
 
-    await first.create(GENERATOR, {}, NO_FORCE).withOptions({ defaults: true, instances: '5' } as never).run();
+    await first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '5' })).run();
     const after = snapshot(dir);
     const changed = [...after.keys()].filter((k) => !k.endsWith('/') && (before.get(k)?.content !== after.get(k)?.content || before.get(k)?.mtimeMs !== after.get(k)?.mtimeMs));
     expect(changed.sort()).toEqual(
@@ -103,8 +106,28 @@ describe('regeneration under yeoman-test, force off', () => {
     expect(nodes(dir)).toHaveLength(5);
   });
 
+  it('merges edits, leaves conflicts with exit code 1, keeps deleted files deleted, removes stale ones', async () => {
+    const first = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '3', tls: 'selfSigned' }));
+    const dir = first.cwd;
+    const file = (p: string) => path.join(dir, p);
+    writeFileSync(file('nginx/nginx.conf'), readFileSync(file('nginx/nginx.conf'), 'utf8').replace('client_max_body_size 64m;', 'client_max_body_size 128m;'));
+    rmSync(file('Makefile'));
+    await first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '4', tls: 'none' })).run();
+    expect(process.exitCode ?? 0).toBe(0);
+    const conf = readFileSync(file('nginx/nginx.conf'), 'utf8');
+    expect(conf).toContain('client_max_body_size 128m;');
+    expect(conf).toContain('server bindplane-4:3001');
+    expect(existsSync(file('Makefile'))).toBe(false);
+    expect(existsSync(file('scripts/tls-self-signed.sh'))).toBe(false);
+
+    writeFileSync(file('nginx/nginx.conf'), conf.replace('server bindplane-4:3001 resolve max_fails=3', 'server bindplane-4:3001 resolve max_fails=9'));
+    await first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '3' })).run();
+    expect(process.exitCode).toBe(1);
+    expect(readFileSync(file('nginx/nginx.conf'), 'utf8')).toMatch(/^<<<<<<< yours/m);
+  });
+
   it('bad input sets exit code 2 and writes nothing', async () => {
-    const result = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions({ defaults: true, instances: '0' } as never);
+    const result = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '0' }));
     expect(process.exitCode).toBe(2);
     expect(snapshot(result.cwd).size).toBe(0);
   });
