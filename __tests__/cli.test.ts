@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, cleanupTempDirs, cli, tempDir } from './helpers/stack.js';
+import { CLI, ROOT, cleanupTempDirs, cli, snapshot, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
 
@@ -41,6 +41,58 @@ describe('bindplane-distributed', () => {
     expect(r.status, r.stderr).toBe(0);
     const stored = JSON.parse(readFileSync(path.join(dest, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
     expect(stored).toMatchObject({ instances: 2, eventBus: 'nats', projectName: 'bindplane' });
+  });
+
+  it('without a terminal and without --defaults, takes defaults and names the required answers it lacks', () => {
+    const dest = path.join(tempDir(), 'stack');
+    const r = cli([dest, '--event-bus', 'pubsub', '--tls', 'provided']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('bindplane-distributed: missing required answers: pubsubProjectId (--pubsub-project-id), tlsCertFile (--tls-cert-file), tlsKeyFile (--tls-key-file); give them as flags or in --answers');
+    expect(existsSync(dest)).toBe(false);
+    expect(cli([dest]).status).toBe(0);
+  });
+
+  it('DEST defaults to the current folder', () => {
+    const dest = tempDir();
+    const r = cli(['--defaults'], { cwd: dest });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(path.join(dest, 'docker-compose.yml'))).toBe(true);
+  });
+
+  it('--force replaces a file the generator did not write, and says so', () => {
+    const dest = path.join(tempDir(), 'stack');
+    mkdirSync(dest);
+    writeFileSync(path.join(dest, 'README.md'), '# mine\n');
+    const r = cli([dest, '--defaults', '--force']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/replace\s+README.md\s+\(it was not written by the generator; replaced because of --force\)/);
+    expect(readFileSync(path.join(dest, 'README.md'), 'utf8')).toContain('BindPlane OP, distributed');
+  });
+
+  it('never stores the license, from the environment or .env', () => {
+    const dest = path.join(tempDir(), 'stack');
+    expect(cli([dest, '--defaults'], { env: { BINDPLANE_LICENSE: 'LICENSE-abc-123' } }).status).toBe(0);
+    writeFileSync(path.join(dest, '.env'), `${readFileSync(path.join(dest, '.env'), 'utf8')}BINDPLANE_LICENSE=LICENSE-abc-123\n`);
+    expect(cli([dest, '--defaults', '--instances', '4'], { env: { BINDPLANE_LICENSE: 'LICENSE-abc-123' } }).status).toBe(0);
+    for (const f of ['.yo-rc.json', '.bindplane-distributed/record.json', '.bindplane-distributed/base.txt', 'docker-compose.yml', 'bindplane/bindplane.env'])
+      expect(readFileSync(path.join(dest, f), 'utf8'), f).not.toContain('LICENSE-abc-123');
+    expect(readFileSync(path.join(dest, '.env'), 'utf8')).toContain('BINDPLANE_LICENSE=LICENSE-abc-123');
+  });
+
+  it('the CLI, yo\'s generator and the library write the same files', async () => {
+    const { generate } = await import('../src/index.js');
+    const helpers = (await import('yeoman-test')).default;
+    const answers = { instances: '4', eventBus: 'nats', tls: 'selfSigned', demoAgents: '2' };
+    const viaCli = path.join(tempDir(), 'stack');
+    expect(cli([viaCli, '--defaults', '--instances', '4', '--event-bus', 'nats', '--tls', 'selfSigned', '--demo-agents', '2']).status).toBe(0);
+    const viaLibrary = path.join(tempDir(), 'stack');
+    await generate(viaLibrary, { instances: 4, eventBus: 'nats', tls: 'selfSigned', demoAgents: 2 });
+    const viaYeoman = (await helpers.run(path.join(ROOT, 'generators/app/index.js'), {}, { force: false }).withOptions({ ...answers, defaults: true, force: false } as never)).cwd;
+    const files = (d: string) => new Map([...snapshot(d)].filter(([k]) => k !== '.env' && !k.endsWith('/')).map(([k, v]) => [k, v.content]));
+    const a = files(viaCli);
+    expect(files(viaLibrary)).toEqual(a);
+    expect(files(viaYeoman)).toEqual(a);
+    expect(a.size).toBeGreaterThan(10);
   });
 
   it('opens no Yeoman or prompt module when nothing has to be asked', () => {

@@ -117,7 +117,7 @@ describe('model', () => {
     expect(m.demoAgents.endpoint).toBe('wss://loadbalancer:8443/v1/opamp');
     expect(m.demoAgents.skipTlsVerify).toBe(true);
     expect(buildModel(answers({ demoAgents: 1 })).demoAgents.skipTlsVerify).toBe(false);
-    expect(m.dependsOn.loadbalancer.map((d) => d.service)).toEqual(m.nodes.map((n) => n.name));
+    expect(m.dependsOn.loadbalancer).toEqual([{ service: 'bindplane-jobs', condition: 'service_healthy' }]);
     expect(m.dependsOn['bindplane-1']).toContainEqual({ service: 'bindplane-jobs', condition: 'service_healthy' });
   });
 
@@ -150,6 +150,20 @@ describe('render', () => {
     const m = buildModel(answers());
     delete (m as Partial<typeof m>).localDir;
     expect(() => renderFiles(m)).toThrow(/gitignore.ejs: a value is missing/);
+  });
+
+  it('draws the README diagram from the answers', () => {
+    const readme = (a: Partial<Answers>) => renderFiles(buildModel(answers(a))).find((f) => f.path === 'README.md')!.content;
+    const small = readme({ instances: 3, eventBus: 'nats', transformAgents: 2, demoAgents: 1 });
+    for (const n of [1, 2, 3]) expect(small).toContain(`lb --> bindplane_${n}["bindplane-${n}"]`);
+    expect(small).not.toContain('bindplane_4');
+    expect(small).toContain('bus{{"NATS (embedded)"}}');
+    expect(small).toContain('transform_agent_2["transform-agent-2"]');
+    expect(small).toContain('demo["1 demo agent"] -->|OpAMP| lb');
+    const big = readme({ instances: 40, eventBus: 'kafka' });
+    expect(big).toContain('lb --> more["… 37 more"]');
+    expect(big).toContain('lb --> bindplane_40["bindplane-40"]');
+    expect(big).toContain('bus{{"Kafka"}}');
   });
 
   it('writes the TLS script only when the certificate is self-signed', () => {

@@ -338,6 +338,22 @@ describe('preview and CI', () => {
     expect(changed(before, snapshot(dest))).toEqual([]);
   });
 
+  it('--dry-run shows every kind of step: merge, conflict, delete, keep; and exits 1 for a conflict', () => {
+    const dest = fresh('--tls', 'selfSigned');
+    edit(dest, 'docker-compose.yml', (s) => `${s}# mine\n`);
+    edit(dest, 'nginx/nginx.conf', (s) => s.replace('server bindplane-3:3001 resolve max_fails=3 fail_timeout=10s;', 'server bindplane-3:3001 resolve max_fails=3 fail_timeout=10s backup;'));
+    edit(dest, 'prometheus/prometheus.yml', (s) => `${s}# mine\n`);
+    const before = snapshot(dest);
+    const r = gen(dest, '--instances', '2', '--tls', 'none', '--dry-run');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^merge\s+docker-compose.yml/m);
+    expect(r.stdout).toMatch(/^conflict\s+nginx\/nginx.conf/m);
+    expect(r.stdout).toMatch(/^delete\s+scripts\/tls-self-signed.sh/m);
+    expect(r.stdout).toMatch(/^keep\s+prometheus\/prometheus.yml/m);
+    expect(r.stdout).toMatch(/^\+<<<<<<< yours/m);
+    expect(changed(before, snapshot(dest))).toEqual([]);
+  });
+
   it('--check exits 1 and lists the files when regeneration would change anything, 0 otherwise', () => {
     const dest = fresh();
     expect(cli([dest, '--check']).status).toBe(0);

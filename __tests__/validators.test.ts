@@ -200,6 +200,63 @@ function checkPorts(compose: ComposeFile): string[] {
   });
 }
 
+/** The compose conventions: a project name and no obsolete version, restarts, bounded logs, named data volumes, marked guesses. */
+function checkConventions(dir: string, compose: ComposeFile): string[] {
+  const out: string[] = [];
+  const text = readFileSync(path.join(dir, 'docker-compose.yml'), 'utf8');
+  if (!compose.name) out.push('no top-level name');
+  if ('version' in compose) out.push('an obsolete top-level version');
+  for (const [name, s] of Object.entries(compose.services)) {
+    if (!isOneShot(s) && s.restart !== 'unless-stopped') out.push(`${name}: restart is ${JSON.stringify(s.restart)}, not unless-stopped`);
+    const logging = s.logging as { driver?: string; options?: Record<string, string> } | undefined;
+    if (logging?.driver !== 'json-file' || !logging.options?.['max-size'] || !logging.options?.['max-file']) out.push(`${name}: log files are not bounded`);
+  }
+  const dataMounts: Record<string, string> = { postgres: '/var/lib/postgresql', prometheus: '/prometheus', kafka: '/var/lib/kafka/data' };
+  for (const [name, s] of Object.entries(compose.services)) {
+    const kind = name.replace(/-\d+$/, '');
+    if (!(kind in dataMounts)) continue;
+    const mount = (s.volumes ?? []).map(String).find((v) => v.split(':')[1]?.startsWith(dataMounts[kind]!));
+    if (!mount || /^[./]/.test(mount)) out.push(`${name}: its data is not on a named volume (${mount ?? 'no mount'})`);
+    else if (!(mount.split(':')[0]! in (compose.volumes ?? {}))) out.push(`${name}: volume ${mount.split(':')[0]} is not declared`);
+  }
+  // A healthcheck that guesses what an image holds says so in a comment just above it.
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    // Prometheus and nginx images are busybox-based and have wget (observIQ's examples use it too).
+    if (/^\s+test: .*(curl|wget|kill -0)/.test(line) && !/(\/-\/healthy|nginx-health)/.test(line)) {
+      const above = lines.slice(Math.max(0, i - 3), i).join('\n');
+      if (!/# Unverified/.test(above)) out.push(`line ${i + 1}: a guessed healthcheck without an "Unverified" comment`);
+    }
+  });
+  return out;
+}
+
+/** No default credentials: every password, secret and key in the compose file comes from .env, required. */
+function checkCredentials(compose: ComposeFile): string[] {
+  return Object.entries(compose.services).flatMap(([name, s]) =>
+    [...environmentOf(s)]
+      .filter(([k]) => /PASSWORD|SECRET|_KEY$|CLUSTER_ID/.test(k))
+      .filter(([, v]) => !/^\$\{[A-Z_]+:\?[^}]+\}$/.test(v ?? ''))
+      .map(([k, v]) => `${name}: ${k} is ${JSON.stringify(v)}, not a required reference to .env`),
+  );
+}
+
+/** The load balancer's settings that no tool checks: passive health, long timeouts, websockets everywhere. */
+function checkNginxSettings(dir: string): string[] {
+  const conf = readFileSync(path.join(dir, 'nginx/nginx.conf'), 'utf8');
+  const out: string[] = [];
+  for (const u of nginxUpstreams(conf))
+    for (const srv of u.servers) if (!/max_fails=\d+/.test(srv.line) || !/fail_timeout=\d+s/.test(srv.line)) out.push(`upstream server ${srv.host} has no max_fails/fail_timeout`);
+  const timeout = /proxy_read_timeout (\d+)s;/.exec(conf);
+  if (!timeout || Number(timeout[1]) < 3600) out.push(`proxy_read_timeout is ${timeout?.[1] ?? 'unset'}, under an hour`);
+  if (!/map \$http_upgrade \$connection_upgrade/.test(conf)) out.push('no map on $http_upgrade');
+  if (!/proxy_set_header Upgrade \$http_upgrade;/.test(conf) || !/proxy_set_header Connection \$connection_upgrade;/.test(conf)) out.push('no Upgrade/Connection headers');
+  // A location that sets any header of its own stops inheriting the server's, websocket ones included.
+  for (const m of conf.matchAll(/location [^{]+\{([^}]*)\}/g)) if (/proxy_set_header/.test(m[1]!)) out.push('a location sets its own headers and loses the websocket ones');
+  if (!/server_tokens off;/.test(conf)) out.push('nginx shows its version');
+  return out;
+}
+
 /** Data services (PostgreSQL, Prometheus, Kafka, the emulator, transform agents) sit only on internal networks. */
 function checkInternalOnly(compose: ComposeFile): string[] {
   const internal = new Set(Object.entries(compose.networks ?? {}).filter(([, n]) => (n as { internal?: boolean } | null)?.internal === true).map(([k]) => k));
@@ -462,6 +519,9 @@ for (const variant of VARIANTS) {
       expect(checkImages(compose)).toEqual([]);
       expect(checkPorts(compose)).toEqual([]);
       expect(checkInternalOnly(compose)).toEqual([]);
+      expect(checkConventions(dir, compose)).toEqual([]);
+      expect(checkCredentials(compose)).toEqual([]);
+      expect(checkNginxSettings(dir)).toEqual([]);
       expect(compose.services[LB]?.ports?.map(String)).toEqual([`${a.httpPort}:${a.httpPort}`]);
     });
 
@@ -617,6 +677,22 @@ describe.concurrent('the validators reject broken files', () => {
     const exposed = structuredClone(c(good));
     exposed.services.postgres!.networks = ['backend', 'frontend'];
     expect(checkInternalOnly(exposed)).toEqual(['postgres is on ["backend","frontend"], not only on internal networks']);
+    // Conventions: an unbounded log, a bind-mounted database, a guess without its comment.
+    d = broken(g, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('max-file: "5"', 'compress: "true"').replace('- postgres-data:/var/lib/postgresql', '- ./pgdata:/var/lib/postgresql').replace('# Unverified: which of curl or wget', '# which of curl or wget')));
+    const conventions = checkConventions(d, c(d)).join('\n');
+    expect(conventions).toMatch(/log files are not bounded/);
+    expect(conventions).toMatch(/postgres: its data is not on a named volume/);
+    expect(conventions).toMatch(/a guessed healthcheck without an "Unverified" comment/);
+    // A default credential.
+    const plain = structuredClone(c(good));
+    (plain.services.postgres!.environment as Record<string, string>).POSTGRES_PASSWORD = 'bindplane';
+    expect(checkCredentials(plain)).toEqual(['postgres: POSTGRES_PASSWORD is "bindplane", not a required reference to .env']);
+    // nginx: no passive health, a short timeout, a location that drops the websocket headers.
+    d = broken(g, (x) => rewrite(x, 'nginx/nginx.conf', (t) => t.replace(/ max_fails=3 fail_timeout=10s/, '').replace('proxy_read_timeout 3600s;', 'proxy_read_timeout 60s;').replace('proxy_buffering off;', 'proxy_buffering off;\n      proxy_set_header Host $host;')));
+    const settings = checkNginxSettings(d).join('\n');
+    expect(settings).toMatch(/has no max_fails/);
+    expect(settings).toMatch(/proxy_read_timeout is 60/);
+    expect(settings).toMatch(/loses the websocket ones/);
     const noHealth = structuredClone(c(good));
     delete noHealth.services.postgres!.healthcheck;
     expect(checkHealthchecks(noHealth)).toEqual(['postgres has no healthcheck (and is not a one-shot restart: "no" service)']);
@@ -688,6 +764,9 @@ describe('random valid answer sets', () => {
           ...checkImages(compose),
           ...checkPorts(compose),
           ...checkInternalOnly(compose),
+          ...checkConventions(dir, compose),
+          ...checkCredentials(compose),
+          ...checkNginxSettings(dir),
           ...checkHealthchecks(compose),
           ...checkDependsOn(compose),
           ...checkBindMounts(dir, compose, a.tls === 'selfSigned' ? ['local/tls'] : []),
@@ -696,7 +775,8 @@ describe('random valid answer sets', () => {
         expect(problems, JSON.stringify(given)).toEqual([]);
         rmSync(path.dirname(dir), { recursive: true, force: true });
       }),
-      { numRuns: 12 },
+      // PROPERTY_RUNS=100 npm test for a longer search.
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 12) },
     );
   }, 600_000);
 });

@@ -26,6 +26,7 @@ const TOOLS = [
   { name: 'timeout', pkg: 'coreutils' },
   { name: 'script', pkg: 'bsdutils' },
   { name: 'strace', pkg: 'strace' },
+  { name: 'nats-server', pkg: 'nats-server' },
   { name: 'psql', pkg: 'postgresql-client' },
   { name: 'pg_isready', pkg: 'postgresql-client' },
   { name: 'prometheus', pkg: 'prometheus' },

@@ -254,7 +254,9 @@ export function buildModel(a: Answers): Model {
     // Nodes start only after the jobs instance has created or migrated the schema.
     [jobs.name]: dataServices,
     ...Object.fromEntries(nodes.map((n) => [n.name, [...dataServices, ready(jobs.name)]])),
-    [LB_SERVICE]: nodes.map((n) => ready(n.name)),
+    // Not on every node: one node that fails to start must not keep the load balancer down. It
+    // resolves the nodes by name as they come (nginx `resolve`) and skips the unhealthy ones.
+    [LB_SERVICE]: [ready(jobs.name)],
   };
 
   const remoteHost = new URL(a.remoteUrl).hostname.replace(/^\[|\]$/g, '');
