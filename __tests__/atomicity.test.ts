@@ -96,21 +96,31 @@ describe('an update killed at any point', () => {
     expect(outcomes).toBeGreaterThan(10);
   }, 120_000);
 
-  it('survives kills at random moments too', async () => {
-    for (let i = 0; i < 8; i++) {
-      const dir = path.join(tempDir('bpd-kill-'), 'stack');
-      cpSync(before, dir, { recursive: true });
-      await new Promise<void>((resolve) => {
+  it('survives kills at random moments across the whole run, not only at the numbered steps', async () => {
+    const runOnce = (dir: string, killAfterMs?: number) =>
+      new Promise<{ ms: number; killed: boolean }>((resolve) => {
+        const start = performance.now();
         const child = spawn(process.execPath, [CLI, dir, ...UPDATE], { stdio: 'ignore' });
-        const timer = setTimeout(() => child.kill('SIGKILL'), 60 + i * 15);
-        child.on('exit', () => {
+        const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        child.on('exit', (_code, signal) => {
           clearTimeout(timer);
-          resolve();
+          resolve({ ms: performance.now() - start, killed: signal === 'SIGKILL' });
         });
       });
+    // How long a whole update takes here, so the kills spread over all of it.
+    const probe = path.join(tempDir('bpd-kill-'), 'stack');
+    cpSync(before, probe, { recursive: true });
+    const { ms } = await runOnce(probe);
+    let killed = 0;
+    for (let i = 0; i < 12; i++) {
+      const dir = path.join(tempDir('bpd-kill-'), 'stack');
+      cpSync(before, dir, { recursive: true });
+      const r = await runOnce(dir, Math.round((ms * (i + 0.5)) / 12));
+      if (r.killed) killed++;
       cli([dir, '--check']);
       const now = state(dir);
       expect(same(now, beforeState) || same(now, afterState), `kill ${i}`).toBe(true);
     }
+    expect(killed).toBeGreaterThan(3);
   }, 120_000);
 });
