@@ -126,6 +126,28 @@ describe('regeneration under yeoman-test, force off', () => {
     expect(readFileSync(file('nginx/nginx.conf'), 'utf8')).toMatch(/^<<<<<<< yours/m);
   });
 
+  it('--check, --dry-run, --force and --restore behave as in the CLI', async () => {
+    const first = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true }));
+    const dir = first.cwd;
+    const again = (o: Record<string, unknown>) => first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, ...o })).run();
+    await again({ check: true });
+    expect(process.exitCode ?? 0).toBe(0);
+    const before = snapshot(dir);
+    await again({ check: true, instances: '5' });
+    expect(process.exitCode).toBe(1);
+    process.exitCode = 0;
+    await again({ 'dry-run': true, instances: '5' });
+    expect([...snapshot(dir).entries()]).toEqual([...before.entries()]);
+    writeFileSync(path.join(dir, 'Makefile'), `${readFileSync(path.join(dir, 'Makefile'), 'utf8')}# mine\n`);
+    await again({ force: true });
+    expect(readFileSync(path.join(dir, 'Makefile'), 'utf8')).not.toContain('# mine');
+    rmSync(path.join(dir, 'README.md'));
+    await again({});
+    expect(existsSync(path.join(dir, 'README.md'))).toBe(false);
+    await again({ restore: 'README.md' });
+    expect(existsSync(path.join(dir, 'README.md'))).toBe(true);
+  });
+
   it('bad input sets exit code 2 and writes nothing', async () => {
     const result = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '0' }));
     expect(process.exitCode).toBe(2);
