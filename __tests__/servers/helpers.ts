@@ -432,7 +432,7 @@ export type Compose = { services: Record<string, any>; [k: string]: any };
 
 /** docker-compose.yml parsed, with YAML merge keys (`<<:`) resolved as compose does. */
 export function readCompose(stackDir: string): Compose {
-  return parseYaml(readFileSync(path.join(stackDir, 'docker-compose.yml'), 'utf8'), { merge: true, uniqueKeys: true }) as Compose;
+  return parseYaml(readFileSync(path.join(stackDir, 'docker-compose.yml'), 'utf8'), { merge: true, uniqueKeys: true, maxAliasCount: -1 }) as Compose;
 }
 
 /**

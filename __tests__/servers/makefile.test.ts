@@ -244,3 +244,70 @@ describe('Makefile with tls=selfSigned', () => {
   });
 });
 
+
+describe('Makefile with tls=provided', () => {
+  let dir: string;
+  let src: string;
+  const tlsFile = (name: string) => path.join(dir, 'local/tls', name);
+
+  beforeAll(async () => {
+    // A certificate and key of the user's own, made with openssl outside the stack.
+    src = tempDir('bpd-provided-');
+    mustRun('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30',
+      '-subj', '/CN=bindplane.example.com', '-keyout', path.join(src, 'key.pem'), '-out', path.join(src, 'cert.pem'),
+    ]);
+    dir = await generateStack({ tls: 'provided', tlsCertFile: path.join(src, 'cert.pem'), tlsKeyFile: path.join(src, 'key.pem') });
+  });
+
+  it('defines a certs target that checks the copies, and lists it in the help', () => {
+    expect(targets(dir)).toEqual(['certs', 'delete', 'help', 'license', 'logs', 'restart', 'start', 'status', 'stop']);
+    expect(makeIn(dir, []).stdout).toMatch(/^ {2}certs +\S/m);
+    // The generator copied the user's files, byte for byte, where compose mounts them from.
+    expect(readFileSync(tlsFile('tls.crt'))).toEqual(readFileSync(path.join(src, 'cert.pem')));
+    expect(readFileSync(tlsFile('tls.key'))).toEqual(readFileSync(path.join(src, 'key.pem')));
+    expect(statSync(tlsFile('tls.key')).mode & 0o777, 'the key copy is private').toBe(0o600);
+    const certs = makeIn(dir, ['certs']);
+    expect(certs.status, certs.stderr).toBe(0);
+    expect(certs.calls).toEqual([]);
+  });
+
+  it('start without a license fails before the certificate check and calls nothing', () => {
+    const r = makeIn(dir, ['start']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/BINDPLANE_LICENSE is not set/);
+    expect(r.calls).toEqual([]);
+  });
+
+  it('start with the license passes the certs check (the copies are in place) and then calls compose', () => {
+    const before = readFileSync(tlsFile('tls.crt'));
+    const r = makeIn(dir, ['start'], { env: { BINDPLANE_LICENSE: 'test-license' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/missing/);
+    // Nothing makes a certificate here: the user's is used as it is.
+    expect(r.stdout).not.toMatch(/tls-self-signed/);
+    expect(readFileSync(tlsFile('tls.crt'))).toEqual(before);
+    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
+    expect(r.certAtCall).toEqual([true]);
+    expect(r.stdout).toMatch(/BindPlane: https:\/\/localhost:3001 /);
+  });
+
+  it('start with local/tls/tls.key removed fails with the generated message and calls nothing', () => {
+    const copy = tempDir('bpd-make-');
+    mustRun('cp', ['-a', `${dir}/.`, copy]);
+    mustRun('rm', [path.join(copy, 'local/tls/tls.key')]);
+    const r = makeIn(copy, ['start'], { env: { BINDPLANE_LICENSE: 'test-license' } });
+    expect(r.status).not.toBe(0);
+    // The message the Makefile's certs target prints, taken from the generated file.
+    const message = /echo "(local\/tls\/[^"]*missing[^"]*)" >&2/.exec(readFileSync(path.join(copy, 'Makefile'), 'utf8'))?.[1];
+    expect(message, 'the certs target has an error message').toBeDefined();
+    expect(r.stderr).toContain(message!);
+    expect(message).toMatch(/run the generator again/);
+    expect(r.calls).toEqual([]);
+    // certs alone says the same, and the other targets still work without the key.
+    const certs = makeIn(copy, ['certs']);
+    expect(certs.status).not.toBe(0);
+    expect(certs.stderr).toContain(message!);
+    expect(makeIn(copy, ['stop']).calls).toEqual([compose('stop')]);
+  });
+});

@@ -445,9 +445,13 @@ describe('nginx.conf (tls none) in front of 3 stand-in instances', () => {
   });
 
   it('carries an OpAMP websocket on /v1/opamp both ways, to every instance in turn', async () => {
-    const served = new Set<string>();
-    for (let i = 0; i < 6; i++) served.add(await websocketRoundTrip(lb));
-    expect(served.size).toBeGreaterThanOrEqual(2);
+    // Two rounds of sequential connections: round robin (one shared zone, equal weights) hands them
+    // out in a fixed cycle, so each instance takes one per round, in the same order each round.
+    const n = lb.names.length;
+    const served: string[] = [];
+    for (let i = 0; i < 2 * n; i++) served.push(await websocketRoundTrip(lb));
+    expect([...served.slice(0, n)].sort(), `first round: ${served.join(' ')}`).toEqual(lb.names);
+    expect(served.slice(n), `second round repeats the first: ${served.join(' ')}`).toEqual(served.slice(0, n));
   });
 
   it('also answers over real TCP inside the namespace (curl)', () => {
