@@ -262,7 +262,10 @@ export function buildModel(a: Answers): Model {
   const remoteHost = new URL(a.remoteUrl).hostname.replace(/^\[|\]$/g, '');
   const altNames = [...new Set(['localhost', LB_SERVICE, '127.0.0.1', remoteHost])];
   const ipLike = (n: string) => /^[0-9.]+$/.test(n) || n.includes(':');
-  const copies = [a.eventBus === 'pubsub' && a.pubsubCredentialsFile ? 'Pub/Sub credentials' : '', a.tls === 'provided' ? 'certificate and key' : ''].filter(Boolean);
+  const copies = (Object.keys(LOCAL_COPIES) as CopiedAnswer[])
+    .filter((n) => a[n] !== undefined && (n === 'pubsubCredentialsFile' ? a.eventBus === 'pubsub' : a.tls === 'provided'))
+    .map((n) => ({ answer: n, source: a[n]!, path: LOCAL_COPIES[n] }));
+  const copyWords = [copies.some((c) => c.answer === 'pubsubCredentialsFile') ? 'Pub/Sub credentials' : '', copies.some((c) => c.answer === 'tlsCertFile') ? 'certificate and key' : ''].filter(Boolean);
   const shown = nodes.length <= 6 ? nodes : [nodes[0]!, nodes[1]!, nodes[nodes.length - 1]!];
   const diagramNodes = shown.map((n) => ({ id: n.name.replace(/-/g, '_'), label: n.name }));
   if (nodes.length > 6) diagramNodes.splice(2, 0, { id: 'more', label: `… ${nodes.length - 3} more` });
@@ -305,14 +308,12 @@ export function buildModel(a: Answers): Model {
     remoteUrl: a.remoteUrl,
     demoAgents: { count: a.demoAgents, endpoint: `${lb.wsScheme}://${LB_SERVICE}:${a.httpPort}/v1/opamp`, labels: `demo=true,project=${a.projectName}`, skipTlsVerify: tlsOn },
     secrets,
-    copies: (Object.keys(LOCAL_COPIES) as CopiedAnswer[])
-      .filter((n) => a[n] !== undefined && (n === 'pubsubCredentialsFile' ? a.eventBus === 'pubsub' : a.tls === 'provided'))
-      .map((n) => ({ answer: n, source: a[n]!, path: LOCAL_COPIES[n] })),
+    copies,
     volumes,
     internalServices,
     localDir: LOCAL_DIR,
     hasLocalCopies: copies.length > 0,
-    localCopiesText: copies.join(' and '),
+    localCopiesText: copyWords.join(' and '),
     localCopies: LOCAL_COPIES,
     tlsCert: {
       // A certificate's common name holds at most 64 characters; the alternative names carry the rest.
