@@ -7,7 +7,7 @@ import { flagOf, type AnswerName, type Answers } from './answers/schema.js';
 import { InputError, StateError } from './errors.js';
 import { buildModel, LOCAL_COPIES, type CopiedAnswer, type Model } from './model/index.js';
 import { renderFiles } from './render/index.js';
-import { envKeys, mergeEnv } from './update/envfile.js';
+import { mergeEnv } from './update/envfile.js';
 import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
 import { BASE_FILE, GENERATOR_NAME, readBases, readRecord, RECORD_FILE, RECORD_FORMAT, serializeBases, serializeRecord, type Record } from './update/record.js';
 import { isInsidePath, linkOnPath } from './update/paths.js';
@@ -293,10 +293,4 @@ function answerWarnings(record: Record | undefined, answers: Answers): string[] 
     `postgresVersion goes from ${before} to ${answers.postgresVersion}: PostgreSQL does not start on another major release's data. ` +
       'Dump the database first (docker compose exec postgres pg_dumpall -U bindplane > dump.sql), then `make delete`, `make start` and restore it.',
   ];
-}
-
-/** Keys of .env, for tests and the README; values are never read out. */
-export function envFileKeys(dest: string): string[] {
-  const p = path.join(path.resolve(dest), ENV_FILE);
-  return existsSync(p) ? envKeys(readFileSync(p, 'utf8')) : [];
 }

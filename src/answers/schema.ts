@@ -217,8 +217,6 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
 ];
 
-export const ANSWER_NAMES: readonly AnswerName[] = ANSWERS.map((s) => s.name);
-
 export function specOf(name: string): AnswerSpec | undefined {
   return ANSWERS.find((s) => s.name === name);
 }

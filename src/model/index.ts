@@ -1,7 +1,7 @@
 // The model: which services exist and how they are wired. Every decision about the stack is made
 // here, so templates only lay it out.
 import path from 'node:path';
-import type { Answers } from '../answers/schema.js';
+import { specOf, type Answers } from '../answers/schema.js';
 
 /** Images other than BindPlane's own, pinned; bump them deliberately. */
 export const IMAGES = {
@@ -259,11 +259,12 @@ export function buildModel(a: Answers): Model {
     [LB_SERVICE]: [ready(jobs.name)],
   };
 
-  const remoteHost = new URL(a.remoteUrl).hostname.replace(/^\[|\]$/g, '');
+  const remoteHost = new URL(a.remoteUrl).hostname;
   const altNames = [...new Set(['localhost', LB_SERVICE, '127.0.0.1', remoteHost])];
-  const ipLike = (n: string) => /^[0-9.]+$/.test(n) || n.includes(':');
+  const ipLike = (n: string) => /^[0-9.]+$/.test(n);
   const copies = (Object.keys(LOCAL_COPIES) as CopiedAnswer[])
-    .filter((n) => a[n] !== undefined && (n === 'pubsubCredentialsFile' ? a.eventBus === 'pubsub' : a.tls === 'provided'))
+    // Copied when the answer applies, as the answer table decides (pubsub for the credentials, provided TLS for the pair).
+    .filter((n) => a[n] !== undefined && (specOf(n)?.when?.(a) ?? true))
     .map((n) => ({ answer: n, source: a[n]!, path: LOCAL_COPIES[n] }));
   const copyWords = [copies.some((c) => c.answer === 'pubsubCredentialsFile') ? 'Pub/Sub credentials' : '', copies.some((c) => c.answer === 'tlsCertFile') ? 'certificate and key' : ''].filter(Boolean);
   const shown = nodes.length <= 6 ? nodes : [nodes[0]!, nodes[1]!, nodes[nodes.length - 1]!];

@@ -2,7 +2,8 @@
 // what was generated last time (the record). Pure: reads nothing, writes nothing.
 import type { RenderedFile } from '../render/index.js';
 import { hasConflictMarkers, mergeThreeWay } from './merge.js';
-import { sha256, type FileEntry } from './record.js';
+import { sha256 } from './hash.js';
+import type { FileEntry } from './record.js';
 
 export type Action =
   | 'create' // not on disk: written

@@ -1,7 +1,6 @@
 // The record: what the generator wrote last time, kept in the generated repository (meant to be
 // committed). For each generated file the hash of the bytes written (to tell an edit from no edit)
 // and, in base.txt, the previous render (the merge base). Secrets never enter it.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { StateError } from '../errors.js';
@@ -35,7 +34,6 @@ export interface Record {
   copies: { [path: string]: { source: string } };
 }
 
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 function outside(file: string, p: string): StateError {
   return new StateError(`${file} names ${JSON.stringify(p)}, a path outside the repository; restore it from git, or delete the ${RECORD_DIR} folder to start over`);

@@ -7,9 +7,9 @@
 // fsync per update instead of one per file keeps batch generation fast. After a power loss the
 // journal's hashes tell a staged file that never reached the disk, and recovery refuses to apply it.
 import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { StateError } from '../errors.js';
+import { sha256 } from './hash.js';
 import { isInsidePath, linkOnPath } from './paths.js';
 
 export const RECORD_DIR = '.bindplane-distributed';
@@ -54,8 +54,6 @@ function folderMaker(): (dir: string) => void {
     made.add(dir);
   };
 }
-
-const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
 /** Folders that become empty when these files go, deepest first, never the root itself. */
 function foldersToPrune(deleted: string[]): string[] {
