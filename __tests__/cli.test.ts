@@ -66,7 +66,7 @@ describe('bindplane-distributed', () => {
     const r = cli([dest, '--defaults', '--force']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/replace\s+README.md\s+\(it was not written by the generator; replaced because of --force\)/);
-    expect(readFileSync(path.join(dest, 'README.md'), 'utf8')).toContain('BindPlane OP, distributed');
+    expect(readFileSync(path.join(dest, 'README.md'), 'utf8')).toContain('Bindplane, distributed');
   });
 
   it('never stores the license, from the environment or .env', () => {
@@ -146,9 +146,9 @@ describe('bindplane-distributed', () => {
     expect(screen).toContain('Compose project name');
     expect(screen).toContain('Event bus');
     // Answered by flag: not asked.
-    expect(screen).not.toContain('BindPlane instances behind the load balancer');
+    expect(screen).not.toContain('Bindplane instances behind the load balancer');
     expect(existsSync(path.join(dest, 'docker-compose.yml'))).toBe(true);
     const stored = JSON.parse(readFileSync(path.join(dest, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
-    expect(stored).toMatchObject({ instances: 2, eventBus: 'kafka', projectName: 'bindplane' });
+    expect(stored).toMatchObject({ instances: 2, eventBus: 'nats', projectName: 'bindplane' });
   }, 60_000);
 });

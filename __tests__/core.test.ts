@@ -101,17 +101,28 @@ describe('the published JSON Schema agrees with the validator', () => {
 });
 
 describe('model', () => {
-  it('runs one jobs instance and N nodes; NATS routes connect every BindPlane process', () => {
+  it('runs one jobs instance and N nodes; 3 NATS servers in the first processes, every process a client of their alias', () => {
     const m = buildModel(answers({ instances: 5, eventBus: 'nats' }));
     expect(m.nodes.map((n) => n.name)).toEqual(['bindplane-1', 'bindplane-2', 'bindplane-3', 'bindplane-4', 'bindplane-5']);
     expect(m.jobs).toMatchObject({ name: 'bindplane-jobs', mode: 'all' });
-    const routes = m.bindplaneEnv.find((e) => e.key === 'BINDPLANE_NATS_SERVER_CLUSTER_ROUTES')!.value.split(',');
-    expect(routes).toEqual(m.bindplanes.map((b) => `nats://${b.name}:6222`));
-    for (const b of m.bindplanes) expect(b.env).toContainEqual({ key: 'BINDPLANE_NATS_SERVER_NAME', value: b.name });
-    expect(m.bindplaneEnv).toContainEqual({ key: 'BINDPLANE_NATS_CLIENT_ENDPOINT', value: 'nats://127.0.0.1:4222' });
+    if (m.eventBus.type !== 'nats') throw new Error('not nats');
+    expect(m.eventBus.servers).toEqual(['bindplane-jobs', 'bindplane-1', 'bindplane-2']);
+    const routes = m.eventBus.serverEnv.find((e) => e.key === 'BINDPLANE_NATS_SERVER_CLUSTER_ROUTES')!.value.split(',');
+    expect(routes).toEqual(['nats://bindplane-jobs:6222', 'nats://bindplane-1:6222', 'nats://bindplane-2:6222']);
+    for (const b of m.bindplanes) {
+      expect(b.env).toContainEqual({ key: 'BINDPLANE_NATS_CLIENT_NAME', value: b.name });
+      expect(b.natsServer ?? false, b.name).toBe(m.eventBus.servers.includes(b.name));
+      expect(b.env.some((e) => e.key === 'BINDPLANE_NATS_SERVER_NAME'), b.name).toBe(m.eventBus.servers.includes(b.name));
+    }
+    expect(m.bindplaneEnv.find((e) => e.key === 'BINDPLANE_NATS_CLIENT_ENDPOINT')?.value).toBe('nats://nats:4222');
+    expect(m.bindplaneEnv.some((e) => e.key.startsWith('BINDPLANE_NATS_SERVER_'))).toBe(false);
+    // The servers and routes do not change with the instance count; fewer servers only with fewer processes.
+    const big = buildModel(answers({ instances: 64, eventBus: 'nats' }));
+    expect(big.eventBus).toMatchObject({ servers: m.eventBus.servers, routes: m.eventBus.routes });
+    expect(buildModel(answers({ instances: 1, eventBus: 'nats' })).eventBus).toMatchObject({ servers: ['bindplane-jobs', 'bindplane-1'] });
   });
 
-  it('points BindPlane and the agents at the load balancer, never at one instance', () => {
+  it('points Bindplane and the agents at the load balancer, never at one instance', () => {
     const m = buildModel(answers({ demoAgents: 2, tls: 'selfSigned', httpPort: 8443 }));
     expect(m.remoteUrl).toBe('https://localhost:8443');
     expect(m.demoAgents.endpoint).toBe('wss://loadbalancer:8443/v1/opamp');
@@ -130,12 +141,17 @@ describe('model', () => {
 
   it('sizes PostgreSQL for every pool', () => {
     const m = buildModel(answers({ instances: 64, postgresMaxConnections: 50 }));
-    expect(m.postgres.serverMaxConnections).toBe(65 * 50 + 20);
+    // 65 processes, sized in steps of 8: room for 72.
+    expect(m.postgres.serverMaxConnections).toBe(72 * 50 + 20);
+    // Within a step the setting (and so the PostgreSQL container) stays as it is.
+    const sizes = [1, 3, 5, 7].map((instances) => buildModel(answers({ instances })).postgres.serverMaxConnections);
+    expect(new Set(sizes)).toEqual(new Set([8 * 100 + 20]));
+    expect(buildModel(answers({ instances: 8 })).postgres.serverMaxConnections).toBe(16 * 100 + 20);
     expect(buildModel(answers({ postgresVersion: '18' })).postgres.dataPath).toBe('/var/lib/postgresql');
   });
 
   it('wires 3 KRaft brokers as voters with replication 3', () => {
-    const m = buildModel(answers({ kafkaBrokers: 3 }));
+    const m = buildModel(answers({ eventBus: 'kafka', kafkaBrokers: 3 }));
     expect(m.eventBus).toMatchObject({ type: 'kafka', bootstrap: 'kafka-1:9092,kafka-2:9092,kafka-3:9092', voters: '1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093', replication: 3, minIsr: 2 });
   });
 });
@@ -157,7 +173,7 @@ describe('render', () => {
     const small = readme({ instances: 3, eventBus: 'nats', transformAgents: 2, demoAgents: 1 });
     for (const n of [1, 2, 3]) expect(small).toContain(`lb --> bindplane_${n}["bindplane-${n}"]`);
     expect(small).not.toContain('bindplane_4');
-    expect(small).toContain('bus{{"NATS (embedded)"}}');
+    expect(small).toContain('bus{{"NATS (3 servers)"}}');
     expect(small).toContain('transform_agent_2["transform-agent-2"]');
     expect(small).toContain('demo["1 demo agent"] -->|OpAMP| lb');
     const big = readme({ instances: 40, eventBus: 'kafka' });

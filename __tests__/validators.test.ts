@@ -1,6 +1,6 @@
 // Static proof of the generated files: a matrix of stacks goes through the real validators
 // (docker-compose, the compose-spec schema, nginx -t, promtool, make -n, shellcheck, yamllint), and
-// through the cross-checks no tool does (nginx upstreams against compose services, BindPlane's
+// through the cross-checks no tool does (nginx upstreams against compose services, Bindplane's
 // variable names, image tags, published ports, healthchecks, start order, bind mounts, secrets).
 // The last block proves the validators are not vacuous: broken copies must be rejected.
 import { spawnSync } from 'node:child_process';
@@ -32,9 +32,9 @@ import {
 afterAll(cleanupTempDirs);
 
 // ---------------------------------------------------------------------------------------------
-// What BindPlane reads: the names of /work/shared/reference/bindplane.md's table (collected from the
-// operator's source, the Helm chart and BindPlane's docs). A name outside this list is a typo
-// BindPlane silently ignores (the reference deployment shipped BINDPLANE_SESSIONS_SECRET and
+// What Bindplane reads: the names of /work/shared/reference/bindplane.md's table (collected from the
+// operator's source, the Helm chart and Bindplane's docs). A name outside this list is a typo
+// Bindplane silently ignores (the reference deployment shipped BINDPLANE_SESSIONS_SECRET and
 // BINDPLANE_LOG_OUTPUT that way).
 const withPrefix = (prefix: string, suffixes: string[]) => suffixes.map((s) => `BINDPLANE_${prefix}${s}`);
 const BINDPLANE_VARIABLES: ReadonlySet<string> = new Set([
@@ -97,7 +97,7 @@ function envFilesOf(s: ComposeService): string[] {
   return (Array.isArray(f) ? f : [f]).map((e) => (typeof e === 'string' ? e : e.path));
 }
 
-/** Everything a BindPlane process of this service sees: its env_files, then its environment. */
+/** Everything a Bindplane process of this service sees: its env_files, then its environment. */
 function bindplaneSettings(dir: string, s: ComposeService): Map<string, string | null> {
   const out = new Map<string, string | null>();
   for (const f of envFilesOf(s)) for (const [k, v] of readEnvFile(path.resolve(dir, f))) out.set(k, v);
@@ -110,6 +110,12 @@ const networksOf = (s: ComposeService): string[] => {
   const n = s.networks as string[] | Record<string, unknown> | undefined;
   if (!n) return ['default'];
   return Array.isArray(n) ? n : Object.keys(n);
+};
+/** [network, alias] pairs a service answers to besides its name. */
+const aliasesOf = (s: ComposeService): [string, string][] => {
+  const n = s.networks as string[] | Record<string, { aliases?: string[] } | null> | undefined;
+  if (!n || Array.isArray(n)) return [];
+  return Object.entries(n).flatMap(([net, cfg]) => (cfg?.aliases ?? []).map((alias): [string, string] => [net, alias]));
 };
 const shareNetwork = (a: ComposeService, b: ComposeService) => networksOf(a).some((n) => networksOf(b).includes(n));
 
@@ -127,7 +133,7 @@ function checkUpstreams(dir: string, compose: ComposeFile, instances: number): s
   for (const u of upstreams)
     for (const s of u.servers) {
       if (!services[s.host]) problems.push(`nginx upstream ${u.name}: "${s.line}" names ${s.host}, which is not a compose service`);
-      else if (s.port !== '3001') problems.push(`nginx upstream ${u.name}: "${s.line}" does not use BindPlane's port 3001`);
+      else if (s.port !== '3001') problems.push(`nginx upstream ${u.name}: "${s.line}" does not use Bindplane's port 3001`);
       else if (services[LB] && !shareNetwork(services[LB], services[s.host]!)) problems.push(`${LB} shares no network with upstream ${s.host}`);
     }
   const nodes = Object.keys(services).filter((n) => NODE.test(n));
@@ -159,7 +165,7 @@ function checkBindplaneVariables(dir: string, compose: ComposeFile): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   const check = (where: string, name: string) => {
-    if (name.startsWith('BINDPLANE_') && !BINDPLANE_VARIABLES.has(name)) problems.push(`${where}: ${name} is not a variable BindPlane reads`);
+    if (name.startsWith('BINDPLANE_') && !BINDPLANE_VARIABLES.has(name)) problems.push(`${where}: ${name} is not a variable Bindplane reads`);
   };
   for (const f of ['bindplane/bindplane.env', ...Object.values(compose.services).flatMap(envFilesOf)]) {
     const file = path.resolve(dir, f);
@@ -355,7 +361,7 @@ function checkGitignore(dir: string, ignored: string[], tracked: string[]): stri
   return problems;
 }
 
-/** Host names in BindPlane's settings that must be compose services reachable from BindPlane. */
+/** Host names in Bindplane's settings that must be compose services reachable from Bindplane. */
 function checkAddresses(dir: string, compose: ComposeFile): string[] {
   const problems: string[] = [];
   const local = new Set(['0.0.0.0', '127.0.0.1', 'localhost', '::']);
@@ -368,8 +374,10 @@ function checkAddresses(dir: string, compose: ComposeFile): string[] {
         const host = item.replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '');
         if (local.has(host)) continue;
         const target = compose.services[host];
-        if (!target) problems.push(`${name}: ${k}=${v} names ${host}, which is not a compose service`);
-        else if (!shareNetwork(s, target)) problems.push(`${name}: ${k} names ${host}, which shares no network with it`);
+        // A network alias (the NATS servers' shared name) counts when a service carries it on a network this one is on.
+        const aliased = Object.values(compose.services).filter((t) => aliasesOf(t).some(([net, alias]) => alias === host && networksOf(s).includes(net)));
+        if (!target && aliased.length === 0) problems.push(`${name}: ${k}=${v} names ${host}, which is not a compose service or a network alias`);
+        else if (target && !shareNetwork(s, target)) problems.push(`${name}: ${k} names ${host}, which shares no network with it`);
       }
     }
   }
@@ -503,7 +511,7 @@ for (const variant of VARIANTS) {
       expect(checkUpstreams(dir, compose, a.instances)).toEqual([]);
     });
 
-    it('every BINDPLANE_* name is one BindPlane reads; addresses name reachable services', ({ expect }) => {
+    it('every BINDPLANE_* name is one Bindplane reads; addresses name reachable services', ({ expect }) => {
       expect(checkBindplaneVariables(dir, compose)).toEqual([]);
       expect(checkAddresses(dir, compose)).toEqual([]);
       const jobs = bindplaneSettings(dir, compose.services[JOBS]!);
@@ -540,7 +548,7 @@ for (const variant of VARIANTS) {
       const certsDir = a.tls === 'selfSigned' ? ['local/tls'] : [];
       expect(checkBindMounts(dir, compose, certsDir)).toEqual([]);
       if (a.eventBus === 'pubsub' && a.pubsubCredentialsFile) {
-        // The credentials file BindPlane is told about is inside a mount and holds the person's JSON.
+        // The credentials file Bindplane is told about is inside a mount and holds the person's JSON.
         const settings = bindplaneSettings(dir, compose.services[JOBS]!);
         const inContainer = settings.get('BINDPLANE_GOOGLE_PUB_SUB_CREDENTIALS_FILE')!;
         for (const name of Object.keys(compose.services).filter((n) => n.startsWith('bindplane-'))) {
@@ -623,7 +631,7 @@ describe.concurrent('the validators reject broken files', () => {
     await expect(validateComposeV1(broken(() => good, (d) => rmSync(path.join(d, 'bindplane/bindplane.env'))))).rejects.toThrow(/bindplane\.env/);
     await expect(validateComposeV1(broken(() => good, (d) => rewrite(d, '.env', (t) => t.replace(/^POSTGRES_PASSWORD=.*\n/m, ''))))).rejects.toThrow(/POSTGRES_PASSWORD/);
     await expect(
-      validateComposeV1(broken(() => good, (d) => rewrite(d, 'docker-compose.yml', (t) => t.replace(/depends_on:\n/, 'depends_on:\n      ghost:\n        condition: service_healthy\n')))),
+      validateComposeV1(broken(() => good, (d) => rewrite(d, 'docker-compose.yml', (t) => t.replace(/^ {4}depends_on:\n/m, '    depends_on:\n      ghost:\n        condition: service_healthy\n')))),
     ).rejects.toThrow(/ghost/);
   });
 
@@ -664,9 +672,9 @@ describe.concurrent('the validators reject broken files', () => {
     let d = broken(g, (x) => rewrite(x, 'nginx/nginx.conf', (t) => t.replace(/server bindplane-2:/, 'server bindplane-jobs:')));
     expect(checkUpstreams(d, c(d), 2).join('\n')).toMatch(/bindplane-jobs is behind the load balancer/);
     expect(checkUpstreams(good, c(good), 3).join('\n')).toMatch(/expected bindplane-1..bindplane-3/);
-    // Names BindPlane does not read (the reference deployment's two typos).
+    // Names Bindplane does not read (the reference deployment's two typos).
     d = broken(g, (x) => appendFileSync(path.join(x, 'bindplane/bindplane.env'), 'BINDPLANE_LOG_OUTPUT=stdout\n'));
-    expect(checkBindplaneVariables(d, c(d))).toEqual(['bindplane/bindplane.env: BINDPLANE_LOG_OUTPUT is not a variable BindPlane reads']);
+    expect(checkBindplaneVariables(d, c(d))).toEqual(['bindplane/bindplane.env: BINDPLANE_LOG_OUTPUT is not a variable Bindplane reads']);
     d = broken(g, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('BINDPLANE_SESSION_SECRET: ${', 'BINDPLANE_SESSIONS_SECRET: ${')));
     expect(checkBindplaneVariables(d, c(d)).join('\n')).toMatch(/BINDPLANE_SESSIONS_SECRET is not a variable/);
     // Unpinned images, a second published port, a missing healthcheck, a list-form depends_on.
@@ -678,7 +686,7 @@ describe.concurrent('the validators reject broken files', () => {
     exposed.services.postgres!.networks = ['backend', 'frontend'];
     expect(checkInternalOnly(exposed)).toEqual(['postgres is on ["backend","frontend"], not only on internal networks']);
     // Conventions: an unbounded log, a bind-mounted database, a guess without its comment.
-    d = broken(g, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('max-file: "5"', 'compress: "true"').replace('- postgres-data:/var/lib/postgresql', '- ./pgdata:/var/lib/postgresql').replace('# Unverified: which of curl or wget', '# which of curl or wget')));
+    d = broken(g, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('max-file: "5"', 'compress: "true"').replace('- postgres-data:/var/lib/postgresql', '- ./pgdata:/var/lib/postgresql').replace('# Unverified which of curl, wget or bash', '# which of curl or wget')));
     const conventions = checkConventions(d, c(d)).join('\n');
     expect(conventions).toMatch(/log files are not bounded/);
     expect(conventions).toMatch(/postgres: its data is not on a named volume/);
@@ -688,7 +696,7 @@ describe.concurrent('the validators reject broken files', () => {
     (plain.services.postgres!.environment as Record<string, string>).POSTGRES_PASSWORD = 'bindplane';
     expect(checkCredentials(plain)).toEqual(['postgres: POSTGRES_PASSWORD is "bindplane", not a required reference to .env']);
     // nginx: no passive health, a short timeout, a location that drops the websocket headers.
-    d = broken(g, (x) => rewrite(x, 'nginx/nginx.conf', (t) => t.replace(/ max_fails=3 fail_timeout=10s/, '').replace('proxy_read_timeout 3600s;', 'proxy_read_timeout 60s;').replace('proxy_buffering off;', 'proxy_buffering off;\n      proxy_set_header Host $host;')));
+    d = broken(g, (x) => rewrite(x, 'nginx/nginx.conf', (t) => t.replace(/ max_fails=1 fail_timeout=5s/, '').replace('proxy_read_timeout 3600s;', 'proxy_read_timeout 60s;').replace('proxy_buffering off;', 'proxy_buffering off;\n      proxy_set_header Host $host;')));
     const settings = checkNginxSettings(d).join('\n');
     expect(settings).toMatch(/has no max_fails/);
     expect(settings).toMatch(/proxy_read_timeout is 60/);
@@ -717,7 +725,7 @@ describe.concurrent('the validators reject broken files', () => {
     expect(checkGitignore(d, ['.env'], [])).toEqual(['.gitignore does not ignore .env']);
     // An address that names no service.
     d = broken(g, (x) => rewrite(x, 'bindplane/bindplane.env', (t) => t.replace(/^BINDPLANE_POSTGRES_HOST=.*$/m, 'BINDPLANE_POSTGRES_HOST=postgresql')));
-    expect(checkAddresses(d, c(d)).join('\n')).toMatch(/names postgresql, which is not a compose service/);
+    expect(checkAddresses(d, c(d)).join('\n')).toMatch(/names postgresql, which is not a compose service or a network alias/);
   });
 });
 

@@ -2,6 +2,7 @@
 // generator and the library API all call run(); none of this imports a framework.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { upgradeNotices } from './answers/notices.js';
 import { resolveAnswers, type Layer, type Resolved } from './answers/resolve.js';
 import { flagOf, type AnswerName, type Answers } from './answers/schema.js';
 import { InputError, StateError } from './errors.js';
@@ -9,7 +10,7 @@ import { buildModel, LOCAL_COPIES, type CopiedAnswer, type Model } from './model
 import { renderFiles } from './render/index.js';
 import { mergeEnv } from './update/envfile.js';
 import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
-import { BASE_FILE, GENERATOR_NAME, readBases, readRecord, RECORD_FILE, RECORD_FORMAT, serializeBases, serializeRecord, type Record } from './update/record.js';
+import { BASE_FILE, GENERATOR_NAME, readBases, readRecord, RECORD_FILE, RECORD_FORMAT, serializeBases, serializeRecord, type GenerationRecord } from './update/record.js';
 import { isInsidePath, linkOnPath } from './update/paths.js';
 import { acquireLock } from './update/lock.js';
 import { commit, commitFresh, recover, type Op } from './update/txn.js';
@@ -52,6 +53,8 @@ export interface RunResult {
   conflicts: string[];
   /** Changes of answers that need the person's care beyond regeneration. */
   warnings: string[];
+  /** Newer defaults and pins than the stack has, which this run did not apply (see upgradeNotices). */
+  notices: string[];
   /** What an interrupted earlier update left, and what was done about it. */
   recovered: 'none' | 'finished' | 'rolled back';
   /** 0 done; 1 conflicts left, or drift found by --check. */
@@ -108,7 +111,7 @@ function readYoRc(root: string): { [key: string]: unknown } | undefined {
 /** What a destination holds from earlier runs: .yo-rc.json and the record. */
 interface Stored {
   yo?: { [key: string]: unknown };
-  record?: Record;
+  record?: GenerationRecord;
 }
 
 function readStored(root: string): Stored {
@@ -224,7 +227,7 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
   }
 
   // Copies of the person's files into the git-ignored folder.
-  const copies: Record['copies'] = {};
+  const copies: GenerationRecord['copies'] = {};
   for (const { source, path: target } of model.copies) {
     copies[target] = { source };
     const src = path.resolve(root, source);
@@ -248,7 +251,7 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
 
   // Bookkeeping: answers in .yo-rc.json, the record and the merge bases, in the same transaction.
   const yoText = `${JSON.stringify({ ...previous.yo, [GENERATOR_NAME]: resolved.stored }, null, 2)}\n`;
-  const newRecord: Record = { generator: GENERATOR_NAME, version: VERSION, format: RECORD_FORMAT, answers: resolved.stored, files: {}, copies };
+  const newRecord: GenerationRecord = { generator: GENERATOR_NAME, version: VERSION, format: RECORD_FORMAT, answers: resolved.stored, files: {}, copies };
   const newBases = new Map<string, string>();
   for (const p of plans) {
     if (p.entry) newRecord.files[p.path] = p.entry;
@@ -268,7 +271,7 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
   }
   const conflicts = plans.filter((p) => p.action === 'conflict').map((p) => p.path);
   const drift = changes.some((c) => c.drift);
-  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, warnings: answerWarnings(record, answers), exitCode: 0 };
+  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, warnings: answerWarnings(record, answers), notices: upgradeNotices(answers, resolved.fromStored), exitCode: 0 };
   if (mode === 'check') {
     result.exitCode = drift ? 1 : 0;
     return result;
@@ -284,7 +287,7 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
 }
 
 /** Answer changes that regeneration alone cannot make safe. */
-function answerWarnings(record: Record | undefined, answers: Answers): string[] {
+function answerWarnings(record: GenerationRecord | undefined, answers: Answers): string[] {
   const before = record?.answers.postgresVersion;
   if (typeof before !== 'string') return [];
   const major = (v: string) => Number.parseInt(v, 10);

@@ -1,4 +1,4 @@
-// The library API: generate and update BindPlane stacks from a script, without Yeoman.
+// The library API: generate and update Bindplane stacks from a script, without Yeoman.
 //
 //   import { generate } from 'generator-bindplane-distributed';
 //   await generate('demo-1', { projectName: 'demo-1', instances: 2, eventBus: 'nats' });

@@ -63,6 +63,7 @@ function targets(dir: string): string[] {
 }
 
 const compose = (...args: string[]) => ['compose', ...args];
+const START_CALLS = [compose('up', '-d', '--wait'), compose('exec', '-T', 'loadbalancer', 'nginx', '-t', '-q', '-c', '/etc/nginx/bindplane/nginx.conf'), compose('kill', '-s', 'HUP', 'loadbalancer'), compose('up', '-d', '--wait', '--remove-orphans')];
 
 describe('Makefile (tls none)', () => {
   let dir: string;
@@ -103,12 +104,12 @@ describe('Makefile (tls none)', () => {
     expect(empty.calls).toEqual([]);
   });
 
-  it('start with the license exported runs `docker compose up -d --wait --remove-orphans` (services no longer in the file go)', () => {
+  it('start with the license exported runs `docker compose up -d --wait`, reloads nginx, then removes services no longer in the file', () => {
     const r = makeIn(dir, ['start'], { env: { BINDPLANE_LICENSE: 'test-license' } });
     covered.add('start');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
-    expect(r.stdout).toMatch(/BindPlane: http:\/\/localhost:3001 \(user admin/);
+    expect(r.calls).toEqual(START_CALLS);
+    expect(r.stdout).toMatch(/Bindplane: http:\/\/localhost:3001 \(user admin/);
     expect(makeIn(dir, ['license'], { env: { BINDPLANE_LICENSE: 'x' } }).status).toBe(0);
   });
 
@@ -118,13 +119,19 @@ describe('Makefile (tls none)', () => {
     appendFileSync(path.join(copy, '.env'), 'BINDPLANE_LICENSE=from-dotenv\n');
     const r = makeIn(copy, ['start']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
+    expect(r.calls).toEqual(START_CALLS);
   });
 
-  it('stop, restart, status and logs need no license', () => {
+  it('stop, status and logs need no license; restart does (starting again may recreate containers)', () => {
+    covered.add('restart');
+    const noLicense = makeIn(dir, ['restart']);
+    expect(noLicense.status).not.toBe(0);
+    expect(noLicense.stderr).toMatch(/BINDPLANE_LICENSE is not set/);
+    expect(noLicense.calls).toEqual([]);
+    const licensed = makeIn(dir, ['restart'], { env: { BINDPLANE_LICENSE: 'x' } });
+    expect(licensed.calls).toEqual([compose('stop'), compose('up', '-d', '--wait')]);
     const expected: Record<string, string[][]> = {
       stop: [compose('stop')],
-      restart: [compose('restart')],
       status: [compose('ps')],
       logs: [compose('logs', '-f', '--tail=200')],
     };
@@ -196,8 +203,8 @@ describe('Makefile with tls=selfSigned', () => {
     const r = makeIn(dir, ['start'], { env: { BINDPLANE_LICENSE: 'test-license' } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/sh scripts\/tls-self-signed\.sh local\/tls/);
-    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
-    expect(r.certAtCall).toEqual([true]);
+    expect(r.calls).toEqual(START_CALLS);
+    expect(r.certAtCall).toEqual(START_CALLS.map(() => true));
     // A real certificate for the names agents and browsers use, with a private key only the owner reads.
     const text = mustRun('openssl', ['x509', '-in', cert(), '-noout', '-subject', '-ext', 'subjectAltName,basicConstraints,extendedKeyUsage']);
     expect(text).toMatch(/subject=CN = localhost/);
@@ -218,7 +225,7 @@ describe('Makefile with tls=selfSigned', () => {
     expect(r.stdout).not.toMatch(/tls-self-signed/);
     expect(readFileSync(cert(), 'utf8')).toBe(before);
     expect(statSync(cert()).mtimeMs).toBe(mtime);
-    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
+    expect(r.calls).toEqual(START_CALLS);
   });
 
   it('certs alone makes the certificate without a license and calls nothing', () => {
@@ -234,13 +241,13 @@ describe('Makefile with tls=selfSigned', () => {
   it('stop, restart, status, logs and delete behave as without TLS', () => {
     const expected: [string[], string[][]][] = [
       [['stop'], [compose('stop')]],
-      [['restart'], [compose('restart')]],
+      [['restart'], [compose('stop'), compose('up', '-d', '--wait')]],
       [['status'], [compose('ps')]],
       [['logs'], [compose('logs', '-f', '--tail=200')]],
       [['delete'], []],
       [['delete', 'CONFIRM=yes'], [compose('down', '--volumes', '--remove-orphans')]],
     ];
-    for (const [args, calls] of expected) expect(makeIn(dir, args).calls, args.join(' ')).toEqual(calls);
+    for (const [args, calls] of expected) expect(makeIn(dir, args, { env: { BINDPLANE_LICENSE: 'x' } }).calls, args.join(' ')).toEqual(calls);
   });
 });
 
@@ -287,9 +294,9 @@ describe('Makefile with tls=provided', () => {
     // Nothing makes a certificate here: the user's is used as it is.
     expect(r.stdout).not.toMatch(/tls-self-signed/);
     expect(readFileSync(tlsFile('tls.crt'))).toEqual(before);
-    expect(r.calls).toEqual([compose('up', '-d', '--wait', '--remove-orphans')]);
-    expect(r.certAtCall).toEqual([true]);
-    expect(r.stdout).toMatch(/BindPlane: https:\/\/localhost:3001 /);
+    expect(r.calls).toEqual(START_CALLS);
+    expect(r.certAtCall).toEqual(START_CALLS.map(() => true));
+    expect(r.stdout).toMatch(/Bindplane: https:\/\/localhost:3001 /);
   });
 
   it('start with local/tls/tls.key removed fails with the generated message and calls nothing', () => {

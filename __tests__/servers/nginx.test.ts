@@ -1,4 +1,4 @@
-// The generated nginx.conf, run by a real nginx in front of stand-in BindPlane instances.
+// The generated nginx.conf, run by a real nginx in front of stand-in Bindplane instances.
 //
 // Everything runs in a private network and mount namespace (`unshare --net --mount`): a private
 // /etc/hosts maps each `bindplane-N` to its own loopback address 127.0.0.(N+1), and the generated
@@ -22,7 +22,7 @@ import { isAlive, mustRun, nsRun, readCompose, readEnvFile, recordDescendants, r
 
 const WS_MODULE = createRequire(import.meta.url).resolve('ws');
 
-// A stand-in BindPlane instance: answers every request with its name (JSON body and an
+// A stand-in Bindplane instance: answers every request with its name (JSON body and an
 // X-Backend header) and echoes websocket messages on /v1/opamp, prefixed with its name.
 const BACKEND = `
 const http = require('node:http');
@@ -182,7 +182,7 @@ async function startLb(answers: Parameters<typeof generateStack>[0]): Promise<Lb
   const healthPort = Number(/^\s*listen 127\.0\.0\.1:(\d+);/m.exec(confText)![1]);
   const names = Object.keys(compose.services).filter((s) => /^bindplane-\d+$/.test(s)).sort();
   expect(names.length).toBe(answers?.instances ?? 3);
-  // The upstream lists exactly those services, on BindPlane's port.
+  // The upstream lists exactly those services, on Bindplane's port.
   const upstream = [...confText.matchAll(/^\s*server (bindplane-\d+):(\d+) /gm)];
   expect(upstream.map((m) => m[1]).sort()).toEqual(names);
   const backendPort = Number(upstream[0]![2]);

@@ -1,4 +1,4 @@
-// PostgreSQL as the stack's postgres service makes it, and BindPlane's connection settings
+// PostgreSQL as the stack's postgres service makes it, and Bindplane's connection settings
 // (bindplane/bindplane.env plus the password from .env) against it.
 //
 // A throwaway cluster (Debian's PostgreSQL 15 binaries; the stack's image is postgres:16) is set
@@ -56,7 +56,7 @@ function psql(conninfo: string, sql: string, password: string | undefined) {
   return nsRun(ns.nsPid, 'psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', conninfo, '-c', sql], { env, timeoutMs: 20_000 });
 }
 
-/** The connection string BindPlane builds from bindplane.env, exactly those values. */
+/** The connection string Bindplane builds from bindplane.env, exactly those values. */
 const bindplaneConninfo = () =>
   `host=${bp.BINDPLANE_POSTGRES_HOST} port=${bp.BINDPLANE_POSTGRES_PORT} dbname=${bp.BINDPLANE_POSTGRES_DATABASE} user=${bp.BINDPLANE_POSTGRES_USERNAME} sslmode=${bp.BINDPLANE_POSTGRES_SSL_MODE}`;
 
@@ -152,14 +152,14 @@ describe('PostgreSQL as the stack runs it', () => {
   });
 });
 
-describe("BindPlane's connection settings", () => {
+describe("Bindplane's connection settings", () => {
   it('name the service, the port, database and user that the postgres service creates', () => {
     expect(bp.BINDPLANE_POSTGRES_HOST).toBe('postgres');
     expect(Object.keys(readCompose(stack).services)).toContain(bp.BINDPLANE_POSTGRES_HOST);
     expect(bp.BINDPLANE_POSTGRES_PORT).toBe('5432');
     expect(bp.BINDPLANE_POSTGRES_DATABASE).toBe(pgEnv.db);
     expect(bp.BINDPLANE_POSTGRES_USERNAME).toBe(pgEnv.user);
-    // compose passes .env's POSTGRES_PASSWORD to every BindPlane process as BINDPLANE_POSTGRES_PASSWORD.
+    // compose passes .env's POSTGRES_PASSWORD to every Bindplane process as BINDPLANE_POSTGRES_PASSWORD.
     const services = readCompose(stack).services;
     for (const name of Object.keys(services).filter((s) => /^bindplane-(\d+|jobs)$/.test(s)))
       expect(interpolate(services[name].environment.BINDPLANE_POSTGRES_PASSWORD, secrets), name).toBe(secrets.POSTGRES_PASSWORD);
@@ -190,7 +190,7 @@ describe("BindPlane's connection settings", () => {
     expect(none.stderr).toMatch(/password/);
   });
 
-  it('let every BindPlane process open its whole pool at once, with psql to spare', async () => {
+  it('let every Bindplane process open its whole pool at once, with psql to spare', async () => {
     const total = (INSTANCES + 1) * Number(bp.BINDPLANE_POSTGRES_MAX_CONNECTIONS);
     const env = { ...process.env, PGPASSWORD: secrets.POSTGRES_PASSWORD, PGPASSFILE: '/dev/null', PGCONNECT_TIMEOUT: '10' };
     const sessions = Array.from({ length: total + 1 }, () =>

@@ -1,6 +1,6 @@
 // The generated prometheus.yml and recording rules, run by a real Prometheus (Debian's 2.42; the
 // stack's image is v3.4.0) on 127.0.0.1 with the compose service's own flags. Measurements arrive
-// the way BindPlane sends them: remote write (protobuf WriteRequest, snappy-compressed) to the
+// the way Bindplane sends them: remote write (protobuf WriteRequest, snappy-compressed) to the
 // receiver that `--web.enable-remote-write-receiver` turns on. The 1-minute rollup is queried
 // live; the 5-minute and 1-hour rollups are proven with `promtool test rules`, which evaluates each
 // group at its own interval on simulated time, without waiting an hour.
@@ -115,7 +115,7 @@ describe('the generated Prometheus configuration, live', () => {
     }));
     const result = await pushTimeseries(series, {
       url: `${base}/api/v1/write`,
-      // The remote-write 1.0 headers Prometheus senders (and BindPlane) set.
+      // The remote-write 1.0 headers Prometheus senders (and Bindplane) set.
       headers: { 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0', 'User-Agent': 'bindplane-test' },
       fetch: ((url: string, init: RequestInit) => fetchBounded(url, init)) as never,
     });
@@ -166,7 +166,7 @@ describe('the 5-minute and 1-hour rollups (promtool test rules, on the generated
     return run('promtool', ['test', 'rules', file], { timeoutMs: 30_000 });
   }
 
-  // Counters that BindPlane writes itself (:1m and :15m), for two agents of one configuration,
+  // Counters that Bindplane writes itself (:1m and :15m), for two agents of one configuration,
   // rising 1/s and 2/s: each rollup must be 3/s for the configuration, without the agent label.
   const labels = (agent: string) => `{agent="${agent}", configuration="linux-logs", processor="throughputmeasurement/_d0_logs_source0"}`;
   const rollup = (record: string, eval_time: string) => ({

@@ -1,7 +1,7 @@
 // The Pub/Sub emulator variant (eventBus pubsub without a credentials file): Google's emulator, as
 // installed on this machine image, run on 127.0.0.1 with a free port, then the generated
 // `pubsub-topic` one-shot's own command against it, then a publish and a pull on the project and
-// topic that bindplane/bindplane.env gives BindPlane.
+// topic that bindplane/bindplane.env gives Bindplane.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 describe('the Pub/Sub emulator variant', () => {
-  it('points BindPlane at the emulator service, project and topic the stack creates', () => {
+  it('points Bindplane at the emulator service, project and topic the stack creates', () => {
     expect(bp.BINDPLANE_EVENT_BUS_TYPE).toBe('googlePubSub');
     expect(bp.BINDPLANE_GOOGLE_PUB_SUB_ENDPOINT).toBe(stackAddress);
     expect(bp.BINDPLANE_GOOGLE_PUB_SUB_INSECURE).toBe('true');
@@ -74,7 +74,7 @@ describe('the Pub/Sub emulator variant', () => {
     expect(compose.services['pubsub-emulator'].command).toContain(`--project=${bp.BINDPLANE_GOOGLE_PUB_SUB_PROJECT_ID}`);
     const topicCommand = (compose.services['pubsub-topic'].command as string[])[2]!;
     expect(topicCommand).toContain(`/v1/projects/${bp.BINDPLANE_GOOGLE_PUB_SUB_PROJECT_ID}/topics/${bp.BINDPLANE_GOOGLE_PUB_SUB_TOPIC}`);
-    // Every BindPlane process waits for the topic to exist.
+    // Every Bindplane process waits for the topic to exist.
     for (const name of Object.keys(compose.services).filter((s) => /^bindplane-(\d+|jobs)$/.test(s)))
       expect(compose.services[name].depends_on['pubsub-topic'], name).toEqual({ condition: 'service_completed_successfully' });
   });

@@ -19,6 +19,8 @@ export interface Resolved {
   stored: Partial<Answers>;
   /** Required answers that no layer gave. */
   missing: AnswerName[];
+  /** Answers whose value came from what the repository stored, not from this run. */
+  fromStored: AnswerName[];
 }
 
 export interface ResolveOptions {
@@ -155,7 +157,8 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
       missing.push(spec.name);
     }
   }
-  const result = { answers: answers as unknown as Answers, stored: stored as Partial<Answers>, missing };
+  const fromStored = (Object.keys(answers) as AnswerName[]).filter((n) => givenFrom[n] === '.yo-rc.json');
+  const result = { answers: answers as unknown as Answers, stored: stored as Partial<Answers>, missing, fromStored };
   if (missing.length === 0) crossCheck(result.answers, givenFrom, opts);
   return result;
 }

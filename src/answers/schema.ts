@@ -1,5 +1,6 @@
 // The answers: one declarative table that drives validation, defaults, prompts,
 // CLI flags and the published JSON Schema (scripts/build-assets.mjs emits it).
+import { PINS } from '../model/pins.js';
 
 export type EventBus = 'kafka' | 'pubsub' | 'nats';
 export type TlsMode = 'none' | 'selfSigned' | 'provided';
@@ -53,11 +54,10 @@ export interface AnswerSpec {
   required?: boolean;
 }
 
-/** Defaults pinned on purpose: change them together, and only to releases that exist. */
+/** Defaults pinned on purpose, from the one table of pins (src/model/pins.ts, with their sources). */
 export const PINNED = {
-  bindplaneVersion: '1.96.3',
-  // observIQ's agent image; the tag is a published release of the BindPlane Agent (unverified here: no registry access).
-  agentVersion: '1.80.1',
+  bindplaneVersion: PINS.bindplane.value,
+  agentVersion: PINS.agent.value,
 } as const;
 
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -80,7 +80,7 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'bindplaneVersion',
     kind: { type: 'string', pattern: VERSION, maxLength: 40, allowed: 'a release number such as 1.96.3 (never "latest")' },
-    message: 'BindPlane release (image tag; the transform agent uses the same release)',
+    message: 'Bindplane release (image tag; the transform agent uses the same release)',
     default: PINNED.bindplaneVersion,
   },
   {
@@ -91,20 +91,20 @@ export const ANSWERS: readonly AnswerSpec[] = [
       maxLength: 200,
       allowed: 'a registry path such as ghcr.io/observiq or observiq (Docker Hub)',
     },
-    message: "Registry of BindPlane's images (ghcr.io/observiq, or observiq on Docker Hub)",
+    message: "Registry of Bindplane's images (ghcr.io/observiq, or observiq on Docker Hub)",
     default: 'ghcr.io/observiq',
   },
   {
     name: 'instances',
     kind: { type: 'int', min: 1, max: 64 },
-    message: 'BindPlane instances behind the load balancer',
+    message: 'Bindplane instances behind the load balancer',
     default: 3,
   },
   {
     name: 'eventBus',
     kind: { type: 'enum', values: ['kafka', 'pubsub', 'nats'] },
-    message: 'Event bus (BindPlane now recommends nats; kafka is the reference deployment\'s)',
-    default: 'kafka',
+    message: 'Event bus (nats is the vendor\'s default; kafka is deprecated upstream since 2024; pubsub is Google Pub/Sub or its emulator)',
+    default: 'nats',
   },
   {
     name: 'kafkaBrokers',
@@ -149,7 +149,7 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'postgresMaxConnections',
     kind: { type: 'int', min: 5, max: 1000 },
-    message: 'Connections each BindPlane instance may open to PostgreSQL',
+    message: 'Connections each Bindplane instance may open to PostgreSQL',
     default: 100,
   },
   {
@@ -193,25 +193,25 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'remoteUrl',
     kind: { type: 'url' },
-    message: 'URL that agents and browsers use to reach BindPlane (the load balancer)',
+    message: 'URL that agents and browsers use to reach Bindplane (the load balancer)',
     default: (a) => `${a.tls && a.tls !== 'none' ? 'https' : 'http'}://localhost:${a.httpPort ?? 3001}`,
   },
   {
     name: 'adminUsername',
     kind: { type: 'string', pattern: /^[A-Za-z0-9._@-]+$/, maxLength: 64, allowed: 'letters, digits, ".", "_", "@" and "-", at most 64 characters' },
-    message: "BindPlane administrator's user name",
+    message: "Bindplane administrator's user name",
     default: 'admin',
   },
   {
     name: 'demoAgents',
     kind: { type: 'int', min: 0, max: 100 },
-    message: 'Demo BindPlane agents that connect through the load balancer',
+    message: 'Demo Bindplane agents that connect through the load balancer',
     default: 0,
   },
   {
     name: 'agentVersion',
-    kind: { type: 'string', pattern: VERSION, maxLength: 40, allowed: 'a BindPlane Agent release such as 1.80.1' },
-    message: 'BindPlane Agent release of the demo agents',
+    kind: { type: 'string', pattern: VERSION, maxLength: 40, allowed: 'a Bindplane Agent release such as 1.80.1' },
+    message: 'Bindplane Agent release of the demo agents',
     default: PINNED.agentVersion,
     when: (a) => (a.demoAgents ?? 0) > 0,
   },

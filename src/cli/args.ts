@@ -81,7 +81,7 @@ export function helpText(version: string): string {
     return `  --${flagOf(a.name).padEnd(26)}${a.message}. ${allowedText(a.kind)} ${def}`.trimEnd();
   });
   return [
-    `bindplane-distributed ${version}: writes a ready-to-run distributed BindPlane OP stack for Docker Compose,`,
+    `bindplane-distributed ${version}: writes a ready-to-run distributed Bindplane stack for Docker Compose,`,
     'and updates it when answers change (your edits to generated files are merged, never lost).',
     '',
     'Usage: bindplane-distributed [DEST] [--answers FILE] [--defaults] [--<answer> VALUE ...]',

@@ -22,6 +22,7 @@ const defaultIo: Io = {
 };
 
 export async function printResult(result: RunResult, io: Pick<Io, 'out'>): Promise<void> {
+  for (const n of result.notices) io.out(`notice: ${n}`);
   for (const w of result.warnings) io.out(`warning: ${w}`);
   if (result.mode === 'check') {
     for (const l of checkLines(result)) io.out(l);

@@ -45,7 +45,7 @@ export function envHeader(project: string): string {
     '# Git-ignored, mode 0600. Regeneration keeps every value here and every key you add;',
     '# it only adds keys that are missing. Never commit this file.',
     '#',
-    '# Your BindPlane license goes here (or export BINDPLANE_LICENSE before `make start`):',
+    '# Your Bindplane license goes here (or export BINDPLANE_LICENSE before `make start`):',
     '# BINDPLANE_LICENSE=',
     '',
   ].join('\n');

@@ -3,6 +3,7 @@
 // and, in base.txt, the previous render (the merge base). Secrets never enter it.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { compareReleases } from '../answers/notices.js';
 import { StateError } from '../errors.js';
 import { isInsidePath } from './paths.js';
 import { RECORD_DIR } from './txn.js';
@@ -24,7 +25,7 @@ export interface FileEntry {
   orphaned?: true;
 }
 
-export interface Record {
+export interface GenerationRecord {
   generator: string;
   version: string;
   format: number;
@@ -40,29 +41,19 @@ function outside(file: string, p: string): StateError {
 }
 
 
-function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
-}
-
 /** Reads the record, refusing one written by a newer generator or in an unknown format. */
-export function readRecord(root: string, ownVersion: string): Record | undefined {
+export function readRecord(root: string, ownVersion: string): GenerationRecord | undefined {
   const file = path.join(root, RECORD_FILE);
   if (!existsSync(file)) return undefined;
-  let rec: Record;
+  let rec: GenerationRecord;
   try {
-    rec = JSON.parse(readFileSync(file, 'utf8')) as Record;
+    rec = JSON.parse(readFileSync(file, 'utf8')) as GenerationRecord;
   } catch (e) {
     throw new StateError(`${RECORD_FILE} is not valid JSON (${(e as Error).message}); restore it from git, or delete the ${RECORD_DIR} folder to start over`);
   }
   if (!rec || typeof rec !== 'object' || rec.generator !== GENERATOR_NAME || typeof rec.files !== 'object')
     throw new StateError(`${RECORD_FILE} was not written by ${GENERATOR_NAME}; restore it from git, or delete the ${RECORD_DIR} folder to start over`);
-  if (rec.format > RECORD_FORMAT || compareVersions(String(rec.version), ownVersion) > 0)
+  if (rec.format > RECORD_FORMAT || compareReleases(String(rec.version), ownVersion) > 0)
     throw new StateError(
       `${RECORD_FILE} was written by ${GENERATOR_NAME} ${rec.version}, newer than this ${ownVersion}; run ${GENERATOR_NAME}@${rec.version} or later`,
     );
@@ -125,7 +116,7 @@ export function readBases(root: string): Map<string, string> {
 }
 
 /** Stable JSON: keys in a fixed order so the same record gives the same bytes. */
-export function serializeRecord(rec: Record): string {
+export function serializeRecord(rec: GenerationRecord): string {
   const sortKeys = (o: { [k: string]: unknown }) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
   return `${JSON.stringify(
     {

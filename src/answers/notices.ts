@@ -1,0 +1,46 @@
+// Generator upgrades never change a stack by themselves: every fixed default is stored in
+// .yo-rc.json when a stack is generated, so a newer generator keeps the stack's event bus and
+// releases. What it does is say what is newer, and how to take it.
+import { ANSWERS, flagOf, PINNED, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
+
+/** Defaults that earlier generator versions used. A stack still on one is told of today's default. */
+export const FORMER_DEFAULTS: Partial<Record<AnswerName, readonly AnswerValue[]>> = {
+  eventBus: ['kafka'],
+};
+
+/** Compares release numbers such as 1.96.3 and 1.99.1 (a suffix such as -rc1 sorts before the release). */
+export function compareReleases(a: string, b: string): number {
+  const parts = (v: string) => v.split('-')[0]!.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  const [pa, pb] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return Number(!a.includes('-')) - Number(!b.includes('-'));
+}
+
+const PIN_WORDS: Record<keyof typeof PINNED, { what: string; then: string }> = {
+  bindplaneVersion: { what: 'Bindplane pin', then: ', then make start (it restarts every Bindplane instance)' },
+  agentVersion: { what: 'demo agent pin', then: '' },
+};
+
+/** One line per answer this stack keeps from an older generator's defaults, and per newer pin. */
+export function upgradeNotices(answers: Answers, fromStored: readonly AnswerName[]): string[] {
+  const out: string[] = [];
+  for (const name of fromStored) {
+    const value = answers[name] as AnswerValue;
+    const current = specOf(name)?.default;
+    if (typeof current === 'function' || current === undefined || current === value) continue;
+    if (name in PINNED) {
+      if (compareReleases(String(current), String(value)) > 0) {
+        const w = PIN_WORDS[name as keyof typeof PINNED];
+        out.push(`newer ${w.what}: ${current} (this stack: ${value}); pass --${flagOf(name)} ${current}${w.then}`);
+      }
+    } else if (FORMER_DEFAULTS[name]?.includes(value)) {
+      out.push(`new default for ${name}: ${current} (this stack: ${value}); pass --${flagOf(name)} ${current} to switch`);
+    }
+  }
+  return out.sort((a, b) => order(a) - order(b));
+}
+
+const order = (line: string) => ANSWERS.findIndex((s) => line.includes(`--${flagOf(s.name)} `));
