@@ -10,8 +10,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['__tests__/**/*.test.ts'], exclude: ['__tests__/engine/**'], sequence: { groupOrder: 0 } } },
       // The engine tier: generated stacks on a private Docker engine that its global setup installs,
-      // starts, fills with locally built images, and stops. It runs after the unit tests and one
-      // file at a time, so the timing limits under load (no request over 1 s) meet a quiet machine.
+      // starts, fills with locally built images, and stops. It runs after the unit tests, so its
+      // timing limits under load (no request over 1 s) meet a quiet machine; tier.test.ts orders it.
       {
         extends: true,
         test: {

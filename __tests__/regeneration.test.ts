@@ -90,7 +90,8 @@ describe('files no longer wanted', () => {
     const r = gen(dest, '--tls', 'none');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/delete\s+scripts\/tls-self-signed.sh/);
-    expect(existsSync(path.join(dest, 'scripts'))).toBe(false);
+    expect(existsSync(path.join(dest, 'scripts/tls-self-signed.sh'))).toBe(false);
+    expect(existsSync(path.join(dest, 'scripts/stack.sh'))).toBe(true);
     expect(read(dest, '.bindplane-distributed/base.txt')).not.toContain('tls-self-signed');
     expect(read(dest, '.bindplane-distributed/record.json')).not.toContain('tls-self-signed');
   });

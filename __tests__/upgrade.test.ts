@@ -49,7 +49,7 @@ describe('a stack from an older generator', () => {
     expect(compose()).not.toMatch(/BINDPLANE_NATS_/);
     expect(r.stdout).toContain('notice: new default for eventBus: nats (this stack: kafka); pass --event-bus nats to switch');
     if (PINNED.bindplaneVersion !== OLD_PIN)
-      expect(r.stdout).toContain(`notice: newer Bindplane pin: ${PINNED.bindplaneVersion} (this stack: ${OLD_PIN}); pass --bindplane-version ${PINNED.bindplaneVersion}, then make start (it restarts every Bindplane instance)`);
+      expect(r.stdout).toContain(`notice: newer Bindplane pin: ${PINNED.bindplaneVersion} (this stack: ${OLD_PIN}); pass --bindplane-version ${PINNED.bindplaneVersion}, then make upgrade`);
     expect(readFileSync(conf, 'utf8')).toContain('# mine: keep');
     // The newer templates did reach it (the load balancer's faster failover).
     expect(readFileSync(conf, 'utf8')).toContain('proxy_connect_timeout 500ms;');

@@ -490,19 +490,20 @@ for (const variant of VARIANTS) {
     it('make -n runs every target', async ({ expect }) => {
       const targets = await validateMake(dir);
       expect(targets).toEqual(expect.arrayContaining([...MAKE_TARGETS, ...(a.tls === 'none' ? [] : ['certs'])]));
-      // Only `start` may want the license (the reference Makefile demanded it for stop and delete).
-      for (const t of ['stop', 'restart', 'delete', 'status', 'logs']) {
+      // Only the targets that start Bindplane may want the license (the reference Makefile demanded it for stop and delete).
+      for (const t of ['stop', 'delete', 'status', 'logs', 'backup', 'doctor']) {
         const r = await runTool('make', ['-n', t], { cwd: dir });
         expect(r.stdout, `make -n ${t}`).not.toMatch(/BINDPLANE_LICENSE/);
       }
       const help = await runTool('make', ['help'], { cwd: dir });
       expect(help.code).toBe(0);
-      for (const t of ['start', 'stop', 'restart', 'delete', 'status', 'logs']) expect(help.stdout, 'make help lists it').toMatch(new RegExp(`^\\s+${t}\\s`, 'm'));
+      for (const t of ['start', 'stop', 'restart', 'restart-all', 'upgrade', 'backup', 'restore', 'doctor', 'rotate-secret', 'delete', 'status', 'logs'])
+        expect(help.stdout, 'make help lists it').toMatch(new RegExp(`^\\s+${t}\\s`, 'm'));
     });
 
     it('shellcheck accepts the scripts; yamllint the YAML files', async ({ expect }) => {
       const scripts = await validateShell(dir);
-      expect(scripts.map((f) => path.relative(dir, f))).toEqual(a.tls === 'selfSigned' ? ['scripts/tls-self-signed.sh'] : []);
+      expect(scripts.map((f) => path.relative(dir, f))).toEqual(a.tls === 'selfSigned' ? ['scripts/stack.sh', 'scripts/tls-self-signed.sh'] : ['scripts/stack.sh']);
       const yamls = await validateYamllint(dir);
       expect(yamls.map((f) => path.relative(dir, f))).toEqual(expect.arrayContaining(['docker-compose.yml', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml']));
     });

@@ -271,7 +271,7 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
   }
   const conflicts = plans.filter((p) => p.action === 'conflict').map((p) => p.path);
   const drift = changes.some((c) => c.drift);
-  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, warnings: answerWarnings(record, answers), notices: upgradeNotices(answers, resolved.fromStored), exitCode: 0 };
+  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, warnings: [...answerWarnings(record, answers), ...secretWarnings(record, env.added)], notices: upgradeNotices(answers, resolved.fromStored), exitCode: 0 };
   if (mode === 'check') {
     result.exitCode = drift ? 1 : 0;
     return result;
@@ -288,12 +288,34 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
 
 /** Answer changes that regeneration alone cannot make safe. */
 function answerWarnings(record: GenerationRecord | undefined, answers: Answers): string[] {
-  const before = record?.answers.postgresVersion;
-  if (typeof before !== 'string') return [];
+  const out: string[] = [];
+  const pgBefore = record?.answers.postgresVersion;
   const major = (v: string) => Number.parseInt(v, 10);
-  if (major(before) === major(answers.postgresVersion)) return [];
-  return [
-    `postgresVersion goes from ${before} to ${answers.postgresVersion}: PostgreSQL does not start on another major release's data. ` +
-      'Dump the database first (docker compose exec postgres pg_dumpall -U bindplane > dump.sql), then `make delete`, `make start` and restore it.',
-  ];
+  if (typeof pgBefore === 'string' && major(pgBefore) !== major(answers.postgresVersion))
+    out.push(
+      `postgresVersion goes from ${pgBefore} to ${answers.postgresVersion}: PostgreSQL does not start on another major release's data. ` +
+        'Take a backup first (make backup), then `make delete CONFIRM=yes`, `make start` and `make restore FILE=...`.',
+    );
+  const projectBefore = record?.answers.projectName;
+  if (typeof projectBefore === 'string' && projectBefore !== answers.projectName)
+    out.push(
+      `projectName goes from ${projectBefore} to ${answers.projectName}: make start will start a second, empty stack, and the old one keeps running ` +
+        `with its data. Take a backup first (make backup, before regenerating), stop the old one with \`docker compose -p ${projectBefore} down\` ` +
+        '(add --volumes to delete its data), then make start and make restore FILE=...',
+    );
+  return out;
+}
+
+/** What a secret made anew means for a stack that existed before: its data may still expect the old one. */
+const SECRET_CONSEQUENCES: { [key: string]: string } = {
+  POSTGRES_PASSWORD:
+    "if this stack's database volume exists, it still has the old password and Bindplane cannot log in: restore .env from your copy, " +
+    'or start PostgreSQL (docker compose up -d postgres) and run bindplane-distributed . --rotate-secret POSTGRES_PASSWORD, which sets a new one in both',
+  BINDPLANE_SECRET_KEY: 'agents that connected with the old key must be given the new one',
+  KAFKA_CLUSTER_ID: "Kafka refuses data volumes of another cluster id: restore .env from your copy, or make delete CONFIRM=yes to start Kafka afresh",
+};
+
+function secretWarnings(record: GenerationRecord | undefined, added: readonly string[]): string[] {
+  if (!record) return [];
+  return added.map((key) => `${key} was missing from ${ENV_FILE} and is made anew: ${SECRET_CONSEQUENCES[key] ?? 'the old value no longer applies'}.`);
 }

@@ -7,11 +7,8 @@ import { ensureImages, provision, startEngine } from './lib/engine.mjs';
 // @ts-expect-error plain ESM module without types
 import { imageSpecs } from './lib/specs.mjs';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    engineEnv: { DOCKER_HOST: string; DOCKER_CONFIG: string };
-  }
-}
+// The engineEnv it provides is declared with the helpers that read it.
+import type {} from './helpers.js';
 
 const log = (line: string) => process.stderr.write(`engine: ${line}\n`);
 

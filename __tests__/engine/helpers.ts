@@ -12,6 +12,13 @@ import type { Answers } from '../../src/answers/schema.js';
 import { generate } from '../../src/index.js';
 import { CLI } from '../helpers/stack.js';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Set by global-setup.ts: the private engine's socket and Compose plugin. */
+    engineEnv: { DOCKER_HOST: string; DOCKER_CONFIG: string };
+  }
+}
+
 export const LICENSE = 'engine-tier-test-license';
 
 /** The environment of every command that talks to the private engine (never another one). */
@@ -35,8 +42,8 @@ export function exec(cmd: string, args: string[], opts: { cwd?: string; timeoutM
     const c = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? engineEnv(), stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
+    c.stdout!.on('data', (d) => (stdout += d));
+    c.stderr!.on('data', (d) => (stderr += d));
     if (opts.input !== undefined) c.stdin!.end(opts.input);
     const timer = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
     c.on('error', (e) => {

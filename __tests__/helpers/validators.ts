@@ -315,7 +315,7 @@ export async function validatePrometheus(dir: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Makefile
 
-export const MAKE_TARGETS = ['help', 'start', 'stop', 'restart', 'delete', 'status', 'logs'] as const;
+export const MAKE_TARGETS = ['help', 'start', 'stop', 'restart', 'restart-all', 'upgrade', 'backup', 'restore', 'doctor', 'rotate-secret', 'delete', 'status', 'logs'] as const;
 
 /** Explicit rule targets of a Makefile (no special targets, no file targets). */
 export function makeTargets(makefile: string): string[] {

@@ -14,6 +14,10 @@ const FAKE_DOCKER = `#!/bin/sh
   for a in "$@"; do printf ' [%s]' "$a"; done
   printf '\\n'
 } >> "$DOCKER_LOG"
+# \`compose ps -q\` finds a running container unless the test says the stack is stopped.
+case " $* " in *" ps "*"-q "*) [ -n "\${FAKE_STOPPED:-}" ] || echo fake-container-id ;; esac
+# \`compose config --services\` lists the services of the compose file, as compose would.
+case " $* " in *" config --services "*) awk '/^services:/ { s = 1; next } /^[a-z]/ { s = 0 } s && /^  [a-z0-9-]+:$/ { sub(":", ""); print $1 }' docker-compose.yml ;; esac
 `;
 
 let bin: string;
@@ -44,14 +48,15 @@ function makeIn(dir: string, args: string[], opts: { env?: Record<string, string
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_LOG: log, ...opts.env };
   // Nothing from the caller's environment may steer the Makefile: no license, no COMPOSE override,
   // no parallel make.
-  for (const k of ['BINDPLANE_LICENSE', 'COMPOSE', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'CONFIRM', 'SERVICE']) if (!opts.env || !(k in opts.env)) delete env[k];
+  for (const k of ['BINDPLANE_LICENSE', 'COMPOSE', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'CONFIRM', 'SERVICE', 'FAKE_STOPPED']) if (!opts.env || !(k in opts.env)) delete env[k];
   const r = run(makePath, args, { cwd: dir, env, input: opts.input, timeoutMs: 60_000 });
   const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
   return {
     status: r.status,
     stdout: r.stdout,
     stderr: r.stderr,
-    calls: lines.map((l) => [...l.matchAll(/ \[([^\]]*)\]/g)].map((m) => m[1]!)),
+    // `compose config` only reads the file (the day-2 script lists services with it): left out.
+    calls: lines.map((l) => [...l.matchAll(/ \[([^\]]*)\]/g)].map((m) => m[1]!)).filter((c) => !(c[0] === 'compose' && c[1] === 'config')),
     certAtCall: lines.map((l) => l.startsWith('cert=yes')),
   };
 }
@@ -63,6 +68,13 @@ function targets(dir: string): string[] {
 }
 
 const compose = (...args: string[]) => ['compose', ...args];
+/** make restart: each Bindplane process replaced in turn (jobs, transform agent, nodes), then nginx reloaded. */
+const ROLLING_CALLS = [
+  ...['postgres', 'prometheus', 'loadbalancer'].map((s) => compose('ps', '-q', '--status', 'running', s)),
+  ...['bindplane-jobs', 'transform-agent-1', 'bindplane-1', 'bindplane-2', 'bindplane-3'].map((s) => compose('up', '-d', '--no-deps', '--force-recreate', '--wait', '--wait-timeout', '300', s)),
+  compose('exec', '-T', 'loadbalancer', 'nginx', '-t', '-q', '-c', '/etc/nginx/bindplane/nginx.conf'),
+  compose('kill', '-s', 'HUP', 'loadbalancer'),
+];
 const START_CALLS = [compose('up', '-d', '--wait'), compose('exec', '-T', 'loadbalancer', 'nginx', '-t', '-q', '-c', '/etc/nginx/bindplane/nginx.conf'), compose('kill', '-s', 'HUP', 'loadbalancer'), compose('up', '-d', '--wait', '--remove-orphans')];
 
 describe('Makefile (tls none)', () => {
@@ -74,7 +86,7 @@ describe('Makefile (tls none)', () => {
   });
 
   it('defines exactly the targets this suite runs', () => {
-    expect(targets(dir)).toEqual(['delete', 'help', 'license', 'logs', 'restart', 'start', 'status', 'stop']);
+    expect(targets(dir)).toEqual(['backup', 'delete', 'doctor', 'help', 'license', 'logs', 'restart', 'restart-all', 'restore', 'rotate-secret', 'start', 'status', 'stop', 'upgrade']);
   });
 
   it('`make` alone prints the help and calls nothing', () => {
@@ -129,7 +141,7 @@ describe('Makefile (tls none)', () => {
     expect(noLicense.stderr).toMatch(/BINDPLANE_LICENSE is not set/);
     expect(noLicense.calls).toEqual([]);
     const licensed = makeIn(dir, ['restart'], { env: { BINDPLANE_LICENSE: 'x' } });
-    expect(licensed.calls).toEqual([compose('stop'), compose('up', '-d', '--wait')]);
+    expect(licensed.calls).toEqual(ROLLING_CALLS);
     const expected: Record<string, string[][]> = {
       stop: [compose('stop')],
       status: [compose('ps')],
@@ -148,7 +160,8 @@ describe('Makefile (tls none)', () => {
   it('delete without CONFIRM and without a terminal says what it removes and removes nothing', () => {
     const r = makeIn(dir, ['delete']);
     covered.add('delete');
-    expect(r.status).not.toBe(0);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/make: \*\*\*/);
     expect(r.stdout).toMatch(/removes the containers, networks and volumes of bindplane/);
     expect(r.stdout).toMatch(/database/);
     expect(r.stdout).toMatch(/Nothing was deleted\./);
@@ -157,7 +170,7 @@ describe('Makefile (tls none)', () => {
 
   it('delete asks: anything but yes keeps everything, yes removes', () => {
     const no = makeIn(dir, ['delete'], { input: 'no\n' });
-    expect(no.status).not.toBe(0);
+    expect(no.status).toBe(0);
     expect(no.stdout).toMatch(/Type yes to delete: Nothing was deleted\./);
     expect(no.calls).toEqual([]);
     const yes = makeIn(dir, ['delete'], { input: 'yes\n' });
@@ -170,6 +183,86 @@ describe('Makefile (tls none)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/Type yes/);
     expect(r.calls).toEqual([compose('down', '--volumes', '--remove-orphans')]);
+  });
+
+  it('restart of a stopped stack starts it in order instead of replacing processes one by one', () => {
+    const r = makeIn(dir, ['restart'], { env: { BINDPLANE_LICENSE: 'x', FAKE_STOPPED: '1' } });
+    expect(r.stdout).toContain('postgres is not running: starting the whole stack in order instead');
+    expect(r.calls).toEqual([
+      compose('ps', '-q', '--status', 'running', 'postgres'),
+      compose('up', '-d', '--wait', '--wait-timeout', '300'),
+      compose('exec', '-T', 'loadbalancer', 'nginx', '-t', '-q', '-c', '/etc/nginx/bindplane/nginx.conf'),
+      compose('kill', '-s', 'HUP', 'loadbalancer'),
+    ]);
+  });
+
+  it('restart-all stops everything and starts it again in order', () => {
+    covered.add('restart-all');
+    expect(makeIn(dir, ['restart-all'], { env: { BINDPLANE_LICENSE: 'x' } }).calls).toEqual([compose('stop'), compose('up', '-d', '--wait')]);
+  });
+
+  it('upgrade backs up, then replaces the jobs instance first and each node after it', () => {
+    covered.add('upgrade');
+    const r = makeIn(dir, ['upgrade'], { env: { BINDPLANE_LICENSE: 'x' } });
+    expect(r.status, r.stderr).toBe(0);
+    const replaced = r.calls.filter((c) => c.includes('--force-recreate')).map((c) => c.at(-1));
+    expect(replaced).toEqual(['bindplane-jobs', 'transform-agent-1', 'bindplane-1', 'bindplane-2', 'bindplane-3']);
+    const dump = r.calls.findIndex((c) => c.includes('pg_dump'));
+    expect(dump).toBeGreaterThan(-1);
+    expect(dump).toBeLessThan(r.calls.findIndex((c) => c.includes('--force-recreate')));
+    expect(r.calls.filter((c) => c[1] === 'kill').at(-1)).toEqual(compose('kill', '-s', 'HUP', 'loadbalancer'));
+    expect(r.calls.findIndex((c) => c[1] === 'kill')).toBeGreaterThan(r.calls.findLastIndex((c) => c.includes('--force-recreate')));
+    expect(makeIn(dir, ['upgrade']).calls).toEqual([]);
+  });
+
+  it('backup dumps in custom format into a 0600 file under backups/', () => {
+    covered.add('backup');
+    const r = makeIn(dir, ['backup']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual([compose('exec', '-T', 'postgres', 'pg_dump', '-U', 'bindplane', '-d', 'bindplane', '--format=custom')]);
+    const file = /backup: (backups\/bindplane-\d{8}T\d{6}Z\.dump)/.exec(r.stdout)![1]!;
+    expect(statSync(path.join(dir, file)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path.join(dir, '.gitignore'), 'utf8')).toMatch(/^\/backups\/$/m);
+  });
+
+  it('restore refuses a missing or foreign file before anything else, and asks first', () => {
+    covered.add('restore');
+    const none = makeIn(dir, ['restore'], { env: { BINDPLANE_LICENSE: 'x' } });
+    expect(none.status).not.toBe(0);
+    expect(none.stderr).toMatch(/Which dump\? make restore FILE=backups/);
+    writeFileSync(path.join(dir, 'x.dump'), 'not a dump');
+    const foreign = makeIn(dir, ['restore', 'FILE=x.dump', 'CONFIRM=yes'], { env: { BINDPLANE_LICENSE: 'x' } });
+    expect(foreign.status).not.toBe(0);
+    expect(foreign.stderr).toMatch(/x.dump is not a PostgreSQL custom-format dump .*nothing was changed/);
+    expect(foreign.calls).toEqual([]);
+    writeFileSync(path.join(dir, 'y.dump'), 'PGDMP and more');
+    const asked = makeIn(dir, ['restore', 'FILE=y.dump'], { env: { BINDPLANE_LICENSE: 'x' }, input: 'no\n' });
+    expect(asked.status, asked.stderr).toBe(0);
+    expect(asked.stdout).toMatch(/Type yes to restore: Nothing was restored\./);
+    expect(asked.calls).toEqual([compose('exec', '-T', 'postgres', 'pg_restore', '--list')]);
+    const yes = makeIn(dir, ['restore', 'FILE=y.dump', 'CONFIRM=yes'], { env: { BINDPLANE_LICENSE: 'x' } });
+    expect(yes.calls.map((c) => c.slice(0, 3))).toEqual([compose('exec', '-T'), compose('stop', 'bindplane-jobs'), compose('exec', '-T'), compose('up', '-d')]);
+  });
+
+  it('doctor reports each check and exits non-zero when one fails', () => {
+    covered.add('doctor');
+    const r = makeIn(dir, ['doctor']);
+    expect(r.status).not.toBe(0);
+    // The stand-in docker prints no Compose version and no license is set.
+    expect(r.stdout).toMatch(/^FAIL {2}Compose v2 is missing$/m);
+    expect(r.stdout).toMatch(/^FAIL {2}the Bindplane license is not set$/m);
+    expect(r.stdout).toMatch(/^ {6}fix: add BINDPLANE_LICENSE=/m);
+    expect(r.stdout).toMatch(/^ok {4}\.env has mode 600$/m);
+    expect(r.stdout).toMatch(/^doctor: \d+ problem\(s\)$/m);
+  });
+
+  it('rotate-secret names the secrets it takes and runs the generator', () => {
+    covered.add('rotate-secret');
+    const none = makeIn(dir, ['rotate-secret']);
+    expect(none.status).not.toBe(0);
+    expect(none.stderr).toMatch(/Which secret\? make rotate-secret NAME=BINDPLANE_PASSWORD\|BINDPLANE_SESSION_SECRET\|BINDPLANE_SECRET_KEY\|POSTGRES_PASSWORD/);
+    const r = makeIn(dir, ['rotate-secret', 'NAME=BINDPLANE_SESSION_SECRET', 'GENERATOR=echo generator']);
+    expect(r.stdout).toContain('generator . --rotate-secret BINDPLANE_SESSION_SECRET');
   });
 
   it('ran every target', () => {
@@ -187,7 +280,7 @@ describe('Makefile with tls=selfSigned', () => {
   });
 
   it('defines a certs target besides the usual ones, and lists it in the help', () => {
-    expect(targets(dir)).toEqual(['certs', 'delete', 'help', 'license', 'logs', 'restart', 'start', 'status', 'stop']);
+    expect(targets(dir)).toEqual(['backup', 'certs', 'delete', 'doctor', 'help', 'license', 'logs', 'restart', 'restart-all', 'restore', 'rotate-secret', 'start', 'status', 'stop', 'upgrade']);
     expect(makeIn(dir, []).stdout).toMatch(/^ {2}certs +\S/m);
   });
 
@@ -241,7 +334,7 @@ describe('Makefile with tls=selfSigned', () => {
   it('stop, restart, status, logs and delete behave as without TLS', () => {
     const expected: [string[], string[][]][] = [
       [['stop'], [compose('stop')]],
-      [['restart'], [compose('stop'), compose('up', '-d', '--wait')]],
+      [['restart'], ROLLING_CALLS],
       [['status'], [compose('ps')]],
       [['logs'], [compose('logs', '-f', '--tail=200')]],
       [['delete'], []],
@@ -268,7 +361,7 @@ describe('Makefile with tls=provided', () => {
   });
 
   it('defines a certs target that checks the copies, and lists it in the help', () => {
-    expect(targets(dir)).toEqual(['certs', 'delete', 'help', 'license', 'logs', 'restart', 'start', 'status', 'stop']);
+    expect(targets(dir)).toEqual(['backup', 'certs', 'delete', 'doctor', 'help', 'license', 'logs', 'restart', 'restart-all', 'restore', 'rotate-secret', 'start', 'status', 'stop', 'upgrade']);
     expect(makeIn(dir, []).stdout).toMatch(/^ {2}certs +\S/m);
     // The generator copied the user's files, byte for byte, where compose mounts them from.
     expect(readFileSync(tlsFile('tls.crt'))).toEqual(readFileSync(path.join(src, 'cert.pem')));

@@ -20,7 +20,7 @@ export function compareReleases(a: string, b: string): number {
 }
 
 const PIN_WORDS: Record<keyof typeof PINNED, { what: string; then: string }> = {
-  bindplaneVersion: { what: 'Bindplane pin', then: ', then make start (it restarts every Bindplane instance)' },
+  bindplaneVersion: { what: 'Bindplane pin', then: ', then make upgrade' },
   agentVersion: { what: 'demo agent pin', then: '' },
 };
 

@@ -13,6 +13,8 @@ export interface CliArgs {
   mode: 'apply' | 'dry-run' | 'check';
   force: boolean;
   restore: string[];
+  /** A secret to replace (in .env, and in the database for the PostgreSQL password) instead of generating. */
+  rotateSecret?: string;
   help: boolean;
   version: boolean;
 }
@@ -24,6 +26,7 @@ const CONTROL = {
   check: { type: 'boolean' },
   force: { type: 'boolean' },
   restore: { type: 'string', multiple: true },
+  'rotate-secret': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -57,6 +60,10 @@ export function parseCli(argv: readonly string[]): CliArgs {
     throw new InputError(`one destination folder at most, got ${parsed.positionals.length}: ${parsed.positionals.map((p) => JSON.stringify(p)).join(' ')}`, 'dest');
   if (v.check && v['dry-run']) throw new InputError('--check and --dry-run do not go together: --check only tells whether anything would change', 'check');
   if (v.force && v.check) throw new InputError('--force and --check do not go together', 'force');
+  if (typeof v['rotate-secret'] === 'string') {
+    const others = Object.keys(v).filter((k) => k !== 'rotate-secret' && v[k] !== undefined);
+    if (others.length > 0) throw new InputError(`--rotate-secret goes alone (with the destination only), not with --${others[0]}`, 'rotate-secret');
+  }
   const flags: Record<string, string> = {};
   for (const a of ANSWERS) {
     const value = v[flagOf(a.name)];
@@ -70,6 +77,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     mode: v.check ? 'check' : v['dry-run'] ? 'dry-run' : 'apply',
     force: v.force === true,
     restore: (v.restore as string[] | undefined) ?? [],
+    rotateSecret: typeof v['rotate-secret'] === 'string' ? v['rotate-secret'] : undefined,
     help: v.help === true,
     version: v.version === true,
   };
@@ -93,6 +101,7 @@ export function helpText(version: string): string {
     '  --check                     write nothing; exit 1 when regeneration would change anything',
     '  --force                     replace edited files and files the generator did not write',
     '  --restore PATH              write a generated file you deleted again (repeatable)',
+    '  --rotate-secret NAME        replace one secret in .env (POSTGRES_PASSWORD: in the running database too); then make restart',
     '  -h, --help                  this text',
     '  -v, --version               the version',
     '',

@@ -55,6 +55,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     }
     const cwd = process.cwd();
     const root = path.resolve(cwd, args.dest);
+    if (args.rotateSecret !== undefined) {
+      const { rotateSecret } = await import('./rotate.js');
+      io.out(rotateSecret(root, args.rotateSecret));
+      return 0;
+    }
     const layers: Layer[] = [{ source: 'flag', values: args.flags, baseDir: cwd }];
     if (args.answersFile) layers.push(await loadAnswersFile(args.answersFile, cwd));
     if (io.interactive && !args.defaults && args.mode === 'apply') {

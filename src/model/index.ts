@@ -6,6 +6,7 @@ import { specOf, type Answers } from '../answers/schema.js';
 import { eventBusEnv, eventBusModel, eventBusSecrets, eventBusServices, eventBusVolumes, eventBusWords, type EventBusModel } from './event-bus.js';
 import { compareReleases } from '../answers/notices.js';
 import { httpProbe, shellTest } from './health.js';
+import { operations, type Operations } from './operations.js';
 import { settingKey } from './pins.js';
 import { DB, IMAGES, JOBS_SERVICE, LB_SERVICE, LOCAL_COPIES, LOCAL_DIR, PORTS, type BindplaneService, type CopiedAnswer, type Dependency, type EnvVar, type Secret } from './types.js';
 
@@ -51,6 +52,8 @@ export interface Model {
   diagram: { nodes: { id: string; label: string }[]; bus: string; transformAgents: { id: string; label: string; from: string }[] };
   /** Named volumes, sorted. */
   volumes: string[];
+  /** What the day-2 targets act on (operations.ts). */
+  ops: Operations;
   /** Healthcheck `test` values (YAML flow sequences) of the images whose tools are unknown. */
   healthchecks: { bindplane: string; transformAgent: string };
 }
@@ -175,6 +178,7 @@ export function buildModel(a: Answers): Model {
   const copyWords = [copies.some((c) => c.answer === 'pubsubCredentialsFile') ? 'Pub/Sub credentials' : '', copies.some((c) => c.answer === 'tlsCertFile') ? 'certificate and key' : ''].filter(Boolean);
   const busWords = eventBusWords(eventBus);
   const registry = a.imageRegistry;
+  const secrets = [...baseSecrets(a), ...eventBusSecrets(eventBus)];
   return {
     answers: a,
     project: a.projectName,
@@ -213,7 +217,12 @@ export function buildModel(a: Answers): Model {
       labels: `demo=true,project=${a.projectName}`,
       skipTlsVerify: tlsOn,
     },
-    secrets: [...baseSecrets(a), ...eventBusSecrets(eventBus)],
+    secrets,
+    ops: operations(
+      { jobs: JOBS_SERVICE, node: 'bindplane-', transformAgent: 'transform-agent-', busServices: 'kafka-[0-9]+|pubsub-emulator' },
+      ['postgres', 'prometheus', LB_SERVICE],
+      secrets,
+    ),
     copies,
     volumes: ['postgres-data', 'prometheus-data', ...eventBusVolumes(eventBus), ...range(a.demoAgents).map((i) => `demo-agent-${i}-data`)].sort(),
     healthchecks: {

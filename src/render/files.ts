@@ -19,5 +19,6 @@ export const FILES: readonly FileSpec[] = [
   { path: 'Makefile', template: 'Makefile' },
   { path: 'README.md', template: 'README.md' },
   { path: '.gitignore', template: 'gitignore' },
+  { path: 'scripts/stack.sh', template: 'stack.sh', mode: 0o755 },
   { path: 'scripts/tls-self-signed.sh', template: 'tls-self-signed.sh', when: (m) => m.lb.tls === 'selfSigned', mode: 0o755 },
 ];

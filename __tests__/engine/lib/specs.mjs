@@ -17,6 +17,10 @@ export const BINDPLANE_VERSIONS = {
   wget: `${PINNED.bindplaneVersion}-wget`,
 };
 
+/** An older release to upgrade from, and a release whose image never becomes healthy (a failed upgrade). */
+export const UPGRADE_FROM = '1.99.1';
+export const BROKEN_RELEASE = `${PINNED.bindplaneVersion}-broken`;
+
 /** @returns {{ tag: string, recipe: string, buildArgs?: Record<string, string> }[]} */
 export function imageSpecs() {
   const standin = (tag, ROLE, TOOLS, VERSION) => ({ tag, recipe: 'standin', buildArgs: { ROLE, TOOLS, VERSION } });
@@ -28,8 +32,10 @@ export function imageSpecs() {
     standin(IMAGES.kafka, 'kafka', 'bash', IMAGES.kafka.split(':')[1]),
     standin(`observiq/bindplane-agent:${PINNED.agentVersion}`, 'agent', 'bash', PINNED.agentVersion),
   ];
-  for (const [tools, version] of Object.entries(BINDPLANE_VERSIONS)) {
-    specs.push(standin(`${REGISTRY}/bindplane-ee:${version}`, 'bindplane', tools, version));
+  const releases = [...Object.entries(BINDPLANE_VERSIONS), ['bash', UPGRADE_FROM], ['bash', BROKEN_RELEASE]];
+  for (const [tools, version] of releases) {
+    const health = version === BROKEN_RELEASE ? { HEALTH: 'never' } : {};
+    specs.push({ ...standin(`${REGISTRY}/bindplane-ee:${version}`, 'bindplane', tools, version), buildArgs: { ROLE: 'bindplane', TOOLS: tools, VERSION: version, ...health } });
     specs.push(standin(`${REGISTRY}/bindplane-transform-agent:${version}-bindplane`, 'transform-agent', tools, version));
   }
   return specs;

@@ -1326,6 +1326,11 @@ async function roleBindplane() {
       throw new Error(`BINDPLANE_EVENT_BUS_TYPE ${JSON.stringify(bus ?? null)} is not nats, kafka or googlePubSub`);
     });
   if (parseBool(env.BINDPLANE_TRANSFORM_AGENT_ENABLE_REMOTE) === true) checks.add('transform-agents', () => checkTransformAgents(env));
+  // An image built to fail (a release that never becomes healthy), for the failed-upgrade test.
+  if (process.env.BPD_STANDIN_HEALTH === 'never')
+    checks.add('release', () => {
+      throw new Error(`this image (${VERSION}) is built never to become healthy`);
+    });
 
   let announced = false;
   const t = setInterval(() => {

@@ -2,7 +2,7 @@
 // only, wget only, bash only), against the stand-in's own server. It passes on 200 in all three,
 // fails on any other answer in all three, and the former `curl || wget` probe fails where the
 // image has neither tool.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { httpProbe } from '../../src/model/health.js';
 import { PORTS } from '../../src/model/index.js';
 // @ts-expect-error plain ESM module without types
@@ -17,7 +17,8 @@ afterAll(async () => {
 /** What the shell inside the container receives: compose turns `$$` into `$`. */
 const asShellSees = (composeText: string) => composeText.replace(/\$\$/g, '$');
 
-describe.concurrent('the generated healthcheck in every kind of image', () => {
+/** the generated healthcheck in every kind of image */
+export function healthcheckCases(): void {
   for (const [tools, version] of Object.entries(BINDPLANE_VERSIONS as Record<string, string>)) {
     it(`${tools} image`, async () => {
       const image = `${REGISTRY}/bindplane-transform-agent:${version}-bindplane`;
@@ -34,4 +35,4 @@ describe.concurrent('the generated healthcheck in every kind of image', () => {
       expect((await sh(former)).code === 0).toBe(tools !== 'bash');
     }, 90_000);
   }
-});
+}

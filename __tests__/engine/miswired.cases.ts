@@ -3,11 +3,9 @@
 // stand-ins' self-test covers, here through a whole generated stack on the engine.)
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Answers } from '../../src/answers/schema.js';
-import { destroyAll, exec, mustExec, Stack, until } from './helpers.js';
-
-afterAll(destroyAll, 120_000);
+import { exec, mustExec, Stack, until } from './helpers.js';
 
 const CASES: { name: string; answers: Partial<Answers>; file: string; from: string | RegExp; to: string; reason: RegExp }[] = [
   {
@@ -36,7 +34,8 @@ const CASES: { name: string; answers: Partial<Answers>; file: string; from: stri
   },
 ];
 
-describe.concurrent('a mis-wired stack', () => {
+/** a mis-wired stack */
+export function miswiredCases(): void {
   CASES.forEach((c, i) => {
     it(`${c.name}: the jobs instance stays unhealthy and says why`, async () => {
       const stack = await Stack.create(`e-miswired-${i}`, { ...c.answers, transformAgents: 1, httpPort: 18220 + i });
@@ -59,4 +58,4 @@ describe.concurrent('a mis-wired stack', () => {
       await stack.destroy();
     }, 300_000);
   });
-});
+}

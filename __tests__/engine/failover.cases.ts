@@ -1,10 +1,8 @@
 // Scenarios 2 and 3: a client loop through the load balancer while one node instance is stopped
 // and started again, and while a regeneration changes the number of instances under a running
 // stack (3 -> 5 -> 2). Nothing may fail, and nothing may be slow.
-import { afterAll, describe, expect, it } from 'vitest';
-import { clientLoop, destroyAll, get, Stack, until, type LoopResult } from './helpers.js';
-
-afterAll(destroyAll, 120_000);
+import { expect, it } from 'vitest';
+import { clientLoop, get, Stack, until, type LoopResult } from './helpers.js';
 
 const SLOW_MS = 1_000;
 
@@ -27,7 +25,8 @@ async function containerIds(stack: Stack): Promise<Map<string, string>> {
   return new Map((await stack.ps()).map((p) => [p.Service, p.ID]));
 }
 
-describe('under load', () => {
+/** under load */
+export function underLoadCases(): void {
   it('one node instance stopped and started again: 0 failed requests, none slower than 1 s', async () => {
     const stack = await Stack.create('e-failover', { eventBus: 'nats', instances: 3, transformAgents: 1, httpPort: 18201 });
     await stack.mustMake('start');
@@ -81,4 +80,4 @@ describe('under load', () => {
     expect(await servingServices(stack, 2)).toEqual(['bindplane-1', 'bindplane-2']);
     await stack.destroy();
   }, 400_000);
-});
+}

@@ -1,0 +1,49 @@
+// The day-2 slice of the model: what `make upgrade`, `restart`, `backup`, `restore` and `doctor`
+// act on, and the rules the doctor applies. The generated script finds the services themselves in
+// the compose file, so it does not change with the instance count.
+import type { Secret } from './types.js';
+
+export interface Operations {
+  script: string;
+  /** Service names and name patterns (extended regular expressions) the script looks for. */
+  names: { jobs: string; node: string; transformAgent: string; busServices: string };
+  /** Long-running services that are not Bindplane's and do not depend on counts. */
+  supportServices: string[];
+  backupsDir: string;
+  /** Keys the compose file requires from .env. */
+  envKeys: string[];
+  /** Secrets `--rotate-secret` may replace (the Kafka cluster id is an identity, not a secret to rotate). */
+  rotatable: string[];
+  /** The doctor's rule for memory and disk, and the words that explain it. */
+  resources: { baseMiB: number; perProcessMiB: number; baseDiskMiB: number; rule: string };
+  /** Compose v2 release that has everything the files use (`--wait`, `--wait-timeout`, `depends_on` conditions). */
+  composeMin: string;
+  /** Seconds `make upgrade` and `make restart` wait for one service to be healthy. */
+  waitSeconds: number;
+}
+
+const PER_PROCESS_MIB = 512;
+const BASE_MIB = 1024;
+const BASE_DISK_MIB = 5 * 1024;
+
+export function operations(names: Operations['names'], supportServices: string[], secrets: Secret[]): Operations {
+  return {
+    script: 'scripts/stack.sh',
+    names,
+    supportServices,
+    backupsDir: 'backups',
+    envKeys: secrets.map((s) => s.key),
+    rotatable: secrets.filter((s) => s.kind !== 'kafkaClusterId').map((s) => s.key),
+    resources: {
+      baseMiB: BASE_MIB,
+      perProcessMiB: PER_PROCESS_MIB,
+      baseDiskMiB: BASE_DISK_MIB,
+      rule:
+        `memory: ${BASE_MIB} MiB for PostgreSQL, Prometheus and the bus, plus ${PER_PROCESS_MIB} MiB for each Bindplane process and transform agent; ` +
+        `disk: ${BASE_DISK_MIB / 1024} GiB plus ${PER_PROCESS_MIB} MiB per Bindplane process, free on Docker's data root`,
+    },
+    composeMin: '2.20.0',
+    // Long enough for a Bindplane start-up (the healthcheck's start period is 60 s, then 12 tries 5 s apart).
+    waitSeconds: 300,
+  };
+}
