@@ -62,7 +62,7 @@ describe('--rotate-secret', () => {
     const before = env(dest);
     const unknown = cli([dest, '--rotate-secret', 'KAFKA_CLUSTER_ID']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/--rotate-secret: "KAFKA_CLUSTER_ID" is not a secret this stack can rotate; use one of BINDPLANE_PASSWORD, BINDPLANE_SESSION_SECRET, BINDPLANE_SECRET_KEY, POSTGRES_PASSWORD/);
+    expect(unknown.stderr).toMatch(/--rotate-secret: "KAFKA_CLUSTER_ID" is not a secret this stack can rotate; use one of BINDPLANE_SESSION_SECRET, BINDPLANE_SECRET_KEY, POSTGRES_PASSWORD/);
     const mixed = cli([dest, '--rotate-secret', 'POSTGRES_PASSWORD', '--instances', '4']);
     expect(mixed.status).toBe(2);
     expect(mixed.stderr).toMatch(/--rotate-secret goes alone/);
@@ -71,6 +71,8 @@ describe('--rotate-secret', () => {
     expect(stopped.status).toBe(1);
     expect(stopped.stderr).toMatch(/start the stack first \(make start\), then rotate it; nothing was changed/);
     expect(env(dest)).toBe(before);
+    // The admin password is not rotated here: Bindplane's handling of a changed variable is not verified.
+    expect(cli([dest, '--rotate-secret', 'BINDPLANE_PASSWORD']).status).toBe(2);
     const nowhere = cli([path.join(tempDir(), 'empty'), '--rotate-secret', 'POSTGRES_PASSWORD']);
     expect(nowhere.status).toBe(1);
     expect(nowhere.stderr).toMatch(/holds no stack/);

@@ -136,7 +136,7 @@ describe('edits survive', () => {
 
   it('leaves conflict markers for overlapping changes, exits 1, and blocks the next run until resolved', () => {
     const dest = fresh();
-    edit(dest, 'nginx/nginx.conf', (s) => s.replace('server bindplane-3:3001 resolve max_fails=1 fail_timeout=5s;', 'server bindplane-3:3001 resolve max_fails=1 fail_timeout=5s backup;'));
+    edit(dest, 'nginx/nginx.conf', (s) => s.replace('server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s;', 'server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s backup;'));
     const r = gen(dest, '--instances', '2');
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/conflict\s+nginx\/nginx.conf/);
@@ -334,7 +334,7 @@ describe('preview and CI', () => {
     const r = gen(dest, '--instances', '4', '--dry-run');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/update\s+nginx\/nginx.conf/);
-    expect(r.stdout).toContain('+    server bindplane-4:3001 resolve max_fails=1 fail_timeout=5s;');
+    expect(r.stdout).toContain('+    server bindplane-4:3001 resolve max_fails=2 fail_timeout=5s;');
     expect(r.stdout).toContain('dry run: nothing was written');
     expect(changed(before, snapshot(dest))).toEqual([]);
   });
@@ -342,7 +342,7 @@ describe('preview and CI', () => {
   it('--dry-run shows every kind of step: merge, conflict, delete, keep; and exits 1 for a conflict', () => {
     const dest = fresh('--tls', 'selfSigned');
     edit(dest, 'docker-compose.yml', (s) => `${s}# mine\n`);
-    edit(dest, 'nginx/nginx.conf', (s) => s.replace('server bindplane-3:3001 resolve max_fails=1 fail_timeout=5s;', 'server bindplane-3:3001 resolve max_fails=1 fail_timeout=5s backup;'));
+    edit(dest, 'nginx/nginx.conf', (s) => s.replace('server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s;', 'server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s backup;'));
     edit(dest, 'prometheus/prometheus.yml', (s) => `${s}# mine\n`);
     const before = snapshot(dest);
     const r = gen(dest, '--instances', '2', '--tls', 'none', '--dry-run');

@@ -697,7 +697,7 @@ describe.concurrent('the validators reject broken files', () => {
     (plain.services.postgres!.environment as Record<string, string>).POSTGRES_PASSWORD = 'bindplane';
     expect(checkCredentials(plain)).toEqual(['postgres: POSTGRES_PASSWORD is "bindplane", not a required reference to .env']);
     // nginx: no passive health, a short timeout, a location that drops the websocket headers.
-    d = broken(g, (x) => rewrite(x, 'nginx/nginx.conf', (t) => t.replace(/ max_fails=1 fail_timeout=5s/, '').replace('proxy_read_timeout 3600s;', 'proxy_read_timeout 60s;').replace('proxy_buffering off;', 'proxy_buffering off;\n      proxy_set_header Host $host;')));
+    d = broken(g, (x) => rewrite(x, 'nginx/nginx.conf', (t) => t.replace(/ max_fails=2 fail_timeout=5s/, '').replace('proxy_read_timeout 3600s;', 'proxy_read_timeout 60s;').replace('proxy_buffering off;', 'proxy_buffering off;\n      proxy_set_header Host $host;')));
     const settings = checkNginxSettings(d).join('\n');
     expect(settings).toMatch(/has no max_fails/);
     expect(settings).toMatch(/proxy_read_timeout is 60/);

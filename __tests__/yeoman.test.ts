@@ -120,7 +120,7 @@ describe('regeneration under yeoman-test, force off', () => {
     expect(existsSync(file('Makefile'))).toBe(false);
     expect(existsSync(file('scripts/tls-self-signed.sh'))).toBe(false);
 
-    writeFileSync(file('nginx/nginx.conf'), conf.replace('server bindplane-4:3001 resolve max_fails=1', 'server bindplane-4:3001 resolve max_fails=9'));
+    writeFileSync(file('nginx/nginx.conf'), conf.replace('server bindplane-4:3001 resolve max_fails=2', 'server bindplane-4:3001 resolve max_fails=9'));
     await first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '3' })).run();
     expect(process.exitCode).toBe(1);
     expect(readFileSync(file('nginx/nginx.conf'), 'utf8')).toMatch(/^<<<<<<< yours/m);

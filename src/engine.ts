@@ -300,11 +300,22 @@ function answerWarnings(record: GenerationRecord | undefined, answers: Answers):
   if (typeof projectBefore === 'string' && projectBefore !== answers.projectName)
     out.push(
       `projectName goes from ${projectBefore} to ${answers.projectName}: make start will start a second, empty stack, and the old one keeps running ` +
-        `with its data. Take a backup first (make backup, before regenerating), stop the old one with \`docker compose -p ${projectBefore} down\` ` +
-        '(add --volumes to delete its data), then make start and make restore FILE=...',
+        `with its data. To move the data: make backup COMPOSE="docker compose -p ${projectBefore}" (it dumps the old stack's database), ` +
+        `stop the old stack with \`docker compose -p ${projectBefore} down\` (add --volumes to delete its data), then make start and make restore FILE=...`,
+    );
+  const versionBefore = record?.answers.bindplaneVersion;
+  if (typeof versionBefore === 'string' && versionBefore !== answers.bindplaneVersion)
+    out.push(`bindplaneVersion goes from ${versionBefore} to ${answers.bindplaneVersion}: apply it with make upgrade (a backup, then one instance at a time), not make start, which replaces every instance at once.`);
+  const agentWiring = (['httpPort', 'tls'] as const).filter((k) => record && record.answers[k] !== undefined && record.answers[k] !== answers[k]);
+  if (answers.demoAgents > 0 && agentWiring.length > 0)
+    out.push(
+      `${agentWiring.join(' and ')} changed: the demo agents keep the endpoint they first connected with (their manager.yaml, in their volumes). ` +
+        `Give them the new one: docker compose rm -sf ${range(answers.demoAgents).map((i) => `demo-agent-${i}`).join(' ')} && docker volume rm ${range(answers.demoAgents).map((i) => `${answers.projectName}_demo-agent-${i}-data`).join(' ')}, then make start.`,
     );
   return out;
 }
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 /** What a secret made anew means for a stack that existed before: its data may still expect the old one. */
 const SECRET_CONSEQUENCES: { [key: string]: string } = {

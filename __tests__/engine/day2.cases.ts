@@ -37,7 +37,7 @@ export function upgradeCases(): void {
 
     const target = BINDPLANE_VERSIONS.bash as string;
     await stack.regenerate('--bindplane-version', target);
-    let loop = clientLoop(`${stack.url}/health`, { workers: 3, pauseMs: 10 });
+    let loop = clientLoop(`${stack.url}/health`, { workers: 3, pauseMs: 10, maxMs: 600_000 });
     const t0 = Date.now();
     const up = await stack.mustMake('upgrade', [], { timeoutMs: 600_000 });
     const upgradeMs = Date.now() - t0;
@@ -53,7 +53,7 @@ export function upgradeCases(): void {
     expect([...new Set(versions.values())]).toEqual([target]);
 
     // make restart: the same rolling replacement, no downtime.
-    loop = clientLoop(`${stack.url}/health`, { workers: 3, pauseMs: 10 });
+    loop = clientLoop(`${stack.url}/health`, { workers: 3, pauseMs: 10, maxMs: 600_000 });
     const t1 = Date.now();
     await stack.mustMake('restart', [], { timeoutMs: 600_000 });
     const restartMs = Date.now() - t1;
@@ -98,6 +98,13 @@ export function backupDoctorCases(): void {
     execFileSync('git', ['init', '-q'], { cwd: stack.dir });
     expect(execFileSync('git', ['check-ignore', file!], { cwd: stack.dir, encoding: 'utf8' }).trim()).toBe(file);
 
+    // Made after the backup (as a migration would): the restore removes it.
+    await mustExec('docker', ['compose', 'exec', '-T', 'postgres', 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-U', 'bindplane', '-d', 'bindplane', '-c', 'CREATE TABLE later (n int);'], { cwd: stack.dir });
+    const beforeRestore = await stack.make('restore', [`FILE=${file}`, 'CONFIRM=yes'], { timeoutMs: 300_000 });
+    expect(beforeRestore.code, beforeRestore.stderr).toBe(0);
+    expect((await psql(stack, 'SELECT count(*) FROM later')).code).not.toBe(0);
+    expect((await psql(stack, 'SELECT count(*) FROM kept')).stdout.trim()).toBe('1000');
+
     await stack.mustMake('delete', ['CONFIRM=yes']);
     await stack.mustMake('start');
     expect((await psql(stack, 'SELECT count(*) FROM kept')).code).not.toBe(0);
@@ -132,6 +139,7 @@ export function backupDoctorCases(): void {
     expect(rot.stdout).toMatch(/rotated POSTGRES_PASSWORD/);
     expect(rot.stdout + rot.stderr).not.toContain(old);
     const fresh = envValue(stack, 'POSTGRES_PASSWORD');
+    expect(rot.stdout + rot.stderr).not.toContain(fresh);
     expect(fresh).not.toBe(old);
     expect(fresh).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(statSync(path.join(stack.dir, '.env')).mode & 0o777).toBe(0o600);

@@ -30,7 +30,7 @@ const CASES: { name: string; answers: Partial<Answers>; file: string; from: stri
     file: 'bindplane/bindplane.env',
     from: 'BINDPLANE_POSTGRES_USERNAME=bindplane',
     to: 'BINDPLANE_POSTGRES_USERNAME=postgres',
-    reason: /postgres/i,
+    reason: /password authentication failed for user[^"]*"postgres|role [^"]*"postgres[^"]*" does not exist/,
   },
 ];
 

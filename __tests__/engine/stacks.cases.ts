@@ -112,7 +112,9 @@ export function stackCases(): void {
         return /\(from \/etc\/otel\/storage\/manager\.yaml\)/.test(logs) ? logs : undefined;
       });
       expect(secondLog).toContain(`agent id ${firstId} (from /etc/otel/storage/manager.yaml)`);
-      expect(firstId).not.toBe(await agentIdOf(stack, 'demo-agent-2'));
+      const secondAgent = await agentIdOf(stack, 'demo-agent-2');
+      expect(secondAgent).toMatch(/^[0-9a-f-]{36}$/);
+      expect(firstId).not.toBe(secondAgent);
 
       phase('agent identity');
       // status lists every service with its health; logs shows the service's own lines.

@@ -160,11 +160,11 @@ describe('Makefile (tls none)', () => {
   it('delete without CONFIRM and without a terminal says what it removes and removes nothing', () => {
     const r = makeIn(dir, ['delete']);
     covered.add('delete');
-    expect(r.status).toBe(0);
-    expect(r.stderr).not.toMatch(/make: \*\*\*/);
+    // No answer at all (no terminal): nothing deleted, and not a success.
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/Nothing was deleted \(no answer; CONFIRM=yes deletes without asking\)/);
     expect(r.stdout).toMatch(/removes the containers, networks and volumes of bindplane/);
     expect(r.stdout).toMatch(/database/);
-    expect(r.stdout).toMatch(/Nothing was deleted\./);
     expect(r.calls).toEqual([]);
   });
 
@@ -239,9 +239,14 @@ describe('Makefile (tls none)', () => {
     const asked = makeIn(dir, ['restore', 'FILE=y.dump'], { env: { BINDPLANE_LICENSE: 'x' }, input: 'no\n' });
     expect(asked.status, asked.stderr).toBe(0);
     expect(asked.stdout).toMatch(/Type yes to restore: Nothing was restored\./);
-    expect(asked.calls).toEqual([compose('exec', '-T', 'postgres', 'pg_restore', '--list')]);
+    expect(asked.calls).toEqual([compose('ps', '-q', '--status', 'running', 'postgres'), compose('exec', '-T', 'postgres', 'pg_restore', '--list')]);
     const yes = makeIn(dir, ['restore', 'FILE=y.dump', 'CONFIRM=yes'], { env: { BINDPLANE_LICENSE: 'x' } });
-    expect(yes.calls.map((c) => c.slice(0, 3))).toEqual([compose('exec', '-T'), compose('stop', 'bindplane-jobs'), compose('exec', '-T'), compose('up', '-d')]);
+    expect(yes.calls.map((c) => c.slice(0, 3))).toEqual([compose('ps', '-q'), compose('exec', '-T'), compose('stop', 'bindplane-jobs'), compose('exec', '-T'), compose('up', '-d')]);
+    // Stopped PostgreSQL: refused before anything else.
+    const stopped = makeIn(dir, ['restore', 'FILE=y.dump', 'CONFIRM=yes'], { env: { BINDPLANE_LICENSE: 'x', FAKE_STOPPED: '1' } });
+    expect(stopped.status).not.toBe(0);
+    expect(stopped.stderr).toMatch(/PostgreSQL is not running: start it .*nothing was changed/);
+    expect(stopped.calls).toEqual([compose('ps', '-q', '--status', 'running', 'postgres')]);
   });
 
   it('doctor reports each check and exits non-zero when one fails', () => {
@@ -260,7 +265,7 @@ describe('Makefile (tls none)', () => {
     covered.add('rotate-secret');
     const none = makeIn(dir, ['rotate-secret']);
     expect(none.status).not.toBe(0);
-    expect(none.stderr).toMatch(/Which secret\? make rotate-secret NAME=BINDPLANE_PASSWORD\|BINDPLANE_SESSION_SECRET\|BINDPLANE_SECRET_KEY\|POSTGRES_PASSWORD/);
+    expect(none.stderr).toMatch(/Which secret\? make rotate-secret NAME=BINDPLANE_SESSION_SECRET\|BINDPLANE_SECRET_KEY\|POSTGRES_PASSWORD/);
     const r = makeIn(dir, ['rotate-secret', 'NAME=BINDPLANE_SESSION_SECRET', 'GENERATOR=echo generator']);
     expect(r.stdout).toContain('generator . --rotate-secret BINDPLANE_SESSION_SECRET');
   });

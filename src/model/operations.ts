@@ -12,7 +12,11 @@ export interface Operations {
   backupsDir: string;
   /** Keys the compose file requires from .env. */
   envKeys: string[];
-  /** Secrets `--rotate-secret` may replace (the Kafka cluster id is an identity, not a secret to rotate). */
+  /**
+   * Secrets `--rotate-secret` may replace. Not the Kafka cluster id (an identity, not a secret), nor the
+   * admin password: whether Bindplane applies a changed BINDPLANE_PASSWORD to an existing user is not
+   * verified, and a wrong guess locks the admin out (change it in Bindplane's UI).
+   */
   rotatable: string[];
   /** The doctor's rule for memory and disk, and the words that explain it. */
   resources: { baseMiB: number; perProcessMiB: number; baseDiskMiB: number; rule: string };
@@ -33,7 +37,7 @@ export function operations(names: Operations['names'], supportServices: string[]
     supportServices,
     backupsDir: 'backups',
     envKeys: secrets.map((s) => s.key),
-    rotatable: secrets.filter((s) => s.kind !== 'kafkaClusterId').map((s) => s.key),
+    rotatable: secrets.filter((s) => s.kind !== 'kafkaClusterId' && s.key !== 'BINDPLANE_PASSWORD').map((s) => s.key),
     resources: {
       baseMiB: BASE_MIB,
       perProcessMiB: PER_PROCESS_MIB,
