@@ -271,7 +271,7 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
   }
   const conflicts = plans.filter((p) => p.action === 'conflict').map((p) => p.path);
   const drift = changes.some((c) => c.drift);
-  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, warnings: [...answerWarnings(record, answers), ...secretWarnings(record, env.added)], notices: upgradeNotices(answers, resolved.fromStored), exitCode: 0 };
+  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, warnings: [...answerWarnings(record, model), ...secretWarnings(record, env.added)], notices: upgradeNotices(answers, resolved.fromStored), exitCode: 0 };
   if (mode === 'check') {
     result.exitCode = drift ? 1 : 0;
     return result;
@@ -287,7 +287,8 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
 }
 
 /** Answer changes that regeneration alone cannot make safe. */
-function answerWarnings(record: GenerationRecord | undefined, answers: Answers): string[] {
+function answerWarnings(record: GenerationRecord | undefined, model: Model): string[] {
+  const answers = model.answers;
   const out: string[] = [];
   const pgBefore = record?.answers.postgresVersion;
   const major = (v: string) => Number.parseInt(v, 10);
@@ -310,12 +311,10 @@ function answerWarnings(record: GenerationRecord | undefined, answers: Answers):
   if (answers.demoAgents > 0 && agentWiring.length > 0)
     out.push(
       `${agentWiring.join(' and ')} changed: the demo agents keep the endpoint they first connected with (their manager.yaml, in their volumes). ` +
-        `Give them the new one: docker compose rm -sf ${range(answers.demoAgents).map((i) => `demo-agent-${i}`).join(' ')} && docker volume rm ${range(answers.demoAgents).map((i) => `${answers.projectName}_demo-agent-${i}-data`).join(' ')}, then make start.`,
+        `Give them the new one: docker compose rm -sf ${model.demoAgents.agents.map((d) => d.name).join(' ')} && docker volume rm ${model.demoAgents.agents.map((d) => `${model.project}_${d.volume}`).join(' ')}, then make start.`,
     );
   return out;
 }
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 /** What a secret made anew means for a stack that existed before: its data may still expect the old one. */
 const SECRET_CONSEQUENCES: { [key: string]: string } = {

@@ -1,6 +1,5 @@
 // The engine tier's tools: generated stacks on the private engine, their Makefile, and clients that
 // go through the load balancer. Every command and every loop is bounded in count and time.
-import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -11,6 +10,7 @@ import WebSocket from 'ws';
 import type { Answers } from '../../src/answers/schema.js';
 import { generate } from '../../src/index.js';
 import { CLI } from '../helpers/stack.js';
+import { runAsync } from '../servers/helpers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,25 +36,10 @@ export interface Exec {
 }
 
 /** Runs a command to its end (killed after timeoutMs), with the engine's environment. */
-export function exec(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Exec> {
+export async function exec(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Exec> {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? engineEnv(), stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout!.on('data', (d) => (stdout += d));
-    c.stderr!.on('data', (d) => (stderr += d));
-    if (opts.input !== undefined) c.stdin!.end(opts.input);
-    const timer = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    c.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    c.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  const r = await runAsync(cmd, args, { ...opts, env: opts.env ?? engineEnv(), timeoutMs: opts.timeoutMs ?? 120_000 });
+  return { ...r, ms: Date.now() - started };
 }
 
 export async function mustExec(cmd: string, args: string[], opts: Parameters<typeof exec>[2] = {}): Promise<Exec> {

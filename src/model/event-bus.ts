@@ -2,7 +2,7 @@
 // join it, and what else the bus brings (secrets, volumes, start order, README words).
 import path from 'node:path';
 import type { Answers } from '../answers/schema.js';
-import { IMAGES, LOCAL_COPIES, PORTS, type BindplaneService, type EnvVar, type Secret } from './types.js';
+import { IMAGES, LOCAL_COPIES, PORTS, range, type BindplaneService, type EnvVar, type Secret } from './types.js';
 
 export interface KafkaBroker {
   name: string;
@@ -28,8 +28,6 @@ export type EventBusModel =
 /** The chart and the operator run 3 NATS servers whatever the number of Bindplane processes. */
 export const NATS_SERVERS = 3;
 export const NATS_ALIAS = 'nats';
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 function kafkaBus(a: Answers): EventBusModel {
   const brokers = range(a.kafkaBrokers).map((id) => ({ name: `kafka-${id}`, id, volume: `kafka-${id}-data` }));

@@ -8,7 +8,7 @@ import { compareReleases } from '../answers/notices.js';
 import { httpProbe, shellTest } from './health.js';
 import { operations, type Operations } from './operations.js';
 import { settingKey } from './pins.js';
-import { DB, IMAGES, JOBS_SERVICE, LB_SERVICE, LOCAL_COPIES, LOCAL_DIR, PORTS, type BindplaneService, type CopiedAnswer, type Dependency, type EnvVar, type Secret } from './types.js';
+import { DB, IMAGES, JOBS_SERVICE, LB_SERVICE, LOCAL_COPIES, LOCAL_DIR, NODE_PREFIX, PORTS, range, TRANSFORM_AGENT_PREFIX, type BindplaneService, type CopiedAnswer, type Dependency, type EnvVar, type Secret } from './types.js';
 
 export * from './types.js';
 export type { EventBusModel, KafkaBroker } from './event-bus.js';
@@ -57,8 +57,6 @@ export interface Model {
   /** Healthcheck `test` values (YAML flow sequences) of the images whose tools are unknown. */
   healthchecks: { bindplane: string; transformAgent: string };
 }
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 /**
  * PostgreSQL's max_connections: every Bindplane process may open its whole pool, plus 20 for psql
@@ -160,11 +158,11 @@ function diagram(nodes: BindplaneService[], busLabel: string, transformAgents: {
 
 export function buildModel(a: Answers): Model {
   const tlsOn = a.tls !== 'none';
-  const nodes: BindplaneService[] = range(a.instances).map((i) => ({ name: `bindplane-${i}`, mode: 'node', env: [] }));
+  const nodes: BindplaneService[] = range(a.instances).map((i) => ({ name: `${NODE_PREFIX}${i}`, mode: 'node', env: [] }));
   const jobs: BindplaneService = { name: JOBS_SERVICE, mode: 'all', env: [] };
   const bindplanes = [jobs, ...nodes];
   const eventBus = eventBusModel(a, bindplanes);
-  const transformAgents = range(a.transformAgents).map((i) => ({ name: `transform-agent-${i}`, address: `transform-agent-${i}:${PORTS.transformAgent}` }));
+  const transformAgents = range(a.transformAgents).map((i) => ({ name: `${TRANSFORM_AGENT_PREFIX}${i}`, address: `${TRANSFORM_AGENT_PREFIX}${i}:${PORTS.transformAgent}` }));
   const lb = {
     service: LB_SERVICE,
     port: a.httpPort,
@@ -179,6 +177,7 @@ export function buildModel(a: Answers): Model {
   const busWords = eventBusWords(eventBus);
   const registry = a.imageRegistry;
   const secrets = [...baseSecrets(a), ...eventBusSecrets(eventBus)];
+  const demoAgents = range(a.demoAgents).map((i) => ({ name: `demo-agent-${i}`, volume: `demo-agent-${i}-data` }));
   return {
     answers: a,
     project: a.projectName,
@@ -209,7 +208,7 @@ export function buildModel(a: Answers): Model {
     demoAgents: {
       count: a.demoAgents,
       // One service and one volume per agent: each keeps its own identity.
-      agents: range(a.demoAgents).map((i) => ({ name: `demo-agent-${i}`, volume: `demo-agent-${i}-data` })),
+      agents: demoAgents,
       // observIQ/bindplane-otel-collector: the image's /etc/otel/storage belongs to its user (10005);
       // MANAGER_YAML_PATH moves manager.yaml there (its default is /etc/otel/manager.yaml, in the image).
       stateDir: '/etc/otel/storage',
@@ -219,12 +218,12 @@ export function buildModel(a: Answers): Model {
     },
     secrets,
     ops: operations(
-      { jobs: JOBS_SERVICE, node: 'bindplane-', transformAgent: 'transform-agent-', busServices: 'kafka-[0-9]+|pubsub-emulator' },
+      { jobs: JOBS_SERVICE, node: NODE_PREFIX, transformAgent: TRANSFORM_AGENT_PREFIX, busServices: 'kafka-[0-9]+|pubsub-emulator' },
       ['postgres', 'prometheus', LB_SERVICE],
       secrets,
     ),
     copies,
-    volumes: ['postgres-data', 'prometheus-data', ...eventBusVolumes(eventBus), ...range(a.demoAgents).map((i) => `demo-agent-${i}-data`)].sort(),
+    volumes: ['postgres-data', 'prometheus-data', ...eventBusVolumes(eventBus), ...demoAgents.map((d) => d.volume)].sort(),
     healthchecks: {
       bindplane: shellTest(httpProbe(PORTS.bindplane, '/health')),
       transformAgent: shellTest(httpProbe(PORTS.transformAgent, '/collector-version')),

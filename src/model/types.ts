@@ -13,6 +13,12 @@ export const IMAGES = {
 export const PORTS = { bindplane: 3001, transformAgent: 4568, postgres: 5432, prometheus: 9090, kafka: 9092, kafkaController: 9093, natsClient: 4222, natsCluster: 6222, natsHttp: 8222, pubsub: 8085 } as const;
 
 export const LB_SERVICE = 'loadbalancer';
+/** Name prefixes of the numbered services: bindplane-1, transform-agent-1. */
+export const NODE_PREFIX = 'bindplane-';
+export const TRANSFORM_AGENT_PREFIX = 'transform-agent-';
+
+/** 1..n */
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 export const JOBS_SERVICE = 'bindplane-jobs';
 /** Git-ignored folder for copies of the person's secrets (credentials, TLS key) and made certificates. */
 export const LOCAL_DIR = 'local';
