@@ -58,7 +58,7 @@ const CASES: Case[] = [
   { name: 'remote url with path', args: ['--remote-url', 'http://example.com/bindplane'], exit: 2, message: /--remote-url: .* is not allowed; use an http:\/\/ or https:\/\/ URL with a host and no path/ },
   { name: 'https remote url without tls', args: ['--remote-url', 'https://example.com'], exit: 2, message: /--remote-url: "https:\/\/example.com" uses https:\/\/ but tls is none/ },
   { name: 'http remote url with tls', args: ['--tls', 'selfSigned', '--remote-url', 'http://example.com'], exit: 2, message: /--remote-url: "http:\/\/example.com" uses http:\/\/ but tls is selfSigned; use an https:\/\/ URL/ },
-  { name: 'pubsub without project', args: ['--event-bus', 'pubsub'], exit: 2, message: /missing required answer: pubsubProjectId \(--pubsub-project-id\)/ },
+  { name: 'pubsub without project', args: ['--event-bus', 'pubsub'], exit: 2, message: /missing required answer: --pubsub-project-id \(Google Cloud project ID of the Pub\/Sub topic; pubsubProjectId in an answers file\)/ },
   { name: 'pubsub project id too short', args: ['--event-bus', 'pubsub', '--pubsub-project-id', 'ab'], exit: 2, message: /--pubsub-project-id: "ab" is not allowed; use a Google Cloud project ID/ },
   { name: 'credentials file missing', args: ['--event-bus', 'pubsub', '--pubsub-project-id', 'demo-project', '--pubsub-credentials-file', '$W/nope.json'], exit: 2, message: /--pubsub-credentials-file: ".*nope.json" does not exist; use the path of an existing service-account JSON file/ },
   {
@@ -68,7 +68,7 @@ const CASES: Case[] = [
     exit: 2,
     message: /--pubsub-credentials-file: ".*sa.json" is not JSON/,
   },
-  { name: 'tls provided without files', args: ['--tls', 'provided'], exit: 2, message: /missing required answers: tlsCertFile \(--tls-cert-file\), tlsKeyFile \(--tls-key-file\)/ },
+  { name: 'tls provided without files', args: ['--tls', 'provided'], exit: 2, message: /missing required answers: --tls-cert-file \(PEM certificate \(chain\) for the load balancer; tlsCertFile in an answers file\), --tls-key-file \(/ },
   {
     name: 'tls provided with a non-PEM certificate',
     args: ['--tls', 'provided', '--tls-cert-file', '$W/c.pem', '--tls-key-file', '$W/c.pem'],
@@ -89,7 +89,7 @@ const CASES: Case[] = [
   { name: 'answers file malformed YAML', args: ['--answers', '$W/a.yml'], setup: answersFile('a.yml', 'instances: [3\neventBus: nats\n'), exit: 2, message: /--answers ".*a.yml": line \d+, column \d+: .*mapping of answer names/ },
   { name: 'answers file malformed JSON', args: ['--answers', '$W/a.json'], setup: answersFile('a.json', '{"instances": 3,,}'), exit: 2, message: /--answers ".*a.json": line 1, column \d+:/ },
   { name: 'answers file is a list', args: ['--answers', '$W/a.yml'], setup: answersFile('a.yml', '- instances\n- 3\n'), exit: 2, message: /--answers ".*a.yml": the file must be a YAML or JSON mapping of answer names to values/ },
-  { name: 'answers file unknown key', args: ['--answers', '$W/a.yml'], setup: answersFile('a.yml', 'instance: 3\n'), exit: 2, message: /"instance" is not a known answer \(answers file\); did you mean instances\?/ },
+  { name: 'answers file unknown key', args: ['--answers', '$W/a.yml'], setup: answersFile('a.yml', 'instance: 3\n'), exit: 2, message: /"instance" is not a known answer \(answers file\)\. Did you mean instances\? Known answers: / },
   { name: 'answers file duplicate key', args: ['--answers', '$W/a.yml'], setup: answersFile('a.yml', 'instances: 3\ninstances: 4\n'), exit: 2, message: /--answers ".*a.yml": line 2, column \d+: duplicated mapping key/ },
   { name: 'answers file nested value', args: ['--answers', '$W/a.yml'], setup: answersFile('a.yml', 'instances:\n  count: 3\n'), exit: 2, message: /instances in the answers file: a mapping is not allowed; use a whole number from 1 to 64/ },
   { name: 'answers file boolean', args: ['--answers', '$W/a.json'], setup: answersFile('a.json', '{"instances": true}'), exit: 2, message: /instances in the answers file: "true" is not allowed/ },
@@ -106,7 +106,7 @@ const CASES: Case[] = [
     exit: 2,
     message: /destination ".*dest" is read-only/,
   },
-  { name: "a file of the person's own where the generator writes", args: [], setup: (_w, d) => write(path.join(d, 'README.md'), '# mine\n'), exit: 1, message: /README.md already exists and was not written by the generator; move it away or run with --force/ },
+  { name: "a file of the person's own where the generator writes", args: [], setup: (_w, d) => write(path.join(d, 'README.md'), '# mine\n'), exit: 2, message: /README.md already exists and was not written by the generator; move it away or run with --force/ },
   { name: 'restore of a file the generator does not write', args: ['--restore', 'etc/passwd'], setup: generated, exit: 2, message: /--restore "etc\/passwd": not a file this generator writes/ },
   { name: 'malformed .yo-rc.json', args: [], setup: (_w, d) => write(path.join(d, '.yo-rc.json'), '{oops'), exit: 2, message: /\.yo-rc\.json is not valid JSON/ },
   {
@@ -114,7 +114,7 @@ const CASES: Case[] = [
     args: [],
     setup: (_w, d) => write(path.join(d, '.yo-rc.json'), JSON.stringify({ 'generator-bindplane-distributed': { instancez: 3 } })),
     exit: 2,
-    message: /"instancez" is not a known answer \(\.yo-rc\.json\); did you mean instances\?/,
+    message: /"instancez" is not a known answer \(\.yo-rc\.json\)\. Did you mean instances\? /,
   },
   {
     name: 'record of a newer generator',

@@ -40,14 +40,17 @@ describe('bindplane-distributed', () => {
     const r = cli([dest, '--answers', path.join(work, 'a.yml'), '--instances', '2']);
     expect(r.status, r.stderr).toBe(0);
     const stored = JSON.parse(readFileSync(path.join(dest, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
-    expect(stored).toMatchObject({ instances: 2, eventBus: 'nats', projectName: 'bindplane' });
+    expect(stored).toMatchObject({ instances: 2, eventBus: 'nats', projectName: 'stack' });
   });
 
   it('without a terminal and without --defaults, takes defaults and names the required answers it lacks', () => {
     const dest = path.join(tempDir(), 'stack');
     const r = cli([dest, '--event-bus', 'pubsub', '--tls', 'provided']);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe('bindplane-distributed: missing required answers: pubsubProjectId (--pubsub-project-id), tlsCertFile (--tls-cert-file), tlsKeyFile (--tls-key-file); give them as flags or in --answers');
+    expect(r.stderr.trim()).toBe(
+      'bindplane-distributed: missing required answers: --pubsub-project-id (Google Cloud project ID of the Pub/Sub topic; pubsubProjectId in an answers file), ' +
+        '--tls-cert-file (PEM certificate (chain) for the load balancer; tlsCertFile in an answers file), --tls-key-file (PEM private key of that certificate; tlsKeyFile in an answers file); give them as flags or in --answers',
+    );
     expect(existsSync(dest)).toBe(false);
     expect(cli([dest]).status).toBe(0);
   });
@@ -82,7 +85,8 @@ describe('bindplane-distributed', () => {
   it('the CLI, yo\'s generator and the library write the same files', async () => {
     const { generate } = await import('../src/index.js');
     const helpers = (await import('yeoman-test')).default;
-    const answers = { instances: '4', eventBus: 'nats', tls: 'selfSigned', demoAgents: '2' };
+    // Yeoman's folder has another name, and the project name defaults to the folder's.
+    const answers = { instances: '4', eventBus: 'nats', tls: 'selfSigned', demoAgents: '2', 'project-name': 'stack' };
     const viaCli = path.join(tempDir(), 'stack');
     expect(cli([viaCli, '--defaults', '--instances', '4', '--event-bus', 'nats', '--tls', 'selfSigned', '--demo-agents', '2']).status).toBe(0);
     const viaLibrary = path.join(tempDir(), 'stack');
@@ -149,6 +153,6 @@ describe('bindplane-distributed', () => {
     expect(screen).not.toContain('Bindplane instances behind the load balancer');
     expect(existsSync(path.join(dest, 'docker-compose.yml'))).toBe(true);
     const stored = JSON.parse(readFileSync(path.join(dest, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
-    expect(stored).toMatchObject({ instances: 2, eventBus: 'nats', projectName: 'bindplane' });
+    expect(stored).toMatchObject({ instances: 2, eventBus: 'nats', projectName: 'stack' });
   }, 60_000);
 });

@@ -24,7 +24,7 @@ const answers = (values: Record<string, unknown> = {}) => resolve(layer('library
 describe('answers', () => {
   it('combines flags over the answers file over stored answers over defaults', () => {
     const r = resolve(layer('flag', { instances: '5' }), layer('answers file', { instances: '4', eventBus: 'nats' }), layer('.yo-rc.json', { instances: 2, eventBus: 'kafka', httpPort: 8080 }));
-    expect(r.answers).toMatchObject({ instances: 5, eventBus: 'nats', httpPort: 8080, projectName: 'bindplane' });
+    expect(r.answers).toMatchObject({ instances: 5, eventBus: 'nats', httpPort: 8080, projectName: 'dest' });
   });
 
   it('derives remoteUrl from httpPort and tls, and stores it only when given', () => {

@@ -21,10 +21,10 @@ describe('warnings before a change that leaves a running stack in a bad state', 
     for (const extra of [['--dry-run'], []]) {
       const r = cli([dest, '--project-name', 'second', ...extra]);
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/^warning: projectName goes from first to second: make start will start a second, empty stack/m);
+      expect(r.stdout).toMatch(/^warning: --project-name goes from first to second: make start will start a second, empty stack/m);
       expect(r.stdout).toContain('docker compose -p first down');
     }
-    expect(cli([dest]).stdout).not.toMatch(/warning: projectName/);
+    expect(cli([dest]).stdout).not.toMatch(/warning: --project-name/);
   });
 
   it('a secret missing from .env: made anew, with what that means for the database', () => {

@@ -287,7 +287,7 @@ describe('what the review found', () => {
     const dest = fresh();
     const r = gen(dest, '--postgres-version', '17');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/warning: postgresVersion goes from 16 to 17: PostgreSQL does not start on another major release's data/);
+    expect(r.stdout).toMatch(/warning: --postgres-version goes from 16 to 17: PostgreSQL does not start on another major release's data/);
     expect(gen(dest, '--postgres-version', '17.2').stdout).not.toContain('warning');
   });
 });

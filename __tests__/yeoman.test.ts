@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import helpers, { type RunResult } from 'yeoman-test';
 import { afterEach, describe, expect, it } from 'vitest';
+import { projectNameFor } from '../src/answers/schema.js';
 import { ROOT, snapshot } from './helpers/stack.js';
 
 const GENERATOR = path.join(ROOT, 'generators/app/index.js');
@@ -72,7 +73,8 @@ describe('yo bindplane-distributed with prompts', () => {
     expect(readFileSync(path.join(dir, 'bindplane/bindplane.env'), 'utf8')).toContain('BINDPLANE_EVENT_BUS_TYPE=nats');
     expect(readFileSync(path.join(dir, 'bindplane/bindplane.env'), 'utf8')).toContain('BINDPLANE_REMOTE_URL=https://localhost:3001');
     const answers = stored(dir);
-    expect(answers).toMatchObject({ instances: 4, eventBus: 'nats', tls: 'selfSigned', projectName: 'bindplane' });
+    // The project name proposed is the folder's, and stored so that renaming the folder keeps it.
+    expect(answers).toMatchObject({ instances: 4, eventBus: 'nats', tls: 'selfSigned', projectName: projectNameFor(dir) });
     expect(answers.remoteUrl).toBeUndefined();
     // Questions that do not apply were not asked, nor stored.
     expect(answers.kafkaTopic).toBeUndefined();

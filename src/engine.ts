@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { upgradeNotices } from './answers/notices.js';
 import { resolveAnswers, type Layer, type Resolved } from './answers/resolve.js';
-import { flagOf, type AnswerName, type Answers } from './answers/schema.js';
+import { flagOf, specOf, type AnswerName, type Answers } from './answers/schema.js';
 import { InputError, StateError } from './errors.js';
 import { buildModel, LOCAL_COPIES, type CopiedAnswer, type Model } from './model/index.js';
 import { renderFiles } from './render/index.js';
@@ -59,6 +59,8 @@ export interface RunResult {
   recovered: 'none' | 'finished' | 'rolled back';
   /** 0 done; 1 conflicts left, or drift found by --check. */
   exitCode: 0 | 1;
+  /** The answers of the generation before this run; absent for a new stack. */
+  previousAnswers?: Partial<Answers>;
 }
 
 export const YO_RC = '.yo-rc.json';
@@ -139,7 +141,8 @@ export function resolveFor(root: string, layers: Layer[], mode: Mode, previous: 
 }
 
 export function missingMessage(missing: readonly AnswerName[]): string {
-  return `missing required answer${missing.length === 1 ? '' : 's'}: ${missing.map((n) => `${n} (--${flagOf(n)})`).join(', ')}; give ${missing.length === 1 ? 'it' : 'them'} as flags or in --answers`;
+  const named = missing.map((n) => `--${flagOf(n)} (${specOf(n)?.message ?? n}; ${n} in an answers file)`);
+  return `missing required answer${missing.length === 1 ? '' : 's'}: ${named.join(', ')}; give ${missing.length === 1 ? 'it' : 'them'} as flags or in --answers`;
 }
 
 export async function run(opts: RunOptions): Promise<RunResult> {
@@ -189,8 +192,9 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
     throw new StateError(`resolve the conflict markers in ${unresolved.join(', ')} first (keep what you want, remove the <<<<<<< ======= >>>>>>> lines), then run again`);
   if (!input.force) {
     const foreign = foreignFiles(input);
+    // Bad input, like a wrong answer: the person pointed the generator at a folder that is not its own.
     if (foreign.length > 0)
-      throw new StateError(`${foreign.join(', ')} already exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'was' : 'were'} not written by the generator; move ${foreign.length === 1 ? 'it' : 'them'} away or run with --force to replace ${foreign.length === 1 ? 'it' : 'them'}`);
+      throw new InputError(`${foreign.join(', ')} already exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'was' : 'were'} not written by the generator; move ${foreign.length === 1 ? 'it' : 'them'} away or run with --force to replace ${foreign.length === 1 ? 'it' : 'them'}`);
   }
 
   const plans = planFiles(input);
@@ -271,7 +275,7 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
   }
   const conflicts = plans.filter((p) => p.action === 'conflict').map((p) => p.path);
   const drift = changes.some((c) => c.drift);
-  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, warnings: [...answerWarnings(record, model), ...secretWarnings(record, env.added)], notices: upgradeNotices(answers, resolved.fromStored), exitCode: 0 };
+  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, previousAnswers: record?.answers, warnings: [...answerWarnings(record, model), ...secretWarnings(record, env.added)], notices: upgradeNotices(answers, resolved.fromStored), exitCode: 0 };
   if (mode === 'check') {
     result.exitCode = drift ? 1 : 0;
     return result;
@@ -294,23 +298,23 @@ function answerWarnings(record: GenerationRecord | undefined, model: Model): str
   const major = (v: string) => Number.parseInt(v, 10);
   if (typeof pgBefore === 'string' && major(pgBefore) !== major(answers.postgresVersion))
     out.push(
-      `postgresVersion goes from ${pgBefore} to ${answers.postgresVersion}: PostgreSQL does not start on another major release's data. ` +
+      `--postgres-version goes from ${pgBefore} to ${answers.postgresVersion}: PostgreSQL does not start on another major release's data. ` +
         'Take a backup first (make backup), then `make delete CONFIRM=yes`, `make start` and `make restore FILE=...`.',
     );
   const projectBefore = record?.answers.projectName;
   if (typeof projectBefore === 'string' && projectBefore !== answers.projectName)
     out.push(
-      `projectName goes from ${projectBefore} to ${answers.projectName}: make start will start a second, empty stack, and the old one keeps running ` +
+      `--project-name goes from ${projectBefore} to ${answers.projectName}: make start will start a second, empty stack, and the old one keeps running ` +
         `with its data. To move the data: make backup COMPOSE="docker compose -p ${projectBefore}" (it dumps the old stack's database), ` +
         `stop the old stack with \`docker compose -p ${projectBefore} down\` (add --volumes to delete its data), then make start and make restore FILE=...`,
     );
   const versionBefore = record?.answers.bindplaneVersion;
   if (typeof versionBefore === 'string' && versionBefore !== answers.bindplaneVersion)
-    out.push(`bindplaneVersion goes from ${versionBefore} to ${answers.bindplaneVersion}: apply it with make upgrade (a backup, then one instance at a time), not make start, which replaces every instance at once.`);
+    out.push(`--bindplane-version goes from ${versionBefore} to ${answers.bindplaneVersion}: apply it with make upgrade (a backup, then one instance at a time), not make start, which replaces every instance at once.`);
   const agentWiring = (['httpPort', 'tls'] as const).filter((k) => record && record.answers[k] !== undefined && record.answers[k] !== answers[k]);
   if (answers.demoAgents > 0 && agentWiring.length > 0)
     out.push(
-      `${agentWiring.join(' and ')} changed: the demo agents keep the endpoint they first connected with (their manager.yaml, in their volumes). ` +
+      `${agentWiring.map((k) => `--${flagOf(k)}`).join(' and ')} changed: the demo agents keep the endpoint they first connected with (their manager.yaml, in their volumes). ` +
         `Give them the new one: docker compose rm -sf ${model.demoAgents.agents.map((d) => d.name).join(' ')} && docker volume rm ${model.demoAgents.agents.map((d) => `${model.project}_${d.volume}`).join(' ')}, then make start.`,
     );
   return out;

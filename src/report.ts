@@ -1,4 +1,5 @@
 // Words for a run's result: the plan as lines, diffs for --dry-run (never of secrets).
+import path from 'node:path';
 import type { Change, RunResult } from './engine.js';
 
 const LABEL_WIDTH = 9;
@@ -26,4 +27,43 @@ export function checkLines(result: RunResult): string[] {
   const drift = result.changes.filter((c) => c.drift);
   if (drift.length === 0) return ['up to date: regeneration would change nothing'];
   return ['drift: regeneration would change these files:', ...drift.map((c) => `  ${c.action.padEnd(LABEL_WIDTH)}${c.path}`)];
+}
+
+/** What holds the stack's license: the environment, or a non-empty BINDPLANE_LICENSE line in .env. */
+export interface LicenseState {
+  licensed: boolean;
+}
+
+/** One next step: its words, and the part of them a person types (coloured on a terminal). */
+export interface Step {
+  text: string;
+  command?: string;
+}
+
+export interface NextSteps {
+  heading: string;
+  steps: Step[];
+}
+
+/**
+ * Next steps after a run that wrote something, fitted to it: a new stack needs the license,
+ * `make start`, the URL and where the password is; an update needs only the command that applies
+ * it. `cwd` is where the person stands, so `cd` is said only when it is needed.
+ */
+export function nextSteps(result: RunResult, cwd: string, license: LicenseState): NextSteps {
+  const a = result.answers;
+  const before = result.previousAnswers;
+  const where = path.relative(cwd, result.dest) || '.';
+  const steps: Step[] = [];
+  if (where !== '.') {
+    const cd = `cd ${/[\s'"$]/.test(where) ? JSON.stringify(where) : where}`;
+    steps.push({ text: cd, command: cd });
+  }
+  if (!license.licensed) steps.push({ text: 'add your Bindplane license to .env as BINDPLANE_LICENSE=<license> (or export BINDPLANE_LICENSE)', command: 'BINDPLANE_LICENSE=<license>' });
+  if (before?.bindplaneVersion !== undefined && before.bindplaneVersion !== a.bindplaneVersion)
+    steps.push({ text: 'make upgrade: a backup, then one instance at a time', command: 'make upgrade' });
+  else if (before) steps.push({ text: 'make start: applies the change, recreating only what changed', command: 'make start' });
+  else steps.push({ text: 'make start: starts the stack and waits until every service is healthy', command: 'make start' });
+  if (!before) steps.push({ text: `open ${a.remoteUrl} and sign in as ${a.adminUsername}; the password is BINDPLANE_PASSWORD in .env`, command: a.remoteUrl });
+  return { heading: before ? `done: updated the stack in ${where}` : `done: a new stack in ${where}`, steps };
 }

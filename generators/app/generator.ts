@@ -117,7 +117,7 @@ export default class BindplaneDistributedGenerator extends Generator {
           continue;
         }
         if (!pending.has(spec.name) || (spec.when && !spec.when(known as Partial<Answers>))) continue;
-        const def = promptDefault(spec, known as Partial<Answers>);
+        const def = promptDefault(spec, known as Partial<Answers>, this.root);
         const kind = spec.kind;
         const question =
           kind.type === 'enum' || kind.type === 'intEnum'

@@ -19,7 +19,7 @@ export function pendingQuestions(layers: readonly Layer[], stored: Layer | undef
       continue;
     }
     if (!liveWhen && spec.when && !spec.when(known as Partial<Answers>)) continue;
-    const def = promptDefault(spec, known as Partial<Answers>);
+    const def = promptDefault(spec, known as Partial<Answers>, dest);
     if (def !== undefined) known[spec.name] = def;
     if (typeof spec.default === 'function' && stored) continue;
     pending.push(spec);
@@ -28,8 +28,8 @@ export function pendingQuestions(layers: readonly Layer[], stored: Layer | undef
 }
 
 /** The default a prompt shows, from the answers known so far. */
-export function promptDefault(spec: AnswerSpec, known: Partial<Answers>): AnswerValue | undefined {
-  return typeof spec.default === 'function' ? spec.default(known) : spec.default;
+export function promptDefault(spec: AnswerSpec, known: Partial<Answers>, dest: string): AnswerValue | undefined {
+  return typeof spec.default === 'function' ? spec.default(known, { dest }) : spec.default;
 }
 
 /** Validates one typed-in value with the same rules as every other source; true or the message. */

@@ -32,8 +32,14 @@ export interface ResolveOptions {
   skipFileChecks?: boolean;
 }
 
+/** How a message names an answer: as the person gave it (a flag, a key of a file), never by an internal name. */
 const where = (source: Source, name: string) =>
-  source === 'flag' ? `--${flagOf(name)}` : source === 'answers file' ? `${name} in the answers file` : source === '.yo-rc.json' ? `${name} in .yo-rc.json` : name;
+  source === 'flag' ? `--${flagOf(name)}` : source === 'answers file' ? `${name} in the answers file` : source === '.yo-rc.json' ? `${name} in .yo-rc.json` : source === 'prompt' ? '' : name;
+
+const prefixed = (source: Source, name: string, text: string) => {
+  const w = where(source, name);
+  return w ? `${w}: ${text}` : text.charAt(0).toUpperCase() + text.slice(1);
+};
 
 const show = (v: unknown) => {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
@@ -42,10 +48,7 @@ const show = (v: unknown) => {
 };
 
 function bad(spec: AnswerSpec, source: Source, raw: unknown, why?: string): never {
-  throw new InputError(
-    `${where(source, spec.name)}: ${why ?? `${show(raw)} is not allowed`}; use ${allowedText(spec.kind)}`,
-    spec.name,
-  );
+  throw new InputError(prefixed(source, spec.name, `${why ?? `${show(raw)} is not allowed`}; use ${allowedText(spec.kind)}`), spec.name);
 }
 
 /** Turns one raw value into a typed answer value, or throws an InputError naming the answer. */
@@ -65,7 +68,9 @@ export function coerce(spec: AnswerSpec, raw: unknown, source: Source, baseDir: 
     }
     case 'enum': {
       if (!kind.values.includes(text)) {
-        const near = kind.values.find((v) => v.toLowerCase() === text.toLowerCase());
+        // self-signed, SELFSIGNED and self_signed all mean selfSigned.
+        const loose = (v: string) => v.toLowerCase().replace(/[-_\s]/g, '');
+        const near = kind.values.find((v) => loose(v) === loose(text)) ?? didYouMean(text, kind.values);
         bad(spec, source, raw, near ? `${show(raw)} is not allowed (did you mean ${near}?)` : undefined);
       }
       return text;
@@ -119,7 +124,7 @@ export function unknownAnswer(key: string, source: Source): InputError {
   const names = source === 'flag' ? ANSWERS.map((s) => flagOf(s.name)) : ANSWERS.map((s) => s.name);
   const hint = didYouMean(key, names);
   return new InputError(
-    `${shown} is not a known answer${source === 'flag' ? '' : ` (${source})`}${hint ? `; did you mean ${source === 'flag' ? `--${hint}` : hint}?` : ''}. Known answers: ${names.join(', ')}`,
+    `${shown} is not a known answer${source === 'flag' ? '' : ` (${source})`}. ${hint ? `Did you mean ${source === 'flag' ? `--${hint}` : hint}? ` : ''}Known answers: ${names.join(', ')}`,
     key,
   );
 }
@@ -128,15 +133,24 @@ export function unknownAnswer(key: string, source: Source): InputError {
 export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): Resolved {
   const given: Partial<Record<AnswerName, AnswerValue>> = {};
   const givenFrom: Partial<Record<AnswerName, Source>> = {};
+  // Every wrong value is reported at once: fixing an answers file one error per run wears people out.
+  const problems: InputError[] = [];
   for (const layer of [...layers].reverse()) {
     for (const [key, raw] of Object.entries(layer.values)) {
       if (key === '$schema' && layer.source === 'answers file') continue;
       const spec = specOf(key);
-      if (!spec) throw unknownAnswer(key, layer.source);
-      given[spec.name] = coerce(spec, raw, layer.source, layer.baseDir, opts.dest);
-      givenFrom[spec.name] = layer.source;
+      try {
+        if (!spec) throw unknownAnswer(key, layer.source);
+        given[spec.name] = coerce(spec, raw, layer.source, layer.baseDir, opts.dest);
+        givenFrom[spec.name] = layer.source;
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        problems.push(e);
+      }
     }
   }
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1) throw new InputError(`${problems.length} answers are wrong:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`, problems[0]!.field);
   const answers: Record<string, AnswerValue> = {};
   const stored: Record<string, AnswerValue> = {};
   const missing: AnswerName[] = [];
@@ -149,7 +163,8 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
     } else if (!applies) {
       continue;
     } else if (typeof spec.default === 'function') {
-      answers[spec.name] = spec.default(answers as Partial<Answers>);
+      answers[spec.name] = spec.default(answers as Partial<Answers>, { dest: opts.dest });
+      if (spec.keepDerived) stored[spec.name] = answers[spec.name]!;
     } else if (spec.default !== undefined) {
       answers[spec.name] = spec.default;
       stored[spec.name] = spec.default;
@@ -173,9 +188,9 @@ function fileProblem(file: string, dest: string): string | undefined {
 function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts: ResolveOptions): void {
   const src = (n: AnswerName) => from[n] ?? 'library';
   if (a.tls !== 'none' && a.remoteUrl.startsWith('http:') && from.remoteUrl)
-    throw new InputError(`${where(src('remoteUrl'), 'remoteUrl')}: ${show(a.remoteUrl)} uses http:// but tls is ${a.tls}; use an https:// URL`, 'remoteUrl');
+    throw new InputError(prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses http:// but tls is ${a.tls}; use an https:// URL`), 'remoteUrl');
   if (a.tls === 'none' && a.remoteUrl.startsWith('https:') && from.remoteUrl)
-    throw new InputError(`${where(src('remoteUrl'), 'remoteUrl')}: ${show(a.remoteUrl)} uses https:// but tls is none; use an http:// URL or turn tls on`, 'remoteUrl');
+    throw new InputError(prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses https:// but tls is none; use an http:// URL or turn tls on`), 'remoteUrl');
   if (opts.skipFileChecks) return;
   for (const name of ['pubsubCredentialsFile', 'tlsCertFile', 'tlsKeyFile'] as const) {
     const file = a[name];
@@ -183,19 +198,21 @@ function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts:
     if (!file || (spec.when && !spec.when(a))) continue;
     if (opts.copyExists?.(name) && !existsSync(path.resolve(opts.dest, file))) continue;
     const problem = fileProblem(file, opts.dest);
-    if (problem) throw new InputError(`${where(src(name), name)}: ${problem}; use ${allowedText(spec.kind)}`, name);
+    // A clone has only what was committed: a file outside the stack, and the git-ignored copies, stay behind.
+    const again = src(name) === '.yo-rc.json' ? ` on this machine; give it again with --${flagOf(name)} PATH (a clone has only what was committed, and the copies in local/ are git-ignored)` : '';
+    if (problem) throw new InputError(prefixed(src(name), name, `${problem}${again}; use ${allowedText(spec.kind)}`), name);
     const text = readFileSync(path.resolve(opts.dest, file), 'utf8');
     if (name === 'pubsubCredentialsFile') {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw new InputError(`${where(src(name), name)}: ${show(file)} is not JSON; use ${allowedText(spec.kind)}`, name);
+        throw new InputError(prefixed(src(name), name, `${show(file)} is not JSON; use ${allowedText(spec.kind)}`), name);
       }
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new InputError(`${where(src(name), name)}: ${show(file)} is not a JSON object; use ${allowedText(spec.kind)}`, name);
+        throw new InputError(prefixed(src(name), name, `${show(file)} is not a JSON object; use ${allowedText(spec.kind)}`), name);
     } else if (!/-----BEGIN [A-Z ]+-----/.test(text)) {
-      throw new InputError(`${where(src(name), name)}: ${show(file)} is not PEM; use ${allowedText(spec.kind)}`, name);
+      throw new InputError(prefixed(src(name), name, `${show(file)} is not PEM; use ${allowedText(spec.kind)}`), name);
     }
   }
 }

@@ -31,6 +31,11 @@ export interface Answers {
 }
 
 export type AnswerName = keyof Answers;
+
+/** Where the answers are for: some defaults come from the destination itself. */
+export interface DefaultPlace {
+  dest: string;
+}
 export type AnswerValue = string | number;
 
 export type AnswerKind =
@@ -47,7 +52,11 @@ export interface AnswerSpec {
   /** The question, as a person reads it in a prompt, in --help and in the JSON Schema. */
   message: string;
   /** A fixed default, or one derived from other answers (then stored only when given explicitly). */
-  default?: AnswerValue | ((a: Partial<Answers>) => AnswerValue);
+  default?: AnswerValue | ((a: Partial<Answers>, place: DefaultPlace) => AnswerValue);
+  /** A derived default stored once taken, so it never follows later changes (a folder renamed later keeps its project). */
+  keepDerived?: boolean;
+  /** What --help says of a derived default. */
+  defaultText?: string;
   /** Whether the question applies; answers that do not apply are not asked and not required. */
   when?: (a: Partial<Answers>) => boolean;
   /** Required (when it applies) although it has no default. */
@@ -75,7 +84,10 @@ export const ANSWERS: readonly AnswerSpec[] = [
     name: 'projectName',
     kind: { type: 'string', pattern: NAME, maxLength: 63, allowed: 'lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters' },
     message: 'Compose project name',
-    default: 'bindplane',
+    // Each stack its own project: two stacks sharing a name share containers and volumes.
+    default: (_a, place) => projectNameFor(place.dest),
+    keepDerived: true,
+    defaultText: "the folder's name",
   },
   {
     name: 'bindplaneVersion',
@@ -216,6 +228,18 @@ export const ANSWERS: readonly AnswerSpec[] = [
     when: (a) => (a.demoAgents ?? 0) > 0,
   },
 ];
+
+/** A folder's name made a valid Compose project name (lower case, letters, digits, "-" and "_"). */
+export function projectNameFor(dest: string): string {
+  const base = dest.split(/[\\/]/).filter(Boolean).pop() ?? '';
+  const name = base
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 63)
+    .replace(/[-_]+$/, '');
+  return name || 'bindplane';
+}
 
 export function specOf(name: string): AnswerSpec | undefined {
   return ANSWERS.find((s) => s.name === name);

@@ -1,11 +1,12 @@
 // Command-line arguments of `bindplane-distributed`, parsed with node's own parseArgs.
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../answers/resolve.js';
-import { ANSWERS, allowedText, flagOf } from '../answers/schema.js';
+import { ANSWERS, allowedText, flagOf, type AnswerName, type AnswerSpec } from '../answers/schema.js';
 import { InputError } from '../errors.js';
 
 export interface CliArgs {
-  dest: string;
+  /** The destination as typed; absent means the current folder (or the stack that holds it). */
+  dest?: string;
   /** Answers given as flags, by answer name, raw. */
   flags: Record<string, string>;
   answersFile?: string;
@@ -32,6 +33,8 @@ const CONTROL = {
 } as const;
 
 type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+
+const POSITIONAL_COMMANDS: { [word: string]: 'help' | 'version' | undefined } = { help: 'help', version: 'version' };
 
 export function parseCli(argv: readonly string[]): CliArgs {
   const options: Record<string, OptionSpec> = { ...CONTROL };
@@ -64,13 +67,15 @@ export function parseCli(argv: readonly string[]): CliArgs {
     const others = Object.keys(v).filter((k) => k !== 'rotate-secret' && v[k] !== undefined);
     if (others.length > 0) throw new InputError(`--rotate-secret goes alone (with the destination only), not with --${others[0]}`, 'rotate-secret');
   }
+  // `help` and `version` as a first word are what a person means; a folder of that name is `./help`.
+  const command = parsed.positionals.length === 1 ? POSITIONAL_COMMANDS[parsed.positionals[0]!] : undefined;
   const flags: Record<string, string> = {};
   for (const a of ANSWERS) {
     const value = v[flagOf(a.name)];
     if (typeof value === 'string') flags[a.name] = value;
   }
   return {
-    dest: parsed.positionals[0] ?? '.',
+    dest: command ? undefined : parsed.positionals[0],
     flags,
     answersFile: typeof v.answers === 'string' ? v.answers : undefined,
     defaults: v.defaults === true,
@@ -78,36 +83,97 @@ export function parseCli(argv: readonly string[]): CliArgs {
     force: v.force === true,
     restore: (v.restore as string[] | undefined) ?? [],
     rotateSecret: typeof v['rotate-secret'] === 'string' ? v['rotate-secret'] : undefined,
-    help: v.help === true,
-    version: v.version === true,
+    help: v.help === true || command === 'help',
+    version: v.version === true || command === 'version',
   };
 }
 
-export function helpText(version: string): string {
-  const rows = ANSWERS.map((a) => {
-    const def = typeof a.default === 'function' ? '(derived)' : a.default !== undefined ? `[${a.default}]` : a.required ? '(required when it applies)' : '';
-    return `  --${flagOf(a.name).padEnd(26)}${a.message}. ${allowedText(a.kind)} ${def}`.trimEnd();
-  });
+/** The value a flag takes, as --help shows it: `--instances N`, `--tls none|selfSigned|provided`. */
+const PLACEHOLDERS: Partial<Record<AnswerName, string>> = {
+  projectName: 'NAME',
+  bindplaneVersion: 'VERSION',
+  imageRegistry: 'REGISTRY',
+  kafkaTopic: 'TOPIC',
+  pubsubProjectId: 'PROJECT',
+  pubsubTopic: 'TOPIC',
+  postgresVersion: 'VERSION',
+  prometheusRetention: 'DURATION',
+  adminUsername: 'USER',
+  agentVersion: 'VERSION',
+};
+
+export function placeholderOf(spec: AnswerSpec): string {
+  const k = spec.kind;
+  if (k.type === 'enum' || k.type === 'intEnum') return k.values.join('|');
+  if (k.type === 'int') return 'N';
+  if (k.type === 'url') return 'URL';
+  if (k.type === 'file') return 'FILE';
+  return PLACEHOLDERS[spec.name] ?? 'VALUE';
+}
+
+function defaultText(spec: AnswerSpec): string {
+  if (spec.defaultText) return `[${spec.defaultText}]`;
+  if (typeof spec.default === 'function') return '(derived)';
+  if (spec.default !== undefined) return `[${spec.default}]`;
+  return spec.required ? '(required when it applies)' : '';
+}
+
+/** Rows of a two-column list, the text wrapped at word boundaries to `width` under its own column. */
+export function formatRows(rows: readonly [string, string][], width: number): string[] {
+  const left = Math.min(34, Math.max(...rows.map(([l]) => l.length)) + 2);
+  const room = Math.max(24, width - left);
+  const out: string[] = [];
+  for (const [l, text] of rows) {
+    const lines = wrapWords(text, room);
+    const head = l.length + 2 > left ? [l] : [];
+    const first = head.length ? undefined : l.padEnd(left);
+    lines.forEach((line, i) => out.push(`${i === 0 && first !== undefined ? first : ' '.repeat(left)}${line}`));
+    if (head.length) out.splice(out.length - lines.length, 0, ...head);
+  }
+  return out.map((line) => line.trimEnd());
+}
+
+/** Greedy word wrap; a word longer than the width stands on its own line, never cut. */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+export function helpText(version: string, width = 80): string {
+  const w = Math.max(60, Math.min(width, 120));
+  const answerRows: [string, string][] = ANSWERS.map((a) => [`  --${flagOf(a.name)} ${placeholderOf(a)}`, `${a.message}: ${allowedText(a.kind)}. ${defaultText(a)}`.trim()]);
+  const optionRows: [string, string][] = [
+    ['  --answers FILE', 'answers in YAML or JSON, full or partial (schema: answers.schema.json)'],
+    ['  --defaults', 'never ask: unanswered questions take their stored or default value'],
+    ['  --dry-run', 'show the plan with diffs; write nothing'],
+    ['  --check', 'write nothing; exit 1 when regeneration would change anything'],
+    ['  --force', 'replace edited files and files the generator did not write'],
+    ['  --restore PATH', 'write a generated file you deleted again (repeatable)'],
+    ['  --rotate-secret NAME', 'replace one secret in .env (POSTGRES_PASSWORD: in the running database too); then make restart'],
+    ['  -h, --help, help', 'this text'],
+    ['  -v, --version, version', 'the version'],
+  ];
+  const para = (t: string) => wrapWords(t, w);
   return [
-    `bindplane-distributed ${version}: writes a ready-to-run distributed Bindplane stack for Docker Compose,`,
-    'and updates it when answers change (your edits to generated files are merged, never lost).',
+    ...para(`bindplane-distributed ${version}: writes a ready-to-run distributed Bindplane stack for Docker Compose, and updates it when answers change (your edits to generated files are merged, never lost).`),
     '',
-    'Usage: bindplane-distributed [DEST] [--answers FILE] [--defaults] [--<answer> VALUE ...]',
+    'Usage: bindplane-distributed [DEST] [options] [--<answer> VALUE ...]',
+    ...para('DEST is the stack\'s folder (default: the stack that holds the current folder, else the current folder). A folder named help or version is written ./help.'),
     '',
     'Options:',
-    '  --answers FILE              answers in YAML or JSON, full or partial (schema: answers.schema.json)',
-    '  --defaults                  never ask: unanswered questions take their stored or default value',
-    '  --dry-run                   show the plan with diffs; write nothing',
-    '  --check                     write nothing; exit 1 when regeneration would change anything',
-    '  --force                     replace edited files and files the generator did not write',
-    '  --restore PATH              write a generated file you deleted again (repeatable)',
-    '  --rotate-secret NAME        replace one secret in .env (POSTGRES_PASSWORD: in the running database too); then make restart',
-    '  -h, --help                  this text',
-    '  -v, --version               the version',
+    ...formatRows(optionRows, w),
     '',
-    'Answers (flags win over --answers, which wins over .yo-rc.json, which wins over defaults):',
-    ...rows,
+    ...para('Answers (flags win over --answers, which wins over .yo-rc.json, which wins over defaults):'),
+    ...formatRows(answerRows, w),
     '',
-    'Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input (nothing written).',
+    ...para('Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input or a folder the generator may not write (nothing written).'),
   ].join('\n');
 }

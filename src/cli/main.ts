@@ -1,29 +1,50 @@
 // `bindplane-distributed`: the fast edge. It loads Yeoman only when a person must be asked something.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pendingQuestions } from '../answers/questions.js';
 import type { Layer } from '../answers/resolve.js';
 import { run, storedLayer, type RunResult } from '../engine.js';
 import { InputError, StateError } from '../errors.js';
-import { checkLines, diffText, planLines } from '../report.js';
+import { checkLines, diffText, nextSteps, planLines, type LicenseState } from '../report.js';
 import { VERSION } from '../version.js';
 import { loadAnswersFile } from './answers-file.js';
 import { helpText, parseCli } from './args.js';
+import { holdsStack, locateDestination } from './locate.js';
+import { projectClash } from './project-clash.js';
+import { styleFor, wantsColor } from './style.js';
 
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   interactive: boolean;
+  /** Colour the closing lines and warnings (a terminal without NO_COLOR). */
+  color?: boolean;
+  /** Columns for --help. */
+  columns?: number;
 }
 
 const defaultIo: Io = {
   out: (t) => process.stdout.write(`${t}\n`),
   err: (t) => process.stderr.write(`${t}\n`),
   interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  color: wantsColor(process.stdout.isTTY),
+  columns: process.stdout.isTTY ? process.stdout.columns : undefined,
 };
 
-export async function printResult(result: RunResult, io: Pick<Io, 'out'>): Promise<void> {
-  for (const n of result.notices) io.out(`notice: ${n}`);
-  for (const w of result.warnings) io.out(`warning: ${w}`);
+/** Whether the stack has its license: exported, or a non-empty BINDPLANE_LICENSE line in its .env. */
+function licenseState(dest: string): LicenseState {
+  if (process.env.BINDPLANE_LICENSE) return { licensed: true };
+  try {
+    return { licensed: /^BINDPLANE_LICENSE=["']?[^"'\s]/m.test(readFileSync(path.join(dest, '.env'), 'utf8')) };
+  } catch {
+    return { licensed: false };
+  }
+}
+
+export async function printResult(result: RunResult, io: Pick<Io, 'out' | 'color'>): Promise<void> {
+  const style = styleFor(io.color ?? false);
+  for (const n of result.notices) io.out(`${style.heading('notice:')} ${n}`);
+  for (const w of result.warnings) io.out(`${style.warning('warning:')} ${w}`);
   if (result.mode === 'check') {
     for (const l of checkLines(result)) io.out(l);
     return;
@@ -38,7 +59,11 @@ export async function printResult(result: RunResult, io: Pick<Io, 'out'>): Promi
   } else if (result.conflicts.length > 0) {
     io.out('written, with conflicts to resolve: edit the files above, then run again');
   } else if (result.changes.some((c) => c.drift || c.path === '.env')) {
-    io.out(`done: ${path.relative(process.cwd(), result.dest) || '.'} (next: cd there and run make start)`);
+    const next = nextSteps(result, process.cwd(), licenseState(result.dest));
+    io.out('');
+    io.out(style.heading(next.heading));
+    io.out(style.heading('next:'));
+    next.steps.forEach((s, i) => io.out(`  ${i + 1}. ${s.command ? s.text.replace(s.command, style.command(s.command)) : s.text}`));
   }
 }
 
@@ -46,7 +71,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   try {
     const args = parseCli(argv);
     if (args.help) {
-      io.out(helpText(VERSION));
+      io.out(helpText(VERSION, io.columns));
       return 0;
     }
     if (args.version) {
@@ -54,7 +79,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       return 0;
     }
     const cwd = process.cwd();
-    const root = path.resolve(cwd, args.dest);
+    const { root, note } = locateDestination(cwd, args.dest);
+    if (note) io.err(note);
+    if (args.mode === 'check' && !holdsStack(root))
+      throw new InputError(`${path.relative(cwd, root) || '.'} holds no stack (no .yo-rc.json of this generator): --check compares a generated stack with its answers; run without --check to generate one`, 'check');
     if (args.rotateSecret !== undefined) {
       const { rotateSecret } = await import('./rotate.js');
       io.out(rotateSecret(root, args.rotateSecret));
@@ -70,6 +98,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       }
     }
     const result = await run({ dest: root, layers, mode: args.mode, force: args.force, restore: args.restore });
+    if (args.mode !== 'check' && result.previousAnswers?.projectName !== result.answers.projectName) {
+      const clash = projectClash(result.answers.projectName, result.dest);
+      if (clash) result.warnings.push(clash);
+    }
     await printResult(result, io);
     return result.exitCode;
   } catch (e) {
