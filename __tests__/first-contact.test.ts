@@ -97,6 +97,19 @@ describe('messages', () => {
     expect([...snapshot(dest).keys()]).toEqual(['Makefile']);
   });
 
+  it('a file answer inside the stack is stored relative to it, however it was given', () => {
+    const work = tempDir();
+    const dest = path.join(work, 's');
+    mkdirSync(path.join(dest, 'creds'), { recursive: true });
+    writeFileSync(path.join(dest, 'creds/sa.json'), '{"type":"service_account"}\n');
+    writeFileSync(path.join(work, 'a.yml'), 'eventBus: pubsub\npubsubProjectId: my-project\npubsubCredentialsFile: s/creds/sa.json\n');
+    expect(cli([dest, '--defaults', '--answers', path.join(work, 'a.yml')]).status).toBe(0);
+    expect(stored(dest).pubsubCredentialsFile).toBe('creds/sa.json');
+    expect(cli([dest, '--defaults', '--pubsub-credentials-file', path.join(dest, 'creds/sa.json')]).status).toBe(0);
+    expect(stored(dest).pubsubCredentialsFile).toBe('creds/sa.json');
+    expect(readFileSync(path.join(dest, '.yo-rc.json'), 'utf8')).not.toContain(work);
+  });
+
   it('a file answer that is gone in a clone says how to give it again', () => {
     const work = tempDir();
     const keyDir = path.join(work, 'keys');
