@@ -1,6 +1,7 @@
 // From layers of raw answers (flags, answers file, stored, prompts) to one valid Answers object.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { distance } from 'fastest-levenshtein';
 import { InputError } from '../errors.js';
 import { ANSWERS, allowedText, flagOf, specOf, URL_PATTERN, type AnswerName, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
@@ -94,26 +95,12 @@ export function coerce(spec: AnswerSpec, raw: unknown, source: Source, baseDir: 
   }
 }
 
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
-
 /** The closest known name, when one is close enough to be a likely typo. */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {
-    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    const d = distance(word.toLowerCase(), c.toLowerCase());
     if (d < bestScore) [best, bestScore] = [c, d];
   }
   return best !== undefined && bestScore <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
