@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Answers } from '../src/answers/schema.js';
 import { PINS } from '../src/model/pins.js';
 import { cleanupTempDirs, cli, generateStack, tempDir } from './helpers/stack.js';
+import { validateYamllint } from './helpers/validators.js';
 import {
   chartDescription,
   crossReferenceProblems,
@@ -181,10 +182,12 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     expect((readValues(dir) as any).config.server_url).toBe('http://localhost');
   });
 
-  it('generated shell scripts pass shellcheck, and make knows every target', async () => {
+  it('generated shell scripts pass shellcheck, the YAML files yamllint, and make knows every target', async () => {
     const dir = await kubernetesStack({ tls: 'selfSigned', eventBus: 'pubsub', pubsubProjectId: 'bindplane-test' });
     const sc = spawnSync('shellcheck', ['scripts/kube.sh', 'scripts/tls-self-signed.sh'], { cwd: dir, encoding: 'utf8' });
     expect(sc.status, sc.stdout).toBe(0);
+    const yamls = (await validateYamllint(dir)).map((f) => path.relative(dir, f));
+    expect(yamls).toEqual(expect.arrayContaining(['values.yaml', 'kustomization.yaml', 'k8s/namespace.yaml', 'k8s/postgres.yaml', 'k8s/pubsub-emulator.yaml']));
     const help = spawnSync('make', ['help'], { cwd: dir, encoding: 'utf8' });
     for (const t of ['deploy', 'start', 'status', 'logs', 'port-forward', 'backup', 'restore', 'doctor', 'delete', 'certs']) expect(help.stdout).toMatch(new RegExp(`^  ${t} `, 'm'));
   });

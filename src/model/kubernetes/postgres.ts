@@ -21,8 +21,8 @@ export interface KubernetesPostgres {
   mountPath: string;
   pgdata: string;
   storage: string;
-  /** pg_isready as the probes run it, as an exec command. */
-  readyCommand: string[];
+  /** pg_isready as the probes run it: an exec command as a YAML flow sequence. */
+  readyCommand: string;
   /** Why autoscaling is off: it would break the sum above. */
   autoscalingWarning: string;
 }
@@ -42,7 +42,7 @@ export function kubernetesPostgres(a: Answers, names: KubernetesNames, sizing: {
     mountPath: '/var/lib/postgresql/data',
     pgdata: '/var/lib/postgresql/data/pgdata',
     storage: '10Gi',
-    readyCommand: ['pg_isready', '-h', '127.0.0.1', '-U', DB.user, '-d', DB.name],
+    readyCommand: `[${['pg_isready', '-h', '127.0.0.1', '-U', DB.user, '-d', DB.name].map((w) => JSON.stringify(w)).join(', ')}]`,
     autoscalingWarning:
       `max_connections (${sizing.serverMaxConnections}) is sized for ${sizing.sizedForProcesses} Bindplane processes of ${a.postgresMaxConnections} connections each, plus 20; ` +
       'autoscaling would start more processes than that sum allows, so it stays off: change instances and regenerate instead',
