@@ -304,3 +304,53 @@ describe('kubernetes: the checks themselves fail on broken objects', () => {
     expect(problems).toMatch(/"Bad_Name" is not a DNS-1123 label/);
   });
 });
+
+describe('kubernetes: the Makefile drives kubectl and helm as the README says', () => {
+  /** Stand-ins for kubectl and helm that log their arguments (the cluster itself cannot run here). */
+  function standIns(): { bin: string; log: string } {
+    const bin = tempDir('bpd-kbin-');
+    const log = path.join(bin, 'calls.log');
+    for (const tool of ['kubectl', 'helm']) {
+      writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> "${log}"\n[ "$1 $2" = "config current-context" ] && echo test-context\nexit 0\n`, { mode: 0o755 });
+    }
+    return { bin, log };
+  }
+  const make = (dir: string, bin: string, ...args: string[]) =>
+    spawnSync('make', ['--no-print-directory', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, input: '' });
+
+  it('deploy: refuses without the license; then apply -k, wait for PostgreSQL, helm upgrade --install at the pinned version with --wait', async () => {
+    const dir = await generateStack({ platform: 'kubernetes', instances: 3 });
+    const { bin, log } = standIns();
+    const refused = make(dir, bin, 'deploy');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/BINDPLANE_LICENSE is not set/);
+    appendFileSync(path.join(dir, '.env'), `BINDPLANE_LICENSE=${LICENSE}\n`);
+    const r = make(dir, bin, 'deploy');
+    expect(r.status, r.stderr).toBe(0);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls).toEqual([
+      'kubectl apply -k .',
+      'kubectl --namespace bindplane rollout status statefulset/bindplane-postgres --timeout=300s',
+      'helm repo add bindplane https://observiq.github.io/bindplane-op-helm --force-update',
+      `helm upgrade --install bindplane bindplane/bindplane --version ${PINS.bindplaneChart.value} --namespace bindplane --values values.yaml --wait --timeout 300s`,
+    ]);
+  });
+
+  it('delete asks, and does nothing without a yes; port-forward maps httpPort; doctor checks the context', async () => {
+    const dir = await kubernetesStack({ httpPort: 8080 });
+    const { bin, log } = standIns();
+    const no = make(dir, bin, 'delete');
+    expect(no.status).not.toBe(0);
+    expect(no.stderr).toMatch(/Nothing was deleted/);
+    expect(spawnSync('test', ['-e', log]).status).toBe(1);
+    const yes = make(dir, bin, 'delete', 'CONFIRM=yes');
+    expect(yes.status, yes.stderr).toBe(0);
+    expect(readFileSync(log, 'utf8')).toContain('helm uninstall bindplane --namespace bindplane --wait\nkubectl delete -k . --ignore-not-found --wait\n');
+    make(dir, bin, 'port-forward');
+    expect(readFileSync(log, 'utf8')).toContain('kubectl --namespace bindplane port-forward service/bindplane 8080:3001');
+    const doctor = make(dir, bin, 'doctor');
+    expect(doctor.status, doctor.stdout).toBe(0);
+    expect(doctor.stdout).toMatch(/ok {4}the cluster of context test-context answers/);
+    expect(doctor.stdout).toMatch(/ok {4}the Bindplane license is in \.env/);
+  });
+});

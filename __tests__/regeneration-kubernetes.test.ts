@@ -38,6 +38,7 @@ describe('switching the platform', () => {
     }
     expect(r.stdout).toMatch(/^keep\s+nginx\/nginx.conf\s+\(no longer generated, but kept because you edited it/m);
     expect(read(dest, 'nginx/nginx.conf')).toContain('client_max_body_size 256m;');
+    expect(`${r.stdout}${r.stderr}`).toMatch(/platform goes from compose to kubernetes: .*containers and volumes stay.*make restore FILE=backups\/compose.dump/);
     for (const f of KUBERNETES_ONLY) expect(has(dest, f), f).toBe(true);
     expect(read(dest, 'Makefile')).toContain('sh scripts/kube.sh');
     expect(read(dest, 'README.md')).toContain('on Kubernetes');
@@ -57,6 +58,7 @@ describe('switching the platform', () => {
     const dest = fresh('--platform', 'kubernetes');
     const r = gen(dest, '--platform', 'compose');
     expect(r.status, r.stderr).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/platform goes from kubernetes to compose: the release bindplane keeps running/);
     for (const f of KUBERNETES_ONLY) expect(has(dest, f), f).toBe(false);
     expect(has(dest, 'k8s')).toBe(false);
     for (const f of COMPOSE_ONLY) expect(has(dest, f), f).toBe(true);
@@ -64,6 +66,15 @@ describe('switching the platform', () => {
     const before = snapshot(dest);
     quiet(gen(dest).stdout);
     expect(changed(before, snapshot(dest))).toEqual([]);
+  });
+
+  it('a new projectName on kubernetes warns that the old release keeps running, not about docker compose', () => {
+    const dest = fresh('--platform', 'kubernetes');
+    const r = gen(dest, '--project-name', 'bp-two');
+    expect(r.status, r.stderr).toBe(0);
+    const said = `${r.stdout}${r.stderr}`;
+    expect(said).toMatch(/projectName goes from bindplane to bp-two: make deploy installs a second, empty release in the namespace bp-two/);
+    expect(said).not.toMatch(/docker compose -p/);
   });
 
   it('a switch that an answer forbids (kafka) is refused with exit 2 and writes nothing', () => {

@@ -3,7 +3,8 @@
 // Everything the chart needs is decided here, from the same answers as the Compose stack.
 import type { Answers } from '../../answers/schema.js';
 import { PINS } from '../pins.js';
-import { IMAGES, PORTS } from '../types.js';
+import path from 'node:path';
+import { IMAGES, LOCAL_COPIES, PORTS } from '../types.js';
 import { kubernetesNames, type KubernetesNames } from './names.js';
 import { kubernetesPostgres, type KubernetesPostgres } from './postgres.js';
 import { kubernetesSecrets, type KubernetesSecrets } from './secrets.js';
@@ -74,6 +75,7 @@ function pubsub(a: Answers, names: KubernetesNames): KubernetesModel['pubsub'] {
 }
 
 function readmeWords(a: Answers, names: KubernetesNames, postgres: KubernetesPostgres, bus: KubernetesModel['pubsub']): KubernetesModel['words'] {
+  const tlsDir = `${path.posix.dirname(LOCAL_COPIES.tlsCertFile)}/`;
   const ownObjects = ['the namespace', ...(postgres.external ? [] : ['PostgreSQL']), ...(bus?.emulator ? ['the Pub/Sub emulator'] : []), 'the Secrets'];
   return {
     bus: bus
@@ -91,8 +93,8 @@ function readmeWords(a: Answers, names: KubernetesNames, postgres: KubernetesPos
       a.tls === 'none'
         ? 'The Ingress serves plain HTTP (tls none).'
         : a.tls === 'selfSigned'
-          ? `The Ingress serves TLS with a self-signed certificate (\`make certs\` makes it in \`local/tls/\`), from the Secret \`${names.tlsSecret}\`: agents need \`OPAMP_TLS_SKIP_VERIFY=true\` or the certificate as their CA.`
-          : `The Ingress serves TLS with your certificate (copied into \`local/tls/\`), from the Secret \`${names.tlsSecret}\`.`,
+          ? `The Ingress serves TLS with a self-signed certificate (\`make certs\` makes it in \`${tlsDir}\`), from the Secret \`${names.tlsSecret}\`: agents need \`OPAMP_TLS_SKIP_VERIFY=true\` or the certificate as their CA.`
+          : `The Ingress serves TLS with your certificate (copied into \`${tlsDir}\`), from the Secret \`${names.tlsSecret}\`.`,
   };
 }
 
