@@ -275,6 +275,35 @@ describe('kubernetes: helm template of the official chart with the generated val
   });
 });
 
+describe('kubernetes: helm template of the other variants', () => {
+  if (!chart) {
+    it.skip(HELM_SKIP_REASON, () => {});
+    return;
+  }
+
+  it('Pub/Sub with credentials, provided TLS and an external PostgreSQL: the chart mounts the credentials Secret and dials the external host', async () => {
+    const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
+    writeFileSync(creds, JSON.stringify({ type: 'service_account', project_id: 'bindplane-test' }));
+    const { cert, key } = pemPair();
+    const dir = await kubernetesStack({
+      eventBus: 'pubsub', pubsubProjectId: 'bindplane-test', pubsubCredentialsFile: creds, tls: 'provided', tlsCertFile: cert, tlsKeyFile: key,
+      remoteUrl: 'https://bindplane.example.com', postgresHost: 'db.example.com', projectName: 'prod',
+    });
+    const own = kustomize(dir);
+    const objs = helmTemplate(chart, dir, 'prod', 'prod');
+    expect(await schemaProblems(objs)).toEqual([]);
+    expect(crossReferenceProblems(objs, own.filter((o) => o.kind === 'Secret'))).toEqual([]);
+    const nodes = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'prod-bindplane') as any;
+    const env = Object.fromEntries(nodes.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.BINDPLANE_POSTGRES_HOST).toBe('db.example.com');
+    expect(env.BINDPLANE_POSTGRES_SSL_MODE).toBe('require');
+    expect(env.BINDPLANE_GOOGLE_PUB_SUB_CREDENTIALS_FILE).toBe('/credentials.json');
+    expect(env.BINDPLANE_GOOGLE_PUB_SUB_ENDPOINT).toBeUndefined();
+    expect(nodes.spec.template.spec.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ secret: expect.objectContaining({ secretName: 'prod-bindplane-pubsub-credentials' }) })]));
+    expect((objs.find((o) => o.kind === 'Ingress') as any).spec.tls).toEqual([{ hosts: ['bindplane.example.com'], secretName: 'prod-bindplane-tls' }]);
+  });
+});
+
 describe('kubernetes: the checks themselves fail on broken objects', () => {
   it('schema: a wrong type, a missing required field and an unknown field are each reported', async () => {
     const dir = await kubernetesStack({});
