@@ -189,7 +189,7 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     const yamls = (await validateYamllint(dir)).map((f) => path.relative(dir, f));
     expect(yamls).toEqual(expect.arrayContaining(['values.yaml', 'kustomization.yaml', 'k8s/namespace.yaml', 'k8s/postgres.yaml', 'k8s/pubsub-emulator.yaml']));
     const help = spawnSync('make', ['help'], { cwd: dir, encoding: 'utf8' });
-    for (const t of ['deploy', 'start', 'status', 'logs', 'port-forward', 'backup', 'restore', 'doctor', 'delete', 'certs']) expect(help.stdout).toMatch(new RegExp(`^  ${t} `, 'm'));
+    for (const t of ['deploy', 'start', 'restart', 'status', 'logs', 'port-forward', 'backup', 'restore', 'doctor', 'delete', 'certs']) expect(help.stdout).toMatch(new RegExp(`^  ${t} `, 'm'));
   });
 
   it('same answers and secrets give byte-identical Kubernetes files', async () => {
@@ -363,6 +363,24 @@ describe('kubernetes: the Makefile drives kubectl and helm as the README says', 
       'helm repo add bindplane https://observiq.github.io/bindplane-op-helm --force-update',
       `helm upgrade --install bindplane bindplane/bindplane --version ${PINS.bindplaneChart.value} --namespace bindplane --values values.yaml --wait --timeout 300s`,
     ]);
+  });
+
+  it('restart applies the Secrets, then replaces jobs, the NATS servers and the nodes one rollout at a time; --rotate-secret leaves POSTGRES_PASSWORD alone', async () => {
+    const dir = await kubernetesStack({});
+    const { bin, log } = standIns();
+    const r = make(dir, bin, 'restart');
+    expect(r.status, r.stderr).toBe(0);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls).toEqual([
+      'kubectl apply -k .',
+      ...['deployment/bindplane-jobs', 'statefulset/bindplane-nats', 'deployment/bindplane'].flatMap((w) => [
+        `kubectl --namespace bindplane rollout restart ${w}`,
+        `kubectl --namespace bindplane rollout status ${w} --timeout=300s`,
+      ]),
+    ]);
+    const rotate = cli([dir, '--rotate-secret', 'POSTGRES_PASSWORD']);
+    expect(rotate.status).toBe(2);
+    expect(rotate.stderr).toMatch(/use one of BINDPLANE_SESSION_SECRET, BINDPLANE_SECRET_KEY/);
   });
 
   it('delete asks, and does nothing without a yes; port-forward maps httpPort; doctor checks the context', async () => {

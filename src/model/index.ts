@@ -229,6 +229,7 @@ export function buildModel(a: Answers): Model {
       { jobs: JOBS_SERVICE, node: NODE_PREFIX, transformAgent: TRANSFORM_AGENT_PREFIX, busServices: 'kafka-[0-9]+|pubsub-emulator' },
       ['postgres', 'prometheus', LB_SERVICE],
       secrets,
+      a.platform,
     ),
     copies,
     volumes: ['postgres-data', 'prometheus-data', ...eventBusVolumes(eventBus), ...demoAgents.map((d) => d.volume)].sort(),

@@ -38,6 +38,8 @@ export interface KubernetesModel {
   portForward: { localPort: number; service: string; port: number };
   /** Answers the chart does not follow, and what it does instead (for the README). */
   notApplied: string[];
+  /** What `make restart` replaces so every Bindplane process reads changed Secrets: jobs first, then the nodes. */
+  restartOrder: string[];
   /** Selector of every pod of the release, for `make logs`. */
   podSelector: string;
   /** The README's words that depend on the answers. */
@@ -138,6 +140,7 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
       `httpPort (${a.httpPort}): no host port on a cluster; it is the local port of \`make port-forward\``,
       'demoAgents: demo agents run only on compose; connect your own agents to the remote URL',
     ],
+    restartOrder: [`deployment/${names.jobs}`, ...(bus ? [] : [`statefulset/${names.nats}`]), `deployment/${names.fullname}`],
     podSelector: `app.kubernetes.io/instance=${names.release}`,
     words: readmeWords(a, names, postgres, bus),
   };
