@@ -147,7 +147,8 @@ describe('bindplane-distributed', () => {
     });
     clearInterval(timer);
     expect(code, screen).toBe(0);
-    expect(screen).toContain('Compose project name');
+    expect(screen).toContain('Where the stack runs');
+    expect(screen).toContain('Project name (the Compose project');
     expect(screen).toContain('Event bus');
     // Answered by flag: not asked.
     expect(screen).not.toContain('Bindplane instances behind the load balancer');

@@ -5,24 +5,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlin
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBases, serializeBases } from '../src/update/record.js';
-import { CLI, cleanupTempDirs, cli, snapshot, tempDir, type FileState } from './helpers/stack.js';
+import { changed, CLI, cleanupTempDirs, cli, snapshot, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
 
 const read = (dir: string, p: string) => readFileSync(path.join(dir, p), 'utf8');
 const edit = (dir: string, p: string, fn: (s: string) => string) => writeFileSync(path.join(dir, p), fn(read(dir, p)));
-
-function changed(before: Map<string, FileState>, after: Map<string, FileState>): string[] {
-  const keys = new Set([...before.keys(), ...after.keys()]);
-  return [...keys]
-    .filter((k) => !k.endsWith('/'))
-    .filter((k) => {
-      const a = before.get(k);
-      const b = after.get(k);
-      return !a || !b || a.content !== b.content || a.mtimeMs !== b.mtimeMs || a.mode !== b.mode;
-    })
-    .sort();
-}
 
 function gen(dest: string, ...args: string[]) {
   const r = cli([dest, '--defaults', ...args]);

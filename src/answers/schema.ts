@@ -4,8 +4,10 @@ import { PINS } from '../model/pins.js';
 
 export type EventBus = 'kafka' | 'pubsub' | 'nats';
 export type TlsMode = 'none' | 'selfSigned' | 'provided';
+export type Platform = 'compose' | 'kubernetes';
 
 export interface Answers {
+  platform: Platform;
   projectName: string;
   bindplaneVersion: string;
   imageRegistry: string;
@@ -17,6 +19,8 @@ export interface Answers {
   pubsubTopic: string;
   pubsubCredentialsFile?: string;
   postgresVersion: string;
+  /** Kubernetes only: the host of an external PostgreSQL; absent, PostgreSQL runs in the cluster. */
+  postgresHost?: string;
   postgresMaxConnections: number;
   transformAgents: number;
   prometheusRetention: string;
@@ -26,6 +30,7 @@ export interface Answers {
   tlsKeyFile?: string;
   remoteUrl: string;
   adminUsername: string;
+  /** Compose only (absent on Kubernetes, where the answer does not apply). */
   demoAgents: number;
   agentVersion: string;
 }
@@ -78,12 +83,19 @@ const VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/;
 const isKafka = (a: Partial<Answers>) => a.eventBus === 'kafka';
 const isPubsub = (a: Partial<Answers>) => a.eventBus === 'pubsub';
 const isProvidedTls = (a: Partial<Answers>) => a.tls === 'provided';
+const isKubernetes = (a: Partial<Answers>) => a.platform === 'kubernetes';
 
 export const ANSWERS: readonly AnswerSpec[] = [
   {
+    name: 'platform',
+    kind: { type: 'enum', values: ['compose', 'kubernetes'] },
+    message: 'Where the stack runs (compose: Docker Compose on one host; kubernetes: the official Bindplane Helm chart)',
+    default: 'compose',
+  },
+  {
     name: 'projectName',
     kind: { type: 'string', pattern: NAME, maxLength: 63, allowed: 'lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters' },
-    message: 'Compose project name',
+    message: 'Project name (the Compose project; on Kubernetes the Helm release and the namespace)',
     // Each stack its own project: two stacks sharing a name share containers and volumes.
     default: (_a, place) => projectNameFor(place.dest),
     keepDerived: true,
@@ -115,7 +127,7 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'eventBus',
     kind: { type: 'enum', values: ['kafka', 'pubsub', 'nats'] },
-    message: 'Event bus (nats is the vendor\'s default; kafka is deprecated upstream since 2024; pubsub is Google Pub/Sub or its emulator)',
+    message: 'Event bus (nats is the vendor\'s default; kafka is deprecated upstream since 2024 and not on Kubernetes; pubsub is Google Pub/Sub or its emulator)',
     default: 'nats',
   },
   {
@@ -159,6 +171,12 @@ export const ANSWERS: readonly AnswerSpec[] = [
     default: '16',
   },
   {
+    name: 'postgresHost',
+    kind: { type: 'string', pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, maxLength: 253, allowed: 'a DNS name such as db.example.com (lower-case letters, digits, "." and "-")' },
+    message: 'Host of an external PostgreSQL (leave empty to run PostgreSQL in the cluster)',
+    when: isKubernetes,
+  },
+  {
     name: 'postgresMaxConnections',
     kind: { type: 'int', min: 5, max: 1000 },
     message: 'Connections each Bindplane instance may open to PostgreSQL',
@@ -179,7 +197,7 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'httpPort',
     kind: { type: 'int', min: 1, max: 65535 },
-    message: 'Host port of the load balancer',
+    message: 'Host port of the load balancer (on Kubernetes: the local port of make port-forward)',
     default: 3001,
   },
   {
@@ -205,8 +223,9 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'remoteUrl',
     kind: { type: 'url' },
-    message: 'URL that agents and browsers use to reach Bindplane (the load balancer)',
-    default: (a) => `${a.tls && a.tls !== 'none' ? 'https' : 'http'}://localhost:${a.httpPort ?? 3001}`,
+    message: 'URL that agents and browsers use to reach Bindplane (the load balancer; on Kubernetes the Ingress)',
+    // On Kubernetes the Ingress listens on the standard ports, so the default names no port.
+    default: (a) => `${a.tls && a.tls !== 'none' ? 'https' : 'http'}://localhost${isKubernetes(a) ? '' : `:${a.httpPort ?? 3001}`}`,
   },
   {
     name: 'adminUsername',
@@ -217,8 +236,9 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'demoAgents',
     kind: { type: 'int', min: 0, max: 100 },
-    message: 'Demo Bindplane agents that connect through the load balancer',
+    message: 'Demo Bindplane agents that connect through the load balancer (Compose only)',
     default: 0,
+    when: (a) => !isKubernetes(a),
   },
   {
     name: 'agentVersion',
@@ -229,15 +249,15 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
 ];
 
-/** A folder's name made a valid Compose project name (lower case, letters, digits, "-" and "_"). */
+/** A folder's name made a valid project name: lower case, letters, digits and "-" (a DNS label, so Kubernetes takes it too). */
 export function projectNameFor(dest: string): string {
   const base = dest.split(/[\\/]/).filter(Boolean).pop() ?? '';
   const name = base
     .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^[^a-z0-9]+/, '')
     .slice(0, 63)
-    .replace(/[-_]+$/, '');
+    .replace(/-+$/, '');
   return name || 'bindplane';
 }
 

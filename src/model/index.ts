@@ -6,15 +6,20 @@ import { specOf, type Answers } from '../answers/schema.js';
 import { eventBusEnv, eventBusModel, eventBusSecrets, eventBusServices, eventBusVolumes, eventBusWords, type EventBusModel } from './event-bus.js';
 import { compareReleases } from '../answers/notices.js';
 import { httpProbe, shellTest } from './health.js';
+import { buildKubernetes, type KubernetesModel } from './kubernetes/index.js';
 import { operations, type Operations } from './operations.js';
 import { settingKey } from './pins.js';
 import { DB, IMAGES, JOBS_SERVICE, LB_SERVICE, LOCAL_COPIES, LOCAL_DIR, NODE_PREFIX, PORTS, range, TRANSFORM_AGENT_PREFIX, type BindplaneService, type CopiedAnswer, type Dependency, type EnvVar, type Secret } from './types.js';
 
 export * from './types.js';
 export type { EventBusModel, KafkaBroker } from './event-bus.js';
+export type { KubernetesModel } from './kubernetes/index.js';
 
 export interface Model {
   answers: Answers;
+  platform: Answers['platform'];
+  /** The Kubernetes files' slice (kubernetes/index.ts), on that platform only. */
+  kubernetes?: KubernetesModel;
   project: string;
   ports: typeof PORTS;
   db: typeof DB;
@@ -177,9 +182,12 @@ export function buildModel(a: Answers): Model {
   const busWords = eventBusWords(eventBus);
   const registry = a.imageRegistry;
   const secrets = [...baseSecrets(a), ...eventBusSecrets(eventBus)];
-  const demoAgents = range(a.demoAgents).map((i) => ({ name: `demo-agent-${i}`, volume: `demo-agent-${i}-data` }));
+  const demoAgents = range(a.demoAgents ?? 0).map((i) => ({ name: `demo-agent-${i}`, volume: `demo-agent-${i}-data` }));
+  const postgresSized = postgresSizing(bindplanes.length, a.postgresMaxConnections);
   return {
     answers: a,
+    platform: a.platform,
+    kubernetes: a.platform === 'kubernetes' ? buildKubernetes(a, postgresSized) : undefined,
     project: a.projectName,
     ports: PORTS,
     db: DB,
@@ -199,14 +207,14 @@ export function buildModel(a: Answers): Model {
     eventBus,
     transformAgents,
     postgres: {
-      ...postgresSizing(bindplanes.length, a.postgresMaxConnections),
+      ...postgresSized,
       // The postgres 18 image keeps its data one level up, in a folder per major release.
       dataPath: Number.parseInt(a.postgresVersion, 10) >= 18 ? '/var/lib/postgresql' : '/var/lib/postgresql/data',
     },
     lb,
     remoteUrl: a.remoteUrl,
     demoAgents: {
-      count: a.demoAgents,
+      count: demoAgents.length,
       // One service and one volume per agent: each keeps its own identity.
       agents: demoAgents,
       // observIQ/bindplane-otel-collector: the image's /etc/otel/storage belongs to its user (10005);
@@ -221,6 +229,7 @@ export function buildModel(a: Answers): Model {
       { jobs: JOBS_SERVICE, node: NODE_PREFIX, transformAgent: TRANSFORM_AGENT_PREFIX, busServices: 'kafka-[0-9]+|pubsub-emulator' },
       ['postgres', 'prometheus', LB_SERVICE],
       secrets,
+      a.platform,
     ),
     copies,
     volumes: ['postgres-data', 'prometheus-data', ...eventBusVolumes(eventBus), ...demoAgents.map((d) => d.volume)].sort(),

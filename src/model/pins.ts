@@ -22,6 +22,11 @@ export const PINS = {
   prometheus: { value: 'prom/prometheus:v3.4.0', source: "the Helm chart's Prometheus (observIQ/bindplane-op-helm aa0b89d)" },
   kafka: { value: 'apache/kafka:3.9.1', source: 'the official image runs KRaft without ZooKeeper (Bitnami moved its images in August 2025)' },
   kafkaProtocolVersion: { value: '3.9.0', source: 'the protocol of apache/kafka 3.9' },
+  bindplaneChart: {
+    value: '1.31.1',
+    source:
+      "observIQ/bindplane-op-helm charts/bindplane/Chart.yaml (aa0b89d, 2025-09-04): the newest release whose values.yaml and templates were read and rendered with helm; its key paths are described in src/model/kubernetes/bindplane-chart-1.31.1.json",
+  },
   pubsubEmulator: { value: 'gcr.io/google.com/cloudsdktool/google-cloud-cli:529.0.0-emulators', source: "Google Cloud CLI's emulators image" },
 } as const satisfies { [name: string]: Pin };
 

@@ -45,7 +45,8 @@ export function envHeader(project: string): string {
     '# Git-ignored, mode 0600. Regeneration keeps every value here and every key you add;',
     '# it only adds keys that are missing. Never commit this file.',
     '#',
-    '# Your Bindplane license goes here (or export BINDPLANE_LICENSE before `make start`):',
+    '# Your Bindplane license goes here, unquoted (on Compose, exporting BINDPLANE_LICENSE before',
+    '# `make start` works too; on Kubernetes kustomize reads it from this file only):',
     '# BINDPLANE_LICENSE=',
     '',
   ].join('\n');

@@ -1,0 +1,403 @@
+// --platform kubernetes, proven offline by real tools: kubectl kustomize renders the kustomization,
+// kubernetes-models and a strict client-node round trip validate every object, cross-references
+// are followed, every key path of values.yaml exists in the pinned chart; with BINDPLANE_CHART_DIR
+// naming a local copy of the chart, helm template renders it with the generated values too.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Answers } from '../src/answers/schema.js';
+import { PINS } from '../src/model/pins.js';
+import { cleanupTempDirs, cli, generateStack, tempDir } from './helpers/stack.js';
+import { validateYamllint } from './helpers/validators.js';
+import {
+  chartDescription,
+  crossReferenceProblems,
+  describeChart,
+  helmTemplate,
+  kustomize,
+  localChart,
+  readValues,
+  schemaProblems,
+  valuesKeyProblems,
+  type K8sObject,
+} from './helpers/kubernetes.js';
+
+afterAll(cleanupTempDirs);
+
+const LICENSE = 'test-license-not-real';
+
+/** A generated Kubernetes repository, ready for kustomize: the license in .env, certificates in local/tls. */
+async function kubernetesStack(answers: Partial<Answers>): Promise<string> {
+  const dir = await generateStack({ platform: 'kubernetes', ...answers });
+  appendFileSync(path.join(dir, '.env'), `BINDPLANE_LICENSE=${LICENSE}\n`);
+  if (answers.tls === 'selfSigned') {
+    const r = spawnSync('sh', ['scripts/tls-self-signed.sh', 'local/tls'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  }
+  return dir;
+}
+
+function pemPair(): { cert: string; key: string } {
+  const d = tempDir('bpd-pem-');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=bindplane.example.com', '-keyout', 'k.pem', '-out', 'c.pem'], { cwd: d, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return { cert: path.join(d, 'c.pem'), key: path.join(d, 'k.pem') };
+}
+
+const secretOf = (objs: K8sObject[], name: string) => objs.find((o) => o.kind === 'Secret' && o.metadata.name === name) as (K8sObject & { data: Record<string, string> }) | undefined;
+const decode = (s: string) => Buffer.from(s, 'base64').toString('utf8');
+
+/** Secrets and keys values.yaml names; each must be in the kustomize output. */
+function valuesSecretRefs(values: any): { name: string; key?: string }[] {
+  const refs: { name: string; key?: string }[] = [
+    { name: values.config.secret, key: 'username' },
+    { name: values.config.secret, key: 'password' },
+    { name: values.config.secret, key: 'sessions_secret' },
+    { name: values.config.secret, key: 'license' },
+    { name: values.backend.postgres.credentialSecret.name, key: values.backend.postgres.credentialSecret.usernameKey },
+    { name: values.backend.postgres.credentialSecret.name, key: values.backend.postgres.credentialSecret.passwordKey },
+    ...values.extraEnv.map((e: any) => ({ name: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key })),
+  ];
+  if (values.ingress.tls.enable) refs.push({ name: values.ingress.tls.secret, key: 'tls.crt' }, { name: values.ingress.tls.secret, key: 'tls.key' });
+  if (values.eventbus.pubsub?.credentials) refs.push({ name: values.eventbus.pubsub.credentials.secret, key: values.eventbus.pubsub.credentials.subPath });
+  return refs;
+}
+
+const MATRIX: { bus: 'nats' | 'pubsub'; tls: 'none' | 'selfSigned'; instances: number }[] = [];
+for (const bus of ['nats', 'pubsub'] as const) for (const tls of ['none', 'selfSigned'] as const) for (const instances of [1, 3, 16]) MATRIX.push({ bus, tls, instances });
+
+const busAnswers = (bus: 'nats' | 'pubsub'): Partial<Answers> => (bus === 'pubsub' ? { eventBus: 'pubsub', pubsubProjectId: 'bindplane-test' } : { eventBus: 'nats' });
+
+describe('kubernetes: the matrix of event bus, TLS and instances', () => {
+  it.each(MATRIX)('$bus, tls $tls, $instances instances: kustomize renders, every object validates, references hold, values keys exist in the chart', async ({ bus, tls, instances }) => {
+    const dir = await kubernetesStack({ ...busAnswers(bus), tls, instances });
+    const objs = kustomize(dir);
+    const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    const expected = ['Namespace/bindplane', 'Secret/bindplane-secrets', 'Service/bindplane-postgres', 'StatefulSet/bindplane-postgres'];
+    if (tls !== 'none') expected.push('Secret/bindplane-tls');
+    if (bus === 'pubsub') expected.push('Deployment/bindplane-pubsub-emulator', 'Service/bindplane-pubsub-emulator');
+    expect(kinds).toEqual(expected.sort());
+    expect(await schemaProblems(objs)).toEqual([]);
+    expect(crossReferenceProblems(objs)).toEqual([]);
+    for (const o of objs.filter((x) => x.kind !== 'Namespace')) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('bindplane');
+
+    const values = readValues(dir) as any;
+    expect(valuesKeyProblems(values, chartDescription())).toEqual([]);
+    expect(values.replicas).toBe(instances);
+    expect(values.eventbus.type).toBe(bus);
+    for (const r of valuesSecretRefs(values)) {
+      const s = secretOf(objs, r.name);
+      expect(s, `Secret ${r.name}`).toBeDefined();
+      if (r.key) expect(Object.keys(s!.data), `key ${r.key} of ${r.name}`).toContain(r.key);
+    }
+    // max_connections: every Bindplane process (nodes and jobs) in steps of 8, times the pool, plus 20.
+    const pg = objs.find((o) => o.kind === 'StatefulSet') as any;
+    const processes = Math.ceil((instances + 1) / 8) * 8;
+    expect(pg.spec.template.spec.containers[0].args).toEqual(['-c', `max_connections=${processes * 100 + 20}`]);
+    expect(values.autoscaling.enable).toBe(false);
+  });
+});
+
+describe('kubernetes: Secrets, variants and refusals', () => {
+  it('Secrets hold the .env values under the chart keys, and no committed file holds a secret', async () => {
+    const dir = await kubernetesStack({});
+    const objs = kustomize(dir);
+    const app = secretOf(objs, 'bindplane-secrets')!;
+    const env = Object.fromEntries(
+      readFileSync(path.join(dir, '.env'), 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(decode(app.data.password!)).toBe(env.BINDPLANE_PASSWORD);
+    expect(decode(app.data.sessions_secret!)).toBe(env.BINDPLANE_SESSION_SECRET);
+    expect(decode(app.data.license!)).toBe(LICENSE);
+    expect(decode(app.data.username!)).toBe('admin');
+    expect(decode(app.data.POSTGRES_PASSWORD!)).toBe(env.POSTGRES_PASSWORD);
+    const committed = ['values.yaml', 'kustomization.yaml', 'k8s/postgres.yaml', 'k8s/namespace.yaml', 'Makefile', 'README.md', 'scripts/kube.sh'];
+    for (const f of committed) {
+      const text = readFileSync(path.join(dir, f), 'utf8');
+      for (const key of ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'BINDPLANE_SECRET_KEY', 'POSTGRES_PASSWORD']) expect(text, `${f} holds ${key}`).not.toContain(env[key]!);
+    }
+    expect(spawnSync('git', ['init', '-q'], { cwd: dir }).status).toBe(0);
+    for (const f of ['.env', 'local/tls/tls.key', 'local/pubsub/credentials.json']) expect(spawnSync('git', ['check-ignore', '-q', f], { cwd: dir }).status, f).toBe(0);
+  });
+
+  it('a .env without the license stops kustomize before anything is applied', async () => {
+    const dir = await generateStack({ platform: 'kubernetes' });
+    expect(() => kustomize(dir)).toThrow(/BINDPLANE_LICENSE/);
+  });
+
+  it('an external PostgreSQL: no StatefulSet, values name its host with sslmode require', async () => {
+    const dir = await kubernetesStack({ postgresHost: 'db.example.com' });
+    const objs = kustomize(dir);
+    expect(objs.map((o) => o.kind).sort()).toEqual(['Namespace', 'Secret']);
+    const values = readValues(dir) as any;
+    expect(values.backend.postgres.host).toBe('db.example.com');
+    expect(values.backend.postgres.sslmode).toBe('require');
+    expect(valuesKeyProblems(values, chartDescription())).toEqual([]);
+  });
+
+  it('Pub/Sub with credentials and provided TLS: Secrets from the copies, no emulator', async () => {
+    const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
+    writeFileSync(creds, JSON.stringify({ type: 'service_account', project_id: 'bindplane-test' }));
+    const { cert, key } = pemPair();
+    const dir = await kubernetesStack({ eventBus: 'pubsub', pubsubProjectId: 'bindplane-test', pubsubCredentialsFile: creds, tls: 'provided', tlsCertFile: cert, tlsKeyFile: key, remoteUrl: 'https://bindplane.example.com' });
+    const objs = kustomize(dir);
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      ['Namespace/bindplane', 'Secret/bindplane-pubsub-credentials', 'Secret/bindplane-secrets', 'Secret/bindplane-tls', 'Service/bindplane-postgres', 'StatefulSet/bindplane-postgres'].sort(),
+    );
+    expect(await schemaProblems(objs)).toEqual([]);
+    expect(secretOf(objs, 'bindplane-tls')!.type).toBe('kubernetes.io/tls');
+    const values = readValues(dir) as any;
+    expect(values.eventbus.pubsub.credentials).toEqual({ secret: 'bindplane-pubsub-credentials', subPath: 'credentials.json' });
+    expect(values.eventbus.pubsub.endpoint).toBeUndefined();
+    expect(values.ingress.host).toBe('bindplane.example.com');
+    for (const r of valuesSecretRefs(values)) expect(Object.keys(secretOf(objs, r.name)!.data)).toContain(r.key);
+    expect(valuesKeyProblems(values, chartDescription())).toEqual([]);
+  });
+
+  it.each([
+    [['--event-bus', 'kafka'], /--event-bus: kafka is not available on kubernetes.*use nats.*or pubsub/],
+    [['--demo-agents', '2'], /--demo-agents: 2 demo agents: demo agents run only on compose/],
+    [['--project-name', 'my_stack'], /--project-name: "my_stack" cannot name a Helm release and a namespace/],
+    [['--project-name', 'a'.repeat(40)], /--project-name: .*over 41 characters/],
+    [['--remote-url', 'http://10.0.0.5'], /--remote-url: .*needs a host name, not an IP address/],
+  ])('refuses %j on kubernetes with one message, exit 2, nothing written', (flags, message) => {
+    const dest = path.join(tempDir(), 'stack');
+    const r = cli([dest, '--platform', 'kubernetes', ...flags]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/platform is kubernetes/);
+    expect(spawnSync('test', ['-e', dest]).status).toBe(1);
+  });
+
+  it('the same answers are accepted on compose (kafka, demo agents, an IP remote URL)', async () => {
+    const dir = await generateStack({ eventBus: 'kafka', demoAgents: 1, remoteUrl: 'http://10.0.0.5:3001' });
+    expect(dir).toBeTruthy();
+  });
+
+  it('httpPort is the local port of make port-forward, and remoteUrl defaults to the Ingress without a port', async () => {
+    const dir = await kubernetesStack({ httpPort: 8443 });
+    const script = readFileSync(path.join(dir, 'scripts/kube.sh'), 'utf8');
+    expect(script).toContain('port-forward "service/bindplane" "8443:3001"');
+    expect((readValues(dir) as any).config.server_url).toBe('http://localhost');
+  });
+
+  it('generated shell scripts pass shellcheck, the YAML files yamllint, and make knows every target', async () => {
+    const dir = await kubernetesStack({ tls: 'selfSigned', eventBus: 'pubsub', pubsubProjectId: 'bindplane-test' });
+    const sc = spawnSync('shellcheck', ['scripts/kube.sh', 'scripts/tls-self-signed.sh'], { cwd: dir, encoding: 'utf8' });
+    expect(sc.status, sc.stdout).toBe(0);
+    const yamls = (await validateYamllint(dir)).map((f) => path.relative(dir, f));
+    expect(yamls).toEqual(expect.arrayContaining(['values.yaml', 'kustomization.yaml', 'k8s/namespace.yaml', 'k8s/postgres.yaml', 'k8s/pubsub-emulator.yaml']));
+    const help = spawnSync('make', ['help'], { cwd: dir, encoding: 'utf8' });
+    for (const t of ['deploy', 'start', 'restart', 'status', 'logs', 'port-forward', 'backup', 'restore', 'doctor', 'delete', 'certs']) expect(help.stdout).toMatch(new RegExp(`^  ${t} `, 'm'));
+  });
+
+  it('same answers and secrets give byte-identical Kubernetes files', async () => {
+    const a = await kubernetesStack({ eventBus: 'pubsub', pubsubProjectId: 'bindplane-test' });
+    const b = path.join(tempDir(), 'stack');
+    mkdirSync(b, { recursive: true });
+    copyFileSync(path.join(a, '.env'), path.join(b, '.env'));
+    await generateStack({ platform: 'kubernetes', eventBus: 'pubsub', pubsubProjectId: 'bindplane-test' }, b);
+    for (const f of ['values.yaml', 'kustomization.yaml', 'k8s/postgres.yaml', 'k8s/pubsub-emulator.yaml', 'Makefile', 'README.md', 'scripts/kube.sh'])
+      expect(readFileSync(path.join(b, f), 'utf8'), f).toBe(readFileSync(path.join(a, f), 'utf8'));
+  });
+});
+
+describe('kubernetes: the checked-in description of the chart', () => {
+  it('describes the pinned chart version', () => {
+    const d = chartDescription();
+    expect(d.chart).toBe('bindplane');
+    expect(d.version).toBe(PINS.bindplaneChart.value);
+    expect(Object.keys(d.paths).length).toBeGreaterThan(200);
+  });
+
+  it('the key check fails for a misspelt key, a wrong type and a value outside an enum', () => {
+    const d = chartDescription();
+    expect(valuesKeyProblems({ replica: 3 }, d)).toEqual(['replica: not a value of chart bindplane 1.31.1']);
+    expect(valuesKeyProblems({ replicas: '3' }, d)).toEqual(['replicas: the chart has a integer, the generator writes a string']);
+    expect(valuesKeyProblems({ eventbus: { type: 'kafka2' } }, d)).toEqual(['eventbus.type: "kafka2" is not one of , nats, pubsub, kafka']);
+    expect(valuesKeyProblems({ ingress: { annotations: { anything: 'x' } } }, d)).toEqual([]);
+  });
+});
+
+const chart = localChart();
+const HELM_SKIP_REASON = 'SKIPPED: helm template did not run; set BINDPLANE_CHART_DIR to a local copy of charts/bindplane of observIQ/bindplane-op-helm to run it';
+
+describe('kubernetes: helm template of the official chart with the generated values', () => {
+  if (!chart) {
+    it.skip(HELM_SKIP_REASON, () => {});
+    return;
+  }
+
+  it('the local chart is the pinned version, and the checked-in description matches its values.yaml and values.schema.json', () => {
+    const live = describeChart(chart);
+    const d = chartDescription();
+    expect(live.version).toBe(d.version);
+    expect(Object.keys(live.paths).sort()).toEqual(Object.keys(d.paths).sort());
+    // Three defaults are null in values.yaml; the description types them from their comments.
+    for (const [p, t] of Object.entries(live.paths)) if (t !== 'null') expect(d.paths[p], p).toBe(t);
+    expect(live.enums).toEqual(d.enums);
+  });
+
+  it.each(MATRIX)('$bus, tls $tls, $instances instances: the chart renders, every object validates, Deployments carry the answers', async ({ bus, tls, instances }) => {
+    const dir = await kubernetesStack({ ...busAnswers(bus), tls, instances });
+    const own = kustomize(dir);
+    const objs = helmTemplate(chart, dir, 'bindplane', 'bindplane');
+    expect(await schemaProblems(objs)).toEqual([]);
+    expect(crossReferenceProblems(objs, own.filter((o) => o.kind === 'Secret'))).toEqual([]);
+    const deployment = (name: string) => objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as any;
+    const env = (d: any) => Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    const nodes = deployment('bindplane');
+    const jobs = deployment('bindplane-jobs');
+    expect(nodes.spec.replicas).toBe(instances);
+    expect(jobs.spec.replicas).toBe(1);
+    for (const d of [nodes, jobs]) {
+      const e = env(d);
+      expect(e.BINDPLANE_EVENT_BUS_TYPE).toBe(bus === 'nats' ? 'nats' : 'googlePubSub');
+      expect(e.BINDPLANE_POSTGRES_HOST).toBe('bindplane-postgres');
+      expect(e.BINDPLANE_POSTGRES_PASSWORD.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'POSTGRES_PASSWORD' });
+      expect(e.BINDPLANE_PASSWORD.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'password' });
+      expect(e.BINDPLANE_SECRET_KEY.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'BINDPLANE_SECRET_KEY' });
+      expect(e.BINDPLANE_LICENSE.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'license' });
+      expect(e.BINDPLANE_REMOTE_URL).toBe(tls === 'none' ? 'http://localhost' : 'https://localhost');
+      if (bus === 'pubsub') {
+        expect(e.BINDPLANE_GOOGLE_PUB_SUB_ENDPOINT).toBe('bindplane-pubsub-emulator:8085');
+        expect(e.BINDPLANE_GOOGLE_PUB_SUB_INSECURE).toBe('true');
+      } else expect(e.BINDPLANE_NATS_CLIENT_ENDPOINT).toBe('nats://bindplane-nats-headless.bindplane:4222');
+      expect(d.spec.template.spec.containers[0].image).toBe(`ghcr.io/observiq/bindplane-ee:${PINS.bindplane.value}`);
+    }
+    expect(deployment('bindplane-transform-agent').spec.template.spec.containers[0].image).toBe(`ghcr.io/observiq/bindplane-transform-agent:${PINS.bindplane.value}-bindplane`);
+    const ingress = objs.find((o) => o.kind === 'Ingress') as any;
+    expect(ingress.spec.rules[0].host).toBe('localhost');
+    if (tls === 'none') expect(ingress.spec.tls).toBeUndefined();
+    else expect(ingress.spec.tls).toEqual([{ hosts: ['localhost'], secretName: 'bindplane-tls' }]);
+    expect(objs.some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'bindplane-nats')).toBe(bus === 'nats');
+  });
+});
+
+describe('kubernetes: helm template of the other variants', () => {
+  if (!chart) {
+    it.skip(HELM_SKIP_REASON, () => {});
+    return;
+  }
+
+  it('Pub/Sub with credentials, provided TLS and an external PostgreSQL: the chart mounts the credentials Secret and dials the external host', async () => {
+    const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
+    writeFileSync(creds, JSON.stringify({ type: 'service_account', project_id: 'bindplane-test' }));
+    const { cert, key } = pemPair();
+    const dir = await kubernetesStack({
+      eventBus: 'pubsub', pubsubProjectId: 'bindplane-test', pubsubCredentialsFile: creds, tls: 'provided', tlsCertFile: cert, tlsKeyFile: key,
+      remoteUrl: 'https://bindplane.example.com', postgresHost: 'db.example.com', projectName: 'prod',
+    });
+    const own = kustomize(dir);
+    const objs = helmTemplate(chart, dir, 'prod', 'prod');
+    expect(await schemaProblems(objs)).toEqual([]);
+    expect(crossReferenceProblems(objs, own.filter((o) => o.kind === 'Secret'))).toEqual([]);
+    const nodes = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'prod-bindplane') as any;
+    const env = Object.fromEntries(nodes.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.BINDPLANE_POSTGRES_HOST).toBe('db.example.com');
+    expect(env.BINDPLANE_POSTGRES_SSL_MODE).toBe('require');
+    expect(env.BINDPLANE_GOOGLE_PUB_SUB_CREDENTIALS_FILE).toBe('/credentials.json');
+    expect(env.BINDPLANE_GOOGLE_PUB_SUB_ENDPOINT).toBeUndefined();
+    expect(nodes.spec.template.spec.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ secret: expect.objectContaining({ secretName: 'prod-bindplane-pubsub-credentials' }) })]));
+    expect((objs.find((o) => o.kind === 'Ingress') as any).spec.tls).toEqual([{ hosts: ['bindplane.example.com'], secretName: 'prod-bindplane-tls' }]);
+  });
+});
+
+describe('kubernetes: the checks themselves fail on broken objects', () => {
+  it('schema: a wrong type, a missing required field and an unknown field are each reported', async () => {
+    const dir = await kubernetesStack({});
+    const objs = kustomize(dir);
+    const sts = structuredClone(objs.find((o) => o.kind === 'StatefulSet')!) as any;
+    sts.spec.replicas = 'one';
+    delete sts.spec.selector;
+    sts.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
+    const problems = (await schemaProblems([sts])).join('\n');
+    expect(problems).toMatch(/replicas must be integer/);
+    expect(problems).toMatch(/must have required property selector/);
+    expect(problems).toMatch(/unknown field spec\.template\.spec\.containers\[0\]\.imagePullPolicyy/);
+  });
+
+  it('cross-references: a missing Secret key, a selector that matches nothing, an undeclared probe port, a bad name', async () => {
+    const dir = await kubernetesStack({});
+    const objs = structuredClone(kustomize(dir)) as any[];
+    const sts = objs.find((o) => o.kind === 'StatefulSet');
+    sts.spec.template.spec.containers[0].env.find((e: any) => e.name === 'POSTGRES_PASSWORD').valueFrom.secretKeyRef.key = 'NOPE';
+    sts.spec.template.spec.containers[0].livenessProbe.tcpSocket.port = 'pg';
+    objs.find((o) => o.kind === 'Service').spec.selector['app.kubernetes.io/name'] = 'other';
+    objs.find((o) => o.kind === 'Namespace').metadata.name = 'Bad_Name';
+    const problems = crossReferenceProblems(objs).join('\n');
+    expect(problems).toMatch(/reads key NOPE of Secret bindplane-secrets/);
+    expect(problems).toMatch(/livenessProbe of postgres uses port pg/);
+    expect(problems).toMatch(/Service\/bindplane-postgres: its selector matches no pod template/);
+    expect(problems).toMatch(/"Bad_Name" is not a DNS-1123 label/);
+  });
+});
+
+describe('kubernetes: the Makefile drives kubectl and helm as the README says', () => {
+  /** Stand-ins for kubectl and helm that log their arguments (the cluster itself cannot run here). */
+  function standIns(): { bin: string; log: string } {
+    const bin = tempDir('bpd-kbin-');
+    const log = path.join(bin, 'calls.log');
+    for (const tool of ['kubectl', 'helm']) {
+      writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> "${log}"\n[ "$1 $2" = "config current-context" ] && echo test-context\nexit 0\n`, { mode: 0o755 });
+    }
+    return { bin, log };
+  }
+  const make = (dir: string, bin: string, ...args: string[]) =>
+    spawnSync('make', ['--no-print-directory', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, input: '' });
+
+  it('deploy: refuses without the license; then apply -k, wait for PostgreSQL, helm upgrade --install at the pinned version with --wait', async () => {
+    const dir = await generateStack({ platform: 'kubernetes', instances: 3 });
+    const { bin, log } = standIns();
+    const refused = make(dir, bin, 'deploy');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/BINDPLANE_LICENSE is not set/);
+    appendFileSync(path.join(dir, '.env'), `BINDPLANE_LICENSE=${LICENSE}\n`);
+    const r = make(dir, bin, 'deploy');
+    expect(r.status, r.stderr).toBe(0);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls).toEqual([
+      'kubectl apply -k .',
+      'kubectl --namespace bindplane rollout status statefulset/bindplane-postgres --timeout=300s',
+      'helm repo add bindplane https://observiq.github.io/bindplane-op-helm --force-update',
+      `helm upgrade --install bindplane bindplane/bindplane --version ${PINS.bindplaneChart.value} --namespace bindplane --values values.yaml --wait --timeout 300s`,
+    ]);
+  });
+
+  it('restart applies the Secrets, then replaces jobs, the NATS servers and the nodes one rollout at a time; --rotate-secret leaves POSTGRES_PASSWORD alone', async () => {
+    const dir = await kubernetesStack({});
+    const { bin, log } = standIns();
+    const r = make(dir, bin, 'restart');
+    expect(r.status, r.stderr).toBe(0);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls).toEqual([
+      'kubectl apply -k .',
+      ...['deployment/bindplane-jobs', 'statefulset/bindplane-nats', 'deployment/bindplane'].flatMap((w) => [
+        `kubectl --namespace bindplane rollout restart ${w}`,
+        `kubectl --namespace bindplane rollout status ${w} --timeout=300s`,
+      ]),
+    ]);
+    const rotate = cli([dir, '--rotate-secret', 'POSTGRES_PASSWORD']);
+    expect(rotate.status).toBe(2);
+    expect(rotate.stderr).toMatch(/use one of BINDPLANE_SESSION_SECRET, BINDPLANE_SECRET_KEY/);
+  });
+
+  it('delete asks, and does nothing without a yes; port-forward maps httpPort; doctor checks the context', async () => {
+    const dir = await kubernetesStack({ httpPort: 8080 });
+    const { bin, log } = standIns();
+    const no = make(dir, bin, 'delete');
+    expect(no.status).not.toBe(0);
+    expect(no.stderr).toMatch(/Nothing was deleted/);
+    expect(spawnSync('test', ['-e', log]).status).toBe(1);
+    const yes = make(dir, bin, 'delete', 'CONFIRM=yes');
+    expect(yes.status, yes.stderr).toBe(0);
+    expect(readFileSync(log, 'utf8')).toContain('helm uninstall bindplane --namespace bindplane --wait\nkubectl delete -k . --ignore-not-found --wait\n');
+    make(dir, bin, 'port-forward');
+    expect(readFileSync(log, 'utf8')).toContain('kubectl --namespace bindplane port-forward service/bindplane 8080:3001');
+    const doctor = make(dir, bin, 'doctor');
+    expect(doctor.status, doctor.stdout).toBe(0);
+    expect(doctor.stdout).toMatch(/ok {4}the cluster of context test-context answers/);
+    expect(doctor.stdout).toMatch(/ok {4}the Bindplane license is in \.env/);
+  });
+});

@@ -1,0 +1,35 @@
+// Answers that mean nothing, or cannot work, on Kubernetes: each refused with what is allowed
+// instead. (httpPort is mapped, not refused: it is the local port of `make port-forward`.)
+import { chartFullname, DNS1123_LABEL, FULLNAME_MAX } from '../model/kubernetes/names.js';
+import type { AnswerName, Answers } from './schema.js';
+
+export interface Refusal {
+  answer: AnswerName;
+  why: string;
+}
+
+const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
+
+export function kubernetesRefusals(a: Answers): Refusal[] {
+  if (a.platform !== 'kubernetes') return [];
+  const out: Refusal[] = [];
+  if (a.eventBus === 'kafka')
+    out.push({
+      answer: 'eventBus',
+      why: 'kafka is not available on kubernetes: the official chart removed it (deprecated in 2024); use nats (the chart runs its own NATS servers) or pubsub (Google Pub/Sub, or its emulator)',
+    });
+  if ((a.demoAgents ?? 0) > 0)
+    out.push({ answer: 'demoAgents', why: `${a.demoAgents} demo agents: demo agents run only on compose; on kubernetes leave it out or give 0, and connect your own agents to remoteUrl` });
+  const fullname = chartFullname(a.projectName);
+  const tooLong = fullname.length > FULLNAME_MAX ? ` (the chart would name its objects "${fullname}-…", over ${FULLNAME_MAX} characters before the suffix)` : '';
+  if (!DNS1123_LABEL.test(a.projectName) || tooLong)
+    out.push({
+      answer: 'projectName',
+      why:
+        `${JSON.stringify(a.projectName)} cannot name a Helm release and a namespace${tooLong}: on kubernetes use lower-case letters, digits and "-", ` +
+        `starting and ending with a letter or digit, at most ${FULLNAME_MAX - 10} characters (or ${FULLNAME_MAX} if it contains "bindplane")`,
+    });
+  const host = new URL(a.remoteUrl).hostname;
+  if (IPV4.test(host)) out.push({ answer: 'remoteUrl', why: `${JSON.stringify(a.remoteUrl)}: the Ingress needs a host name, not an IP address; use a DNS name that points at your ingress controller` });
+  return out;
+}
