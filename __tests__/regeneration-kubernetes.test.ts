@@ -38,7 +38,7 @@ describe('switching the platform', () => {
     }
     expect(r.stdout).toMatch(/^keep\s+nginx\/nginx.conf\s+\(no longer generated, but kept because you edited it/m);
     expect(read(dest, 'nginx/nginx.conf')).toContain('client_max_body_size 256m;');
-    expect(`${r.stdout}${r.stderr}`).toMatch(/platform goes from compose to kubernetes: .*containers and volumes stay.*make restore FILE=backups\/compose.dump/);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/--platform goes from compose to kubernetes: .*containers and volumes stay.*make restore FILE=backups\/compose.dump/);
     for (const f of KUBERNETES_ONLY) expect(has(dest, f), f).toBe(true);
     expect(read(dest, 'Makefile')).toContain('sh scripts/kube.sh');
     expect(read(dest, 'README.md')).toContain('on Kubernetes');
@@ -58,7 +58,7 @@ describe('switching the platform', () => {
     const dest = fresh('--platform', 'kubernetes');
     const r = gen(dest, '--platform', 'compose');
     expect(r.status, r.stderr).toBe(0);
-    expect(`${r.stdout}${r.stderr}`).toMatch(/platform goes from kubernetes to compose: the release bindplane keeps running/);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/--platform goes from kubernetes to compose: the release stack keeps running/);
     for (const f of KUBERNETES_ONLY) expect(has(dest, f), f).toBe(false);
     expect(has(dest, 'k8s')).toBe(false);
     for (const f of COMPOSE_ONLY) expect(has(dest, f), f).toBe(true);
@@ -73,7 +73,7 @@ describe('switching the platform', () => {
     const r = gen(dest, '--project-name', 'bp-two');
     expect(r.status, r.stderr).toBe(0);
     const said = `${r.stdout}${r.stderr}`;
-    expect(said).toMatch(/projectName goes from bindplane to bp-two: make deploy installs a second, empty release in the namespace bp-two/);
+    expect(said).toMatch(/--project-name goes from stack to bp-two: make deploy installs a second, empty release in the namespace bp-two/);
     expect(said).not.toMatch(/docker compose -p/);
   });
 

@@ -100,6 +100,7 @@ const PLACEHOLDERS: Partial<Record<AnswerName, string>> = {
   prometheusRetention: 'DURATION',
   adminUsername: 'USER',
   agentVersion: 'VERSION',
+  postgresHost: 'HOST',
 };
 
 export function placeholderOf(spec: AnswerSpec): string {
