@@ -1,22 +1,17 @@
-// The interactive path of the CLI: the questions are Yeoman's, so run the generator through
-// yeoman-environment. Loaded only when there is something to ask.
-import path from 'node:path';
+// The interactive path of the CLI: the question flow of src/answers/flow.ts through
+// @inquirer/prompts. Loaded only when there is something to ask.
+import { input, select, confirm } from '@inquirer/prompts';
+import { askQuestions, type Asker } from '../answers/flow.js';
 import type { Layer } from '../answers/resolve.js';
-import { PACKAGE_ROOT } from '../version.js';
 
-export interface InteractiveOptions {
-  dest: string;
-  layers: Layer[];
-  force: boolean;
-  restore: string[];
-}
+const inquirer: Asker = {
+  input: (q) => input({ message: q.message, default: q.default, validate: q.validate }),
+  select: (q) => select({ message: q.message, choices: q.choices, default: q.default }),
+  confirm: (q) => confirm({ message: q.message, default: q.default }),
+  say: (text) => process.stdout.write(`${text}\n`),
+};
 
-export async function runInteractive(opts: InteractiveOptions): Promise<number> {
-  const { createEnv } = await import('yeoman-environment');
-  const env = createEnv({ cwd: opts.dest, skipInstall: true } as never);
-  const namespace = 'bindplane-distributed:app';
-  env.register(path.join(PACKAGE_ROOT, 'generators/app/index.js'), { namespace } as never);
-  process.exitCode = 0;
-  await env.run([namespace], { layers: opts.layers, force: opts.force, ...(opts.restore.length ? { restore: opts.restore } : {}), skipInstall: true } as never);
-  return Number(process.exitCode ?? 0);
+/** Asks what no layer answers and returns the answers as the 'prompt' layer. */
+export async function askInteractively(opts: { dest: string; layers: Layer[]; stored?: Layer }): Promise<Layer> {
+  return { source: 'prompt', values: await askQuestions(inquirer, opts), baseDir: process.cwd() };
 }
