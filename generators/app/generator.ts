@@ -128,9 +128,10 @@ export default class BindplaneDistributedGenerator extends Generator {
       });
     } catch (e) {
       if (!isCancel(e)) return this._fail(e);
+      // Nothing is written yet. Yeoman's prompt adapter also fails the whole run on Ctrl-C, and yo
+      // would then print that failure and exit 1: end here, as a cancelled command does.
       process.stderr.write('Cancelled\n');
-      process.exitCode = 130;
-      this.failed = true;
+      process.exit(130);
     }
   }
 

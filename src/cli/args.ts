@@ -86,7 +86,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
 export function helpText(version: string): string {
   const rows = ANSWERS.map((a) => {
     const def = typeof a.default === 'function' ? '(derived)' : a.default !== undefined ? `[${a.default}]` : a.required ? '(required when it applies)' : '';
-    return `  --${flagOf(a.name).padEnd(26)}${a.message}. ${allowedText(a.kind)} ${def}`.trimEnd();
+    return `  --${flagOf(a.name).padEnd(26)}${a.message}${a.hint ? ` (${a.hint})` : ''}. ${allowedText(a.kind)} ${def}`.trimEnd();
   });
   return [
     `bindplane-distributed ${version}: writes a ready-to-run distributed Bindplane stack for Docker Compose,`,
