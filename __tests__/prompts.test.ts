@@ -126,6 +126,19 @@ describe('bindplane-distributed at a terminal', () => {
     expect(stored(dest)).toMatchObject({ tls: 'provided', tlsCertFile: a.cert, tlsKeyFile: a.key });
   }, 60_000);
 
+  it('an error found after the questions leaves no destination folder behind', async () => {
+    const dest = path.join(tempDir(), 'stack');
+    // https:// with TLS none is refused once TLS is answered.
+    const t = new Terminal(bin(`${dest} --instances 1 --event-bus nats --remote-url https://bindplane.example.com`));
+    await t.waitFor('TLS on the load balancer');
+    await t.type(KEY.enter);
+    await t.waitFor(ADVANCED_QUESTION);
+    await t.type(KEY.enter);
+    expect(await t.exit(), t.screen).toBe(2);
+    expect(t.screen).toContain('uses https:// but tls is none');
+    expect(existsSync(dest)).toBe(false);
+  }, 60_000);
+
   it('refuses files the generator did not write before the first question, and leaves the folder as it was', async () => {
     const dest = path.join(tempDir(), 'stack');
     mkdirSync(dest);

@@ -1,17 +1,12 @@
-// The interactive path of the CLI: the question flow of src/answers/flow.ts through
-// @inquirer/prompts. Loaded only when there is something to ask.
+// The CLI's prompts: @inquirer/prompts as the question flow (src/answers/flow.ts) asks. Loaded only
+// when there is something to ask. It imports no code of this package, so the flow and its errors
+// stay those of the CLI's bundle.
 import { input, select, confirm } from '@inquirer/prompts';
-import { askQuestions, type Asker } from '../answers/flow.js';
-import type { Layer } from '../answers/resolve.js';
+import type { Asker } from '../answers/flow.js';
 
-const inquirer: Asker = {
+export const inquirerAsker: Asker = {
   input: (q) => input({ message: q.message, default: q.default, validate: q.validate }),
   select: (q) => select({ message: q.message, choices: q.choices, default: q.default }),
   confirm: (q) => confirm({ message: q.message, default: q.default }),
   say: (text) => process.stdout.write(`${text}\n`),
 };
-
-/** Asks what no layer answers and returns the answers as the 'prompt' layer. */
-export async function askInteractively(opts: { dest: string; layers: Layer[]; stored?: Layer }): Promise<Layer> {
-  return { source: 'prompt', values: await askQuestions(inquirer, opts), baseDir: process.cwd() };
-}

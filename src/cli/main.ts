@@ -1,6 +1,6 @@
 // `bindplane-distributed`: the fast edge. It loads the prompts only when a person must be asked something.
 import path from 'node:path';
-import { isCancel } from '../answers/flow.js';
+import { askQuestions, isCancel } from '../answers/flow.js';
 import { pendingQuestions } from '../answers/questions.js';
 import type { Layer } from '../answers/resolve.js';
 import { preflight, run, storedLayer, type RunResult } from '../engine.js';
@@ -68,8 +68,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       if (pendingQuestions(layers, stored, root).length > 0) {
         // What would refuse the run whatever the answers is said before the first question.
         preflight({ dest: root, force: args.force });
-        const { askInteractively } = await import('./interactive.js');
-        layers.push(await askInteractively({ dest: root, layers, stored }));
+        const { inquirerAsker } = await import('./interactive.js');
+        layers.push({ source: 'prompt', values: await askQuestions(inquirerAsker, { dest: root, layers, stored }), baseDir: cwd });
       }
     }
     const result = await run({ dest: root, layers, mode: args.mode, force: args.force, restore: args.restore });
