@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADVANCED_QUESTION, CONFIRM_QUESTION } from '../src/answers/flow.js';
-import { promptMessage } from '../src/answers/questions.js';
-import { ANSWERS } from '../src/answers/schema.js';
+import { promptMessage, validatePrompt } from '../src/answers/questions.js';
+import { ANSWERS, specOf } from '../src/answers/schema.js';
 import { CLI, cleanupTempDirs, tempDir } from './helpers/stack.js';
 import { KEY, Terminal } from './helpers/pty.js';
 
@@ -37,6 +37,23 @@ describe('the questions as written', () => {
       }
     }
     expect(ADVANCED_QUESTION).not.toMatch(/[()]/);
+  });
+
+  it('each file answer is checked by its content where it is asked', () => {
+    const work = tempDir();
+    const { cert, key } = makeCert(work);
+    writeFileSync(path.join(work, 'sa.json'), '{"type": "service_account"}');
+    writeFileSync(path.join(work, 'list.json'), '[1, 2]');
+    const check = (name: string, file: string, known = {}) => validatePrompt(specOf(name)!, path.join(work, file), work, known);
+    expect(check('pubsubCredentialsFile', 'sa.json')).toBe(true);
+    expect(check('pubsubCredentialsFile', 'list.json')).toMatch(/is not a JSON object/);
+    expect(check('pubsubCredentialsFile', path.basename(cert))).toMatch(/is not JSON/);
+    expect(validatePrompt(specOf('pubsubCredentialsFile')!, '', work)).toBe(true);
+    expect(check('tlsCertFile', path.basename(cert))).toBe(true);
+    expect(check('tlsCertFile', path.basename(key))).toMatch(/is a private key, not a certificate/);
+    expect(check('tlsCertFile', 'missing.pem')).toMatch(/does not exist/);
+    expect(check('tlsKeyFile', path.basename(key), { tlsCertFile: cert })).toBe(true);
+    expect(check('tlsKeyFile', path.basename(cert))).toMatch(/is a certificate, not a private key/);
   });
 });
 
