@@ -117,6 +117,24 @@ describe('bindplane-distributed at a terminal', () => {
     expect(existsSync(dest)).toBe(false);
   }, 60_000);
 
+  for (const [kind, question] of [['a list', 'Event bus'], ['a yes/no', ADVANCED_QUESTION]] as const) {
+    it(`Ctrl-C at ${kind} prompt ends the same way`, async () => {
+      const dest = path.join(tempDir(), 'stack');
+      const t = new Terminal(bin(`${dest} --instances 2`));
+      await t.waitFor('Event bus');
+      if (question !== 'Event bus') {
+        await t.type(KEY.enter);
+        await t.waitFor('TLS on the load balancer');
+        await t.type(KEY.enter);
+        await t.waitFor(question);
+      }
+      await t.type(KEY.ctrlC);
+      expect(await t.exit(), t.screen).toBe(130);
+      expect(t.screen).toContain('Cancelled');
+      expect(existsSync(dest)).toBe(false);
+    }, 60_000);
+  }
+
   it('refuses a swapped certificate and key at their own prompts, and a key of another certificate, then takes the right ones', async () => {
     const work = tempDir();
     const a = makeCert(work, 'a');
