@@ -90,7 +90,7 @@ export const ANSWERS: readonly AnswerSpec[] = [
     name: 'bindplaneVersion',
     kind: { type: 'string', pattern: VERSION, maxLength: 40, allowed: 'a release number such as 1.96.3 (never "latest")' },
     message: 'Bindplane release',
-    hint: 'the image tag, such as 1.96.3, never "latest"; the transform agent uses the same release',
+    hint: 'the image tag; the transform agent uses the same release',
     default: PINNED.bindplaneVersion,
   },
   {
@@ -99,10 +99,9 @@ export const ANSWERS: readonly AnswerSpec[] = [
       type: 'string',
       pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/,
       maxLength: 200,
-      allowed: 'a registry path such as ghcr.io/observiq or observiq (Docker Hub)',
+      allowed: 'a registry path such as ghcr.io/observiq, or observiq for Docker Hub',
     },
     message: "Registry of Bindplane's images",
-    hint: 'ghcr.io/observiq, or observiq for Docker Hub',
     default: 'ghcr.io/observiq',
   },
   {
@@ -167,7 +166,6 @@ export const ANSWERS: readonly AnswerSpec[] = [
     name: 'postgresVersion',
     kind: { type: 'string', pattern: /^1[3-8](\.\d{1,2})?$/, maxLength: 5, allowed: 'a PostgreSQL release from 13 to 18, such as "16" or "16.4"' },
     message: 'PostgreSQL release',
-    hint: 'the image tag, from 13 to 18, such as 16 or 16.4',
     default: '16',
   },
   {
@@ -226,8 +224,7 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'remoteUrl',
     kind: { type: 'url' },
-    message: 'URL that agents and browsers use to reach Bindplane',
-    hint: 'the load balancer\'s, an http:// or https:// URL with a host and no path',
+    message: 'URL at which agents and browsers reach Bindplane through the load balancer',
     default: (a) => `${a.tls && a.tls !== 'none' ? 'https' : 'http'}://localhost:${a.httpPort ?? 3001}`,
   },
   {

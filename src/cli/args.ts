@@ -108,6 +108,6 @@ export function helpText(version: string): string {
     'Answers (flags win over --answers, which wins over .yo-rc.json, which wins over defaults):',
     ...rows,
     '',
-    'Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input (nothing written).',
+    'Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input (nothing written), 130 cancelled at a prompt.',
   ].join('\n');
 }
