@@ -5,7 +5,7 @@
 // instead links the clone into the global folder, where the packed package is to go. Then this
 // removes that link, installs the build tools into the clone from the lockfile, and builds.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, realpathSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, realpathSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,8 +37,12 @@ if (buildTools.some((t) => !existsSync(path.join(root, 'node_modules', t, 'packa
     process.stderr.write(`${name}: the build needs the devDependencies; run npm ci first\n`);
     process.exit(1);
   }
+  // An empty folder in the link's place: npm still steps into it, and puts the packed package there.
   const link = globalLinkToHere();
-  if (link) unlinkSync(link);
+  if (link) {
+    unlinkSync(link);
+    mkdirSync(link);
+  }
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(global|location|prefix)$/i.test(k)));
   npmRun(['ci', '--include=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], env);
 }
