@@ -23,4 +23,6 @@ echo "tarball: $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KB)"
 echo "packages: $packages"
 echo "size: ${size} MB"
 echo "time: $(echo "$end - $start" | bc) s"
+yeoman=$(ls -d "$modules"/*/node_modules/yeoman-* "$modules"/*/node_modules/@yeoman 2>/dev/null | xargs -r -n1 basename | tr '\n' ' ')
+echo "yeoman: ${yeoman:-none}"
 "$work/prefix/bin/bindplane-distributed" --version >/dev/null && echo "bindplane-distributed --version: ok"
