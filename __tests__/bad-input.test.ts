@@ -1,5 +1,6 @@
 // Bad input through the real CLI: one clear message naming the field and what is allowed, a
 // non-zero exit, and not one byte written or changed in the destination.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,11 @@ const write = (p: string, text: string) => {
   writeFileSync(p, text);
 };
 const answersFile = (name: string, text: string) => (w: string) => write(path.join(w, name), text);
+/** Two self-signed certificates with their keys: $W/a.crt, $W/a.key, $W/b.crt, $W/b.key. */
+const certificates = (w: string) => {
+  for (const n of ['a', 'b'])
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', path.join(w, `${n}.key`), '-out', path.join(w, `${n}.crt`)], { stdio: 'ignore' });
+};
 const generated = async (_w: string, dest: string) => {
   await generateStack({}, dest);
 };
@@ -75,6 +81,19 @@ const CASES: Case[] = [
     setup: answersFile('c.pem', 'hello'),
     exit: 2,
     message: /--tls-cert-file: ".*c.pem" is not PEM/,
+  },
+  { name: 'tls provided with the key given as the certificate', args: ['--tls', 'provided', '--tls-cert-file', '$W/a.key', '--tls-key-file', '$W/a.key'], setup: certificates, exit: 2, message: /--tls-cert-file: ".*a.key" is a private key, not a certificate/ },
+  { name: 'tls provided with the certificate given as the key', args: ['--tls', 'provided', '--tls-cert-file', '$W/a.crt', '--tls-key-file', '$W/a.crt'], setup: certificates, exit: 2, message: /--tls-key-file: ".*a.crt" is a certificate, not a private key/ },
+  { name: 'tls provided with the key of another certificate', args: ['--tls', 'provided', '--tls-cert-file', '$W/a.crt', '--tls-key-file', '$W/b.key'], setup: certificates, exit: 2, message: /--tls-key-file: ".*b.key" is not the private key of the certificate ".*a.crt"/ },
+  {
+    name: 'answers file with a swapped certificate and key',
+    args: ['--answers', '$W/a.yml'],
+    setup: (w) => {
+      certificates(w);
+      write(path.join(w, 'a.yml'), 'tls: provided\ntlsCertFile: a.key\ntlsKeyFile: a.crt\n');
+    },
+    exit: 2,
+    message: /tlsCertFile in the answers file: ".*a.key" is a private key, not a certificate/,
   },
   { name: 'demo agents too many', args: ['--demo-agents', '101'], exit: 2, message: /--demo-agents: "101" is not allowed; use a whole number from 0 to 100/ },
   { name: 'transform agents too many', args: ['--transform-agents', '17'], exit: 2, message: /--transform-agents: "17" is not allowed; use a whole number from 0 to 16/ },

@@ -1,5 +1,5 @@
 // The CLI's own surface: --help, --version, the person's other files, and the interactive path
-// through a real terminal (Yeoman's prompts, loaded only when something must be asked).
+// through a real terminal (@inquirer/prompts, loaded only when something must be asked).
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -99,6 +99,15 @@ describe('bindplane-distributed', () => {
     expect(a.size).toBeGreaterThan(10);
   });
 
+  it('the generated README says how to get the command for regeneration', async () => {
+    const { buildModel } = await import('../src/model/index.js');
+    const dest = path.join(tempDir(), 'stack');
+    expect(cli([dest, '--defaults']).status).toBe(0);
+    const readme = readFileSync(path.join(dest, 'README.md'), 'utf8');
+    const words = buildModel((await import('../src/engine.js')).resolveFor(dest, [], 'check').answers).command;
+    for (const w of [words.install, words.npx, words.package]) expect(readme).toContain(w);
+  });
+
   it('opens no Yeoman or prompt module when nothing has to be asked', () => {
     const work = tempDir();
     const log = path.join(work, 'strace.log');
@@ -129,7 +138,7 @@ describe('bindplane-distributed', () => {
     expect(screen).not.toContain('?');
   }, 30_000);
 
-  it('asks the questions through Yeoman when a person is at a terminal', async () => {
+  it('asks the questions through @inquirer/prompts when a person is at a terminal', async () => {
     const dest = path.join(tempDir(), 'stack');
     // `script` gives the CLI a real terminal; pressing Enter accepts each proposed answer.
     const child = spawn('script', ['-qfec', `${process.execPath} ${CLI} ${dest} --instances 2`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -147,11 +156,14 @@ describe('bindplane-distributed', () => {
     });
     clearInterval(timer);
     expect(code, screen).toBe(0);
-    expect(screen).toContain('Where the stack runs');
-    expect(screen).toContain('Project name (the Compose project');
-    expect(screen).toContain('Event bus');
-    // Answered by flag: not asked.
-    expect(screen).not.toContain('Bindplane instances behind the load balancer');
+    // eslint-disable-next-line no-control-regex
+    screen = screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(screen).toContain('? Where the stack runs');
+    expect(screen).toContain('? Event bus');
+    expect(screen).toContain('? Write the stack with these answers?');
+    // Answered by flag: not asked; advanced: not asked unless opened.
+    expect(screen).not.toContain('? Bindplane instances behind the load balancer');
+    expect(screen).not.toContain('? Project name');
     expect(existsSync(path.join(dest, 'docker-compose.yml'))).toBe(true);
     const stored = JSON.parse(readFileSync(path.join(dest, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
     expect(stored).toMatchObject({ instances: 2, eventBus: 'nats', projectName: 'stack' });

@@ -90,6 +90,32 @@ describe('yo bindplane-distributed with prompts', () => {
   });
 });
 
+describe('yo bindplane-distributed, the question flow', () => {
+  it('asks only the basic questions by default, then the advanced gate and the summary', async () => {
+    const result = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ interactive: true })).withAnswers({ instances: '2' });
+    expect(result.askedQuestions.map((q) => q.name)).toEqual(['instances', 'eventBus', 'tls', 'advanced', 'confirm']);
+    expect(nodes(result.cwd)).toHaveLength(2);
+  });
+
+  it('yes at the gate asks the advanced questions too', async () => {
+    const result = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ interactive: true })).withAnswers({ advanced: true, projectName: 'other' });
+    const asked = result.askedQuestions.map((q) => q.name);
+    expect(asked).toContain('projectName');
+    expect(asked).toContain('httpPort');
+    expect(stored(result.cwd).projectName).toBe('other');
+  });
+
+  it('files it did not write are refused before the first question', async () => {
+    const result = await helpers
+      .run(GENERATOR, {}, NO_FORCE)
+      .onTargetDirectory((d) => writeFileSync(path.join(d, 'Makefile'), 'mine:\n'))
+      .withOptions(opts({ interactive: true }));
+    expect(process.exitCode).toBe(1);
+    expect(result.askedQuestions).toEqual([]);
+    expect(readFileSync(path.join(result.cwd, 'Makefile'), 'utf8')).toBe('mine:\n');
+  });
+});
+
 describe('regeneration under yeoman-test, force off', () => {
   it('a second run with the same answers changes nothing; a changed answer touches only its files', async () => {
     const first = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '3' }));

@@ -1,10 +1,13 @@
-// The real `yo bindplane-distributed`, with the package where yo looks (a project's node_modules).
+// The real `yo bindplane-distributed`, with the package where yo looks (a project's node_modules),
+// laid out as npm installs it (package.json and its "files"), at a pseudo-terminal too.
 // yo refuses to run as root (it switches to uid 1000 and fails), so it runs as an ordinary user.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADVANCED_QUESTION, CONFIRM_QUESTION } from '../src/answers/flow.js';
+import { KEY, Terminal } from './helpers/pty.js';
 import { ROOT, snapshot } from './helpers/stack.js';
 
 let work = '';
@@ -24,8 +27,15 @@ function ordinaryUser(): { name: string; uid: number; gid: number } {
   return ordinaryUser();
 }
 
+const yoCommand = () => ['runuser', '-u', user, '--', 'env', `HOME=${path.join(work, 'home')}`, path.join(pkg, 'node_modules/.bin/yo')];
+
 function yo(...args: string[]) {
-  return spawnSync('runuser', ['-u', user, '--', 'env', `HOME=${path.join(work, 'home')}`, path.join(pkg, 'node_modules/.bin/yo'), 'bindplane-distributed', ...args], {
+  return yoAny('bindplane-distributed', ...args);
+}
+
+function yoAny(...args: string[]) {
+  const [cmd, ...pre] = yoCommand();
+  return spawnSync(cmd!, [...pre, ...args], {
     cwd: work,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -40,7 +50,9 @@ beforeAll(() => {
   mkdirSync(path.join(work, 'home'));
   pkg = path.join(work, 'pkg');
   mkdirSync(pkg);
-  for (const part of ['package.json', 'dist', 'generators', 'node_modules']) {
+  // What npm installs of the package: package.json and its "files"; node_modules for yo itself.
+  const files: string[] = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).files;
+  for (const part of ['package.json', ...files, 'node_modules']) {
     // Hard links are instant; another file system gets a real copy.
     const linked = spawnSync('cp', ['-al', path.join(ROOT, part), pkg]);
     if (linked.status !== 0) execFileSync('cp', ['-a', path.join(ROOT, part), pkg]);
@@ -78,4 +90,81 @@ describe('yo bindplane-distributed', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--event-bus: "rabbitmq" is not allowed; use one of kafka, pubsub, nats');
   }, 60_000);
+
+  it('--dry-run prints its plan and diffs on stdout, so `> plan.diff` keeps them; Yeoman says nothing of package.json', () => {
+    const r = yo('planned', '--defaults', '--dry-run');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/create\s+docker-compose.yml/);
+    expect(r.stdout).toContain('+++ b/docker-compose.yml');
+    expect(r.stdout).toContain('dry run: nothing was written');
+    expect(r.stdout + r.stderr).not.toContain('package.json');
+    expect(existsSync(path.join(work, 'planned'))).toBe(false);
+  }, 60_000);
+
+  it('yo --generators lists the generator and no sub-generator (none named src)', () => {
+    const r = yoAny('--generators');
+    expect(r.status, r.stderr).toBe(0);
+    const listing = r.stdout.slice(r.stdout.indexOf('bindplane-distributed'));
+    expect(listing.split('\n').map((l) => l.trim()).filter(Boolean)).toEqual(['bindplane-distributed']);
+  }, 60_000);
+});
+
+describe('yo bindplane-distributed at a terminal', () => {
+  const atTerminal = (args: string) => new Terminal(`${yoCommand().join(' ')} bindplane-distributed --no-insight ${args}`, { cwd: work });
+
+  it('asks instances, event bus and TLS, then the advanced gate and the summary, and writes after yes', async () => {
+    const t = atTerminal('tty-stack');
+    await t.waitFor('Bindplane instances behind the load balancer');
+    await t.type(`${'\x7f'.repeat(3)}2${KEY.enter}`);
+    await t.waitFor('Event bus');
+    await t.type(KEY.enter);
+    await t.waitFor('TLS on the load balancer');
+    await t.type(KEY.enter);
+    await t.waitFor(ADVANCED_QUESTION);
+    await t.type(KEY.enter);
+    await t.waitFor(CONFIRM_QUESTION);
+    await t.type(KEY.enter);
+    expect(await t.exit(60_000), t.screen).toBe(0);
+    expect(t.screen).not.toContain('Compose project name:');
+    expect(t.screen).not.toContain('package.json');
+    const stored = JSON.parse(readFileSync(path.join(work, 'tty-stack/.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
+    expect(stored).toMatchObject({ instances: 2, eventBus: 'nats', tls: 'none' });
+  }, 90_000);
+
+  it('--ask-answered asks the questions again, with the stored answers as defaults', async () => {
+    const made = yo('asked-again', '--defaults', '--instances', '4', '--event-bus', 'kafka');
+    expect(made.status, made.stderr).toBe(0);
+    const t = atTerminal('asked-again --ask-answered');
+    await t.waitFor('Bindplane instances behind the load balancer: a whole number from 1 to 64 (4)');
+    await t.type(KEY.enter);
+    await t.waitFor(/❯ Kafka in KRaft mode/);
+    await t.type(KEY.enter);
+    await t.waitFor('TLS on the load balancer');
+    await t.type(KEY.enter);
+    await t.waitFor(ADVANCED_QUESTION);
+    await t.type(KEY.enter);
+    await t.waitFor(CONFIRM_QUESTION);
+    await t.type(KEY.enter);
+    expect(await t.exit(60_000), t.screen).toBe(0);
+    expect(t.screen).toContain('nothing to change');
+  }, 90_000);
+
+  it('Ctrl-C prints "Cancelled", exits 130 and leaves no folder', async () => {
+    const t = atTerminal('cancelled-stack');
+    await t.waitFor('Bindplane instances behind the load balancer');
+    await t.type(KEY.ctrlC);
+    expect(await t.exit(60_000), t.screen).toBe(130);
+    expect(t.screen).toContain('Cancelled');
+    expect(existsSync(path.join(work, 'cancelled-stack'))).toBe(false);
+  }, 90_000);
+
+  it('refuses a swapped certificate at its own prompt', async () => {
+    writeFileSync(path.join(work, 'key.pem'), execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']));
+    const t = atTerminal('tls-stack --instances 1 --event-bus nats --tls provided');
+    await t.waitFor('PEM certificate chain');
+    await t.type(`key.pem${KEY.enter}`);
+    await t.waitFor('is a private key, not a certificate');
+    await t.type(KEY.ctrlC);
+    expect(await t.exit(60_000), t.screen).toBe(130);
+  }, 90_000);
 });

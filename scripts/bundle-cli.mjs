@@ -1,7 +1,9 @@
-// Bundles the CLI's fast path (core, update engine, yaml, diff) into dist/bundle/: one file to
-// load instead of ~100 modules, which is most of a cold start. Yeoman stays outside, loaded only
-// when there is something to ask.
-import { rmSync } from 'node:fs';
+// Bundles the two edges into dist/bundle/: the CLI's fast path (core, update engine, yaml, diff) as
+// one file to load instead of ~100 modules, which is most of a cold start; and the Yeoman generator
+// with yeoman-generator inside it, so that installing the package installs no part of Yeoman (yo
+// brings the environment). The CLI's prompts (src/cli/interactive.js and @inquirer/prompts) stay
+// outside, loaded only when there is something to ask.
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -13,21 +15,45 @@ const keepInteractiveOutside = {
     b.onResolve({ filter: /\/interactive\.js$/ }, () => ({ path: '../src/cli/interactive.js', external: true }));
   },
 };
+// yeoman-generator reads its own package.json next to its module at load time; bundled, that file is
+// not there, so the two fields it uses are written in.
+const yeomanGeneratorPackageJson = {
+  name: 'yeoman-generator-package-json',
+  setup(b) {
+    b.onLoad({ filter: /yeoman-generator[\\/]dist[\\/]generator\.js$/ }, (args) => {
+      const read = "JSON.parse(readFileSync(pathJoin(_dirname, '../package.json'), 'utf8'))";
+      const code = readFileSync(args.path, 'utf8');
+      if (!code.includes(read)) throw new Error('yeoman-generator changed how it reads its package.json; update scripts/bundle-cli.mjs');
+      const { name, version } = JSON.parse(readFileSync(path.join(path.dirname(args.path), '../package.json'), 'utf8'));
+      return { contents: code.replace(read, JSON.stringify({ name, version })), loader: 'js' };
+    });
+  },
+};
 rmSync(path.join(root, 'dist/bundle'), { recursive: true, force: true });
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: { cli: 'dist/src/cli/main.js' },
   outdir: 'dist/bundle',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
-  external: ['yeoman-environment', 'yeoman-generator'],
-  plugins: [keepInteractiveOutside],
-  // yaml is CommonJS and requires node's own modules.
+  // yaml and some of yeoman-generator's modules are CommonJS and require node's own modules.
   banner: { js: "import { createRequire as __bpdCreateRequire } from 'node:module'; const require = __bpdCreateRequire(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',
+};
+// Two builds, so the CLI's file stays where its outside import of interactive.js points from.
+await build({
+  ...common,
+  entryPoints: { cli: 'dist/src/cli/main.js' },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  external: ['@inquirer/prompts'],
+  plugins: [keepInteractiveOutside],
+});
+await build({
+  ...common,
+  entryPoints: { generator: 'dist/generators/app/generator.js' },
+  external: ['@inquirer/prompts', 'yeoman-environment'],
+  plugins: [keepInteractiveOutside, yeomanGeneratorPackageJson],
 });

@@ -146,6 +146,43 @@ export function missingMessage(missing: readonly AnswerName[]): string {
   return `missing required answer${missing.length === 1 ? '' : 's'}: ${named.join(', ')}; give ${missing.length === 1 ? 'it' : 'them'} as flags or in --answers`;
 }
 
+function refuseUnresolved(unresolved: readonly string[]): void {
+  if (unresolved.length > 0)
+    throw new StateError(`resolve the conflict markers in ${unresolved.join(', ')} first (keep what you want, remove the <<<<<<< ======= >>>>>>> lines), then run again`);
+}
+
+function refuseForeign(foreign: readonly string[]): void {
+  // Bad input, like a wrong answer: the person pointed the generator at a folder that is not its own.
+  if (foreign.length > 0)
+    throw new InputError(`${foreign.join(', ')} already exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'was' : 'were'} not written by the generator; move ${foreign.length === 1 ? 'it' : 'them'} away or run with --force to replace ${foreign.length === 1 ? 'it' : 'them'}`);
+}
+
+/**
+ * Before any question: refuses what would stop the run whatever the answers still to come, so a
+ * person is not asked everything first. Those are files the generator did not write where every
+ * stack has a file (the files of the default answers with each event bus), and conflict markers
+ * left from an earlier run. run() checks again, with the final answers, under the lock.
+ */
+export function preflight(opts: Pick<RunOptions, 'dest' | 'force'>): void {
+  const root = path.resolve(opts.dest);
+  checkDestination(root, 'apply');
+  if (!existsSync(root)) return;
+  const record = readStored(root).record;
+  const bases = readBases(root);
+  const probe = { record: record?.files ?? {}, base: (p: string) => bases.get(p), disk: (p: string) => readDisk(root, p), force: opts.force ?? false, restore: new Set<string>() };
+  refuseUnresolved(unresolvedConflicts(probe));
+  if (probe.force) return;
+  const variants = [
+    ...(['nats', 'kafka', 'pubsub'] as const).map((eventBus) => ({ platform: 'compose', eventBus })),
+    ...(['nats', 'pubsub'] as const).map((eventBus) => ({ platform: 'kubernetes', eventBus, projectName: 'preflight-check' })),
+  ];
+  const renders = variants.map((values) =>
+    renderFiles(buildModel(resolveAnswers([{ source: 'library', values: { ...values, pubsubProjectId: 'preflight-check' }, baseDir: root }], { dest: root, skipFileChecks: true }).answers)),
+  );
+  const everyStack = renders[0]!.filter((f) => renders.every((r) => r.some((g) => g.path === f.path)));
+  refuseForeign(foreignFiles({ ...probe, rendered: everyStack }));
+}
+
 export async function run(opts: RunOptions): Promise<RunResult> {
   const mode = opts.mode ?? 'apply';
   const root = path.resolve(opts.dest);
@@ -188,15 +225,8 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
     restore,
   };
 
-  const unresolved = unresolvedConflicts(input);
-  if (unresolved.length > 0)
-    throw new StateError(`resolve the conflict markers in ${unresolved.join(', ')} first (keep what you want, remove the <<<<<<< ======= >>>>>>> lines), then run again`);
-  if (!input.force) {
-    const foreign = foreignFiles(input);
-    // Bad input, like a wrong answer: the person pointed the generator at a folder that is not its own.
-    if (foreign.length > 0)
-      throw new InputError(`${foreign.join(', ')} already exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'was' : 'were'} not written by the generator; move ${foreign.length === 1 ? 'it' : 'them'} away or run with --force to replace ${foreign.length === 1 ? 'it' : 'them'}`);
-  }
+  refuseUnresolved(unresolvedConflicts(input));
+  if (!input.force) refuseForeign(foreignFiles(input));
 
   const plans = planFiles(input);
   const changes: Change[] = [];

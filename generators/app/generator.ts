@@ -1,23 +1,30 @@
 // `yo bindplane-distributed`: a thin Yeoman edge over the engine. (Yeoman runs every public method
-// as a task, so helpers start with an underscore.) It adds prompts and Yeoman's
-// conventions; the engine writes the files itself in the writing stage, in one transaction with
-// the answers, so Yeoman's conflicter never prompts for untouched files.
+// as a task, so helpers start with an underscore.) It adds Yeoman's prompts to the question flow
+// of src/answers/flow.ts and Yeoman's conventions; the engine writes the files itself in the
+// writing stage, in one transaction with the answers, so Yeoman's conflicter never prompts for
+// untouched files. scripts/bundle-cli.mjs bundles this file with yeoman-generator, so the package
+// needs no dependency on it; `yo` brings the environment.
 import path from 'node:path';
 import Generator from 'yeoman-generator';
-import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from '../../src/answers/questions.js';
-import { coerce, didYouMean, type Layer } from '../../src/answers/resolve.js';
-import { ANSWERS, flagOf, type AnswerValue, type Answers } from '../../src/answers/schema.js';
+import { askQuestions, isCancel, type Asker } from '../../src/answers/flow.js';
+import { didYouMean, type Layer } from '../../src/answers/resolve.js';
+import { ANSWERS, flagOf, type AnswerValue } from '../../src/answers/schema.js';
 import { loadAnswersFile } from '../../src/cli/answers-file.js';
 import { printResult } from '../../src/cli/main.js';
-import { run, storedLayer, type Mode, type RunResult } from '../../src/engine.js';
+import { preflight, run, storedLayer, type Mode, type RunResult } from '../../src/engine.js';
 import { InputError, StateError } from '../../src/errors.js';
 
 type Options = Record<string, unknown>;
+
+/** The options yeoman-generator declares for every generator (and the alias of help). */
+const YEOMAN_OWN_OPTIONS = ['help', 'h', 'skip-cache', 'skip-install', 'force-install', 'ask-answered'];
 
 /** Keys Yeoman and yo put into a generator's options besides the declared ones. */
 const YEOMAN_INTERNAL_OPTIONS = ['_', '_meta', 'env', 'resolved', 'namespace', 'sharedData', 'forwardErrorToEnvironment', 'skipLocalCache', 'localConfigOnly', 'skipParseOptions', 'customPriorities', 'layers', 'dest', 'insight', 'interactive'];
 
 export default class BindplaneDistributedGenerator extends Generator {
+  /** Every option declared, Yeoman's own included. Filled in the constructor, before field initializers would run. */
+  private declare declared: Set<string>;
   private layers: Layer[] = [];
   private prompted: Record<string, AnswerValue> = {};
   private result?: RunResult;
@@ -25,18 +32,26 @@ export default class BindplaneDistributedGenerator extends Generator {
   private root = '';
 
   constructor(args: string[], options: Options) {
-    super(args, options as never);
+    // Yeoman's package-manager install step does not apply (the stack has no package.json): off, and with it its "No change to package.json" line.
+    super(args, options as never, { customInstallTask: true });
+    this.declared = new Set(YEOMAN_OWN_OPTIONS);
     this.argument('dest', { type: String, required: false, description: 'Folder to generate into (default: the current folder)' });
-    this.option('answers', { type: String, description: 'Answers in YAML or JSON, full or partial' });
-    this.option('defaults', { type: Boolean, description: 'Never ask: unanswered questions take their stored or default value' });
-    this.option('check', { type: Boolean, description: 'Write nothing; exit 1 when regeneration would change anything' });
-    this.option('dry-run', { type: Boolean, description: 'Show the plan with diffs; write nothing' });
-    this.option('force', { type: Boolean, description: 'Replace edited files and files the generator did not write' });
+    this._declare('answers', { type: String, description: 'Answers in YAML or JSON, full or partial' });
+    this._declare('defaults', { type: Boolean, description: 'Never ask: unanswered questions take their stored or default value' });
+    this._declare('check', { type: Boolean, description: 'Write nothing; exit 1 when regeneration would change anything' });
+    this._declare('dry-run', { type: Boolean, description: 'Show the plan with diffs; write nothing' });
+    this._declare('force', { type: Boolean, description: 'Replace edited files and files the generator did not write' });
     // Repeatable: keep every value instead of String()-joining them.
-    this.option('restore', { type: ((v: string | string[]) => ([] as string[]).concat(v)) as never, description: 'Write a generated file you deleted again (repeatable)' });
+    this._declare('restore', { type: ((v: string | string[]) => ([] as string[]).concat(v)) as never, description: 'Write a generated file you deleted again (repeatable)' });
     // Ask questions only with a terminal on stdin; tests with mocked answers turn it on.
-    this.option('interactive', { type: Boolean, hide: true, description: 'Ask unanswered questions (default: when stdin is a terminal)' });
-    for (const a of ANSWERS) this.option(flagOf(a.name), { type: String, description: a.message });
+    this._declare('interactive', { type: Boolean, hide: true, description: 'Ask unanswered questions (default: when stdin is a terminal)' });
+    for (const a of ANSWERS) this._declare(flagOf(a.name), { type: String, description: a.message });
+  }
+
+  /** Declares an option and remembers it, for the check of misspelt flags. */
+  private _declare(name: string, config: Parameters<Generator['option']>[1]): void {
+    this.declared.add(name);
+    this.option(name, config);
   }
 
   private _opt(name: string): unknown {
@@ -64,17 +79,15 @@ export default class BindplaneDistributedGenerator extends Generator {
     const options = this.options as Options;
     // Only options parsed from a command line (yo's minimist leaves `_`) carry the person's typing.
     if (!Array.isArray(options._)) return;
-    const declared = (this as unknown as { _options?: Record<string, { alias?: string }> })._options ?? {};
     const known = new Set<string>(YEOMAN_INTERNAL_OPTIONS);
-    for (const [name, spec] of Object.entries(declared)) {
+    for (const name of this.declared) {
       known.add(name);
       known.add(name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
-      if (spec.alias) known.add(spec.alias);
     }
     for (const key of Object.keys(options)) {
       if (known.has(key)) continue;
       const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-      const hint = didYouMean(flag, Object.keys(declared));
+      const hint = didYouMean(flag, [...this.declared].filter((n) => n.length > 1));
       throw new InputError(`--${flag} is not a known option${hint ? `; did you mean --${hint}?` : ''} (see --help)`, flag);
     }
   }
@@ -105,35 +118,32 @@ export default class BindplaneDistributedGenerator extends Generator {
     const interactive = (this._opt('interactive') as boolean | undefined) ?? Boolean(process.stdin.isTTY);
     if (this.failed || this._opt('defaults') || this._mode !== 'apply' || !interactive) return;
     try {
-      const stored = storedLayer(this.root);
-      const all = stored ? [...this.layers, stored] : this.layers;
-      const pending = new Set(pendingQuestions(this.layers, stored, this.root, true).map((s) => s.name));
-      // What is known so far decides which later questions apply (eventBus, tls, demoAgents).
-      const known: Record<string, AnswerValue> = {};
-      for (const spec of ANSWERS) {
-        const layer = all.find((l) => spec.name in l.values);
-        if (layer) {
-          known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, this.root);
-          continue;
-        }
-        if (!pending.has(spec.name) || (spec.when && !spec.when(known as Partial<Answers>))) continue;
-        const def = promptDefault(spec, known as Partial<Answers>, this.root);
-        const kind = spec.kind;
-        const question =
-          kind.type === 'enum' || kind.type === 'intEnum'
-            ? { type: 'select', name: spec.name, message: promptMessage(spec), choices: kind.values.map((v) => ({ name: String(v), value: String(v) })), default: def === undefined ? undefined : String(def) }
-            : { type: 'input', name: spec.name, message: promptMessage(spec), default: def === undefined ? undefined : String(def), validate: (v: string) => validatePrompt(spec, v, this.root) };
-        const value = ((await this.prompt([question as never])) as Record<string, string>)[spec.name];
-        if (value === '' || value === undefined) continue;
-        const typed = coerce(spec, value, 'prompt', process.cwd(), this.root);
-        known[spec.name] = typed;
-        // A derived answer accepted as proposed stays derived, so it follows its sources later.
-        if (typeof spec.default === 'function' && typed === def) continue;
-        this.prompted[spec.name] = typed;
-      }
+      // What would refuse the run whatever the answers is said before the first question.
+      preflight({ dest: this.root, force: Boolean(this._opt('force')) });
+      this.prompted = await askQuestions(this._asker(), {
+        layers: this.layers,
+        stored: storedLayer(this.root),
+        dest: this.root,
+        askAnswered: this._opt('ask-answered') === true,
+      });
     } catch (e) {
-      this._fail(e);
+      if (!isCancel(e)) return this._fail(e);
+      // Nothing is written yet. Yeoman's prompt adapter also fails the whole run on Ctrl-C, and yo
+      // would then print that failure and exit 1: end here, as a cancelled command does.
+      process.stderr.write('Cancelled\n');
+      process.exit(130);
     }
+  }
+
+  /** Yeoman's prompts (so yeoman-test's mocked answers reach the flow), one question at a time. */
+  private _asker(): Asker {
+    const one = async <T>(question: Record<string, unknown>): Promise<T> => ((await this.prompt([question as never])) as Record<string, T>)[question.name as string]!;
+    return {
+      input: (q) => one<string>({ type: 'input', ...q }),
+      select: (q) => one<string>({ type: 'select', ...q }),
+      confirm: (q) => one<boolean>({ type: 'confirm', ...q }),
+      say: (text) => process.stdout.write(`${text}\n`),
+    };
   }
 
   async writing(): Promise<void> {
@@ -154,7 +164,8 @@ export default class BindplaneDistributedGenerator extends Generator {
 
   async end(): Promise<void> {
     if (this.failed || !this.result) return;
-    await printResult(this.result, { out: (t) => this.log(t) });
+    // The plan is the run's output: on stdout, so `yo bindplane-distributed --dry-run > plan.diff` keeps it (Yeoman's log is stderr).
+    await printResult(this.result, { out: (t) => process.stdout.write(`${t}\n`) });
     if (this.result.exitCode !== 0) process.exitCode = this.result.exitCode;
   }
 }

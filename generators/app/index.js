@@ -1,3 +1,4 @@
 // Yeoman finds generators at generators/<name>/index.js; the generator is written in TypeScript
-// (generators/app/generator.ts) and compiled to dist/.
-export { default } from '../../dist/generators/app/generator.js';
+// (generators/app/generator.ts), compiled to dist/ and bundled with yeoman-generator into
+// dist/bundle/generator.js (scripts/bundle-cli.mjs).
+export { default } from '../../dist/bundle/generator.js';

@@ -5,7 +5,7 @@ import { ANSWERS, allowedText, URL_PATTERN, type AnswerSpec } from './schema.js'
 
 function property(spec: AnswerSpec): Record<string, unknown> {
   const k = spec.kind;
-  const description = `${spec.message}: ${allowedText(k)}.`;
+  const description = `${spec.message}${spec.hint ? ` (${spec.hint})` : ''}: ${allowedText(k)}.`;
   const def = typeof spec.default === 'function' || spec.default === undefined ? {} : { default: spec.default };
   switch (k.type) {
     case 'enum':

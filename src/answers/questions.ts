@@ -1,4 +1,6 @@
-// Which questions a person still has to be asked, and how to ask them (for the Yeoman edge).
+// Which questions a person still has to be asked, and how each is shown and checked (for flow.ts).
+import path from 'node:path';
+import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { coerce, type Layer } from './resolve.js';
 import { ANSWERS, allowedText, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
@@ -32,17 +34,30 @@ export function promptDefault(spec: AnswerSpec, known: Partial<Answers>, dest: s
   return typeof spec.default === 'function' ? spec.default(known, { dest }) : spec.default;
 }
 
-/** Validates one typed-in value with the same rules as every other source; true or the message. */
-export function validatePrompt(spec: AnswerSpec, raw: string, dest: string): true | string {
+/**
+ * Validates one typed-in value where it is asked, with the same rules as every other source: the
+ * value's kind, a file's content, and a key against the certificate already given. True or the message.
+ */
+export function validatePrompt(spec: AnswerSpec, raw: string, dest: string, known: Partial<Answers> = {}): true | string {
   if (raw === '' && !spec.required) return true;
   try {
-    coerce(spec, raw, 'prompt', process.cwd(), dest);
+    const value = coerce(spec, raw, 'prompt', process.cwd(), dest);
+    if (spec.kind.type !== 'file') return true;
+    const abs = path.resolve(dest, String(value));
+    const problem = fileContentProblem(abs, spec.kind.content);
+    if (problem) return `${JSON.stringify(raw)} ${problem}; give ${allowedText(spec.kind)}`;
+    if (spec.name === 'tlsKeyFile' && known.tlsCertFile) {
+      const pair = keyPairProblem(path.resolve(dest, known.tlsCertFile), abs);
+      if (pair) return `${JSON.stringify(raw)} ${pair} ${JSON.stringify(known.tlsCertFile)}; give the key the certificate was made for`;
+    }
     return true;
   } catch (e) {
     return (e as Error).message;
   }
 }
 
+/** The question as a prompt shows it: the question, then its hint or what it allows; no parentheses, the prompt adds the default in them. */
 export function promptMessage(spec: AnswerSpec): string {
-  return spec.kind.type === 'enum' || spec.kind.type === 'intEnum' ? spec.message : `${spec.message} (${allowedText(spec.kind)})`;
+  if (spec.kind.type === 'enum' || spec.kind.type === 'intEnum') return spec.message;
+  return `${spec.message}: ${spec.hint ?? allowedText(spec.kind)}`;
 }

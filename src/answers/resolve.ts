@@ -1,8 +1,9 @@
 // From layers of raw answers (flags, answers file, stored, prompts) to one valid Answers object.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { distance } from 'fastest-levenshtein';
 import { InputError } from '../errors.js';
+import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { kubernetesRefusals } from './kubernetes.js';
 import { ANSWERS, allowedText, flagOf, specOf, URL_PATTERN, type AnswerName, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
@@ -166,13 +167,6 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
   return result;
 }
 
-function fileProblem(file: string, dest: string): string | undefined {
-  const abs = path.resolve(dest, file);
-  if (!existsSync(abs)) return `${show(file)} does not exist`;
-  if (!statSync(abs).isFile()) return `${show(file)} is not a file`;
-  return undefined;
-}
-
 function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts: ResolveOptions): void {
   // A value nobody gave (a default) is named by the flag that would change it.
   const src = (n: AnswerName) => from[n] ?? 'flag';
@@ -186,24 +180,15 @@ function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts:
   for (const name of ['pubsubCredentialsFile', 'tlsCertFile', 'tlsKeyFile'] as const) {
     const file = a[name];
     const spec = specOf(name)!;
-    if (!file || (spec.when && !spec.when(a))) continue;
+    if (!file || (spec.when && !spec.when(a)) || spec.kind.type !== 'file') continue;
     if (opts.copyExists?.(name) && !existsSync(path.resolve(opts.dest, file))) continue;
-    const problem = fileProblem(file, opts.dest);
+    const problem = fileContentProblem(path.resolve(opts.dest, file), spec.kind.content);
     // A clone has only what was committed: a file outside the stack, and the git-ignored copies, stay behind.
-    const again = src(name) === '.yo-rc.json' ? ` on this machine; give it again with --${flagOf(name)} PATH (a clone has only what was committed, and the copies in local/ are git-ignored)` : '';
-    if (problem) throw new InputError(prefixed(src(name), name, `${problem}${again}; use ${allowedText(spec.kind)}`), name);
-    const text = readFileSync(path.resolve(opts.dest, file), 'utf8');
-    if (name === 'pubsubCredentialsFile') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new InputError(prefixed(src(name), name, `${show(file)} is not JSON; use ${allowedText(spec.kind)}`), name);
-      }
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new InputError(prefixed(src(name), name, `${show(file)} is not a JSON object; use ${allowedText(spec.kind)}`), name);
-    } else if (!/-----BEGIN [A-Z ]+-----/.test(text)) {
-      throw new InputError(prefixed(src(name), name, `${show(file)} is not PEM; use ${allowedText(spec.kind)}`), name);
-    }
+    const again = src(name) === '.yo-rc.json' && problem === 'does not exist' ? ` on this machine; give it again with --${flagOf(name)} PATH (a clone has only what was committed, and the copies in local/ are git-ignored)` : '';
+    if (problem) throw new InputError(prefixed(src(name), name, `${show(file)} ${problem}${again}; use ${allowedText(spec.kind)}`), name);
+  }
+  if (a.tls === 'provided' && a.tlsCertFile && a.tlsKeyFile && existsSync(path.resolve(opts.dest, a.tlsCertFile)) && existsSync(path.resolve(opts.dest, a.tlsKeyFile))) {
+    const problem = keyPairProblem(path.resolve(opts.dest, a.tlsCertFile), path.resolve(opts.dest, a.tlsKeyFile));
+    if (problem) throw new InputError(prefixed(src('tlsKeyFile'), 'tlsKeyFile', `${show(a.tlsKeyFile)} ${problem} ${show(a.tlsCertFile)}; give the key the certificate was made for`), 'tlsKeyFile');
   }
 }

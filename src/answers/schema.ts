@@ -49,13 +49,22 @@ export type AnswerKind =
   | { type: 'int'; min: number; max: number }
   | { type: 'string'; pattern: RegExp; allowed: string; maxLength: number }
   | { type: 'url' }
-  | { type: 'file'; allowed: string };
+  | { type: 'file'; allowed: string; content: FileContent };
+
+/** What a file answer must hold; checked where the answer is given (src/answers/file-content.ts). */
+export type FileContent = 'json-object' | 'pem-certificate' | 'pem-private-key';
 
 export interface AnswerSpec {
   name: AnswerName;
   kind: AnswerKind;
-  /** The question, as a person reads it in a prompt, in --help and in the JSON Schema. */
+  /** The question, as a person reads it in a prompt, in --help and in the JSON Schema (no parentheses: prompts add the default in them). */
   message: string;
+  /** What helps to answer it, shown after the question in prompts, --help and the JSON Schema; prompts show what is allowed when there is none. */
+  hint?: string;
+  /** Words for each value of a list of choices, as a prompt shows them. */
+  labels?: Readonly<Record<string, string>>;
+  /** Asked on the default path; the others wait behind "Adjust advanced settings?". */
+  basic?: boolean;
   /** A fixed default, or one derived from other answers (then stored only when given explicitly). */
   default?: AnswerValue | ((a: Partial<Answers>, place: DefaultPlace) => AnswerValue);
   /** A derived default stored once taken, so it never follows later changes (a folder renamed later keeps its project). */
@@ -89,13 +98,19 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'platform',
     kind: { type: 'enum', values: ['compose', 'kubernetes'] },
-    message: 'Where the stack runs (compose: Docker Compose on one host; kubernetes: the official Bindplane Helm chart)',
+    message: 'Where the stack runs',
+    labels: {
+      compose: 'Docker Compose on one host',
+      kubernetes: "Kubernetes, through the vendor's official Helm chart",
+    },
     default: 'compose',
+    basic: true,
   },
   {
     name: 'projectName',
     kind: { type: 'string', pattern: NAME, maxLength: 63, allowed: 'lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters' },
-    message: 'Project name (the Compose project; on Kubernetes the Helm release and the namespace)',
+    message: 'Project name',
+    hint: 'the Compose project; on Kubernetes the Helm release and the namespace',
     // Each stack its own project: two stacks sharing a name share containers and volumes.
     default: (_a, place) => projectNameFor(place.dest),
     keepDerived: true,
@@ -104,7 +119,8 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'bindplaneVersion',
     kind: { type: 'string', pattern: VERSION, maxLength: 40, allowed: 'a release number such as 1.96.3 (never "latest")' },
-    message: 'Bindplane release (image tag; the transform agent uses the same release)',
+    message: 'Bindplane release',
+    hint: 'the image tag; the transform agent uses the same release',
     default: PINNED.bindplaneVersion,
   },
   {
@@ -113,9 +129,9 @@ export const ANSWERS: readonly AnswerSpec[] = [
       type: 'string',
       pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/,
       maxLength: 200,
-      allowed: 'a registry path such as ghcr.io/observiq or observiq (Docker Hub)',
+      allowed: 'a registry path such as ghcr.io/observiq, or observiq for Docker Hub',
     },
-    message: "Registry of Bindplane's images (ghcr.io/observiq, or observiq on Docker Hub)",
+    message: "Registry of Bindplane's images",
     default: 'ghcr.io/observiq',
   },
   {
@@ -123,17 +139,26 @@ export const ANSWERS: readonly AnswerSpec[] = [
     kind: { type: 'int', min: 1, max: 64 },
     message: 'Bindplane instances behind the load balancer',
     default: 3,
+    basic: true,
   },
   {
     name: 'eventBus',
     kind: { type: 'enum', values: ['kafka', 'pubsub', 'nats'] },
-    message: 'Event bus (nats is the vendor\'s default; kafka is deprecated upstream since 2024 and not on Kubernetes; pubsub is Google Pub/Sub or its emulator)',
+    message: 'Event bus',
+    hint: "nats is the vendor's default; kafka is deprecated upstream since 2024 and not on Kubernetes; pubsub is Google Pub/Sub or its emulator",
+    labels: {
+      nats: "NATS: the vendor's default, embedded in the first Bindplane processes",
+      pubsub: 'Google Pub/Sub, or its emulator',
+      kafka: 'Kafka in KRaft mode: deprecated upstream since 2024, Compose only',
+    },
     default: 'nats',
+    basic: true,
   },
   {
     name: 'kafkaBrokers',
     kind: { type: 'intEnum', values: [1, 3] },
-    message: 'Kafka brokers (KRaft)',
+    message: 'Kafka brokers',
+    labels: { '1': '1 broker', '3': '3 brokers, a quorum that survives one broker down' },
     default: 1,
     when: isKafka,
   },
@@ -149,6 +174,7 @@ export const ANSWERS: readonly AnswerSpec[] = [
     kind: { type: 'string', pattern: /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, maxLength: 30, allowed: 'a Google Cloud project ID: 6 to 30 lower-case letters, digits and "-", starting with a letter' },
     message: 'Google Cloud project ID of the Pub/Sub topic',
     when: isPubsub,
+    basic: true,
     required: true,
   },
   {
@@ -160,14 +186,16 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'pubsubCredentialsFile',
-    kind: { type: 'file', allowed: 'the path of an existing service-account JSON file' },
-    message: 'Service-account JSON for Pub/Sub (leave empty to run the Pub/Sub emulator)',
+    kind: { type: 'file', allowed: 'the path of an existing service-account JSON file', content: 'json-object' },
+    message: 'Service-account JSON file for Pub/Sub',
+    hint: 'leave empty to run the Pub/Sub emulator',
     when: isPubsub,
+    basic: true,
   },
   {
     name: 'postgresVersion',
     kind: { type: 'string', pattern: /^1[3-8](\.\d{1,2})?$/, maxLength: 5, allowed: 'a PostgreSQL release from 13 to 18, such as "16" or "16.4"' },
-    message: 'PostgreSQL release (image tag)',
+    message: 'PostgreSQL release',
     default: '16',
   },
   {
@@ -185,7 +213,8 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'transformAgents',
     kind: { type: 'int', min: 0, max: 16 },
-    message: 'Remote transform agents (processor previews)',
+    message: 'Remote transform agents',
+    hint: 'they run the processor previews',
     default: 1,
   },
   {
@@ -204,26 +233,34 @@ export const ANSWERS: readonly AnswerSpec[] = [
     name: 'tls',
     kind: { type: 'enum', values: ['none', 'selfSigned', 'provided'] },
     message: 'TLS on the load balancer',
+    labels: {
+      none: 'None: plain HTTP',
+      selfSigned: 'Self-signed: the stack makes its own certificate',
+      provided: 'Provided: your own PEM certificate and key',
+    },
     default: 'none',
+    basic: true,
   },
   {
     name: 'tlsCertFile',
-    kind: { type: 'file', allowed: 'the path of an existing PEM certificate file' },
-    message: 'PEM certificate (chain) for the load balancer',
+    kind: { type: 'file', allowed: 'the path of an existing PEM certificate file', content: 'pem-certificate' },
+    message: 'PEM certificate chain for the load balancer',
     when: isProvidedTls,
+    basic: true,
     required: true,
   },
   {
     name: 'tlsKeyFile',
-    kind: { type: 'file', allowed: 'the path of an existing PEM private key file' },
+    kind: { type: 'file', allowed: 'the path of an existing PEM private key file', content: 'pem-private-key' },
     message: 'PEM private key of that certificate',
     when: isProvidedTls,
+    basic: true,
     required: true,
   },
   {
     name: 'remoteUrl',
     kind: { type: 'url' },
-    message: 'URL that agents and browsers use to reach Bindplane (the load balancer; on Kubernetes the Ingress)',
+    message: 'URL at which agents and browsers reach Bindplane through the load balancer (on Kubernetes, the Ingress)',
     // On Kubernetes the Ingress listens on the standard ports, so the default names no port.
     default: (a) => `${a.tls && a.tls !== 'none' ? 'https' : 'http'}://localhost${isKubernetes(a) ? '' : `:${a.httpPort ?? 3001}`}`,
   },

@@ -1,22 +1,12 @@
-// The interactive path of the CLI: the questions are Yeoman's, so run the generator through
-// yeoman-environment. Loaded only when there is something to ask.
-import path from 'node:path';
-import type { Layer } from '../answers/resolve.js';
-import { PACKAGE_ROOT } from '../version.js';
+// The CLI's prompts: @inquirer/prompts as the question flow (src/answers/flow.ts) asks. Loaded only
+// when there is something to ask. It imports no code of this package, so the flow and its errors
+// stay those of the CLI's bundle.
+import { input, select, confirm } from '@inquirer/prompts';
+import type { Asker } from '../answers/flow.js';
 
-export interface InteractiveOptions {
-  dest: string;
-  layers: Layer[];
-  force: boolean;
-  restore: string[];
-}
-
-export async function runInteractive(opts: InteractiveOptions): Promise<number> {
-  const { createEnv } = await import('yeoman-environment');
-  const env = createEnv({ cwd: opts.dest, skipInstall: true } as never);
-  const namespace = 'bindplane-distributed:app';
-  env.register(path.join(PACKAGE_ROOT, 'generators/app/index.js'), { namespace } as never);
-  process.exitCode = 0;
-  await env.run([namespace], { layers: opts.layers, force: opts.force, ...(opts.restore.length ? { restore: opts.restore } : {}), skipInstall: true } as never);
-  return Number(process.exitCode ?? 0);
-}
+export const inquirerAsker: Asker = {
+  input: (q) => input({ message: q.message, default: q.default, validate: q.validate }),
+  select: (q) => select({ message: q.message, choices: q.choices, default: q.default }),
+  confirm: (q) => confirm({ message: q.message, default: q.default }),
+  say: (text) => process.stdout.write(`${text}\n`),
+};

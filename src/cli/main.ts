@@ -1,9 +1,10 @@
-// `bindplane-distributed`: the fast edge. It loads Yeoman only when a person must be asked something.
+// `bindplane-distributed`: the fast edge. It loads the prompts only when a person must be asked something.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { askQuestions, isCancel } from '../answers/flow.js';
 import { pendingQuestions } from '../answers/questions.js';
 import type { Layer } from '../answers/resolve.js';
-import { run, storedLayer, type RunResult } from '../engine.js';
+import { preflight, run, storedLayer, type RunResult } from '../engine.js';
 import { InputError, StateError } from '../errors.js';
 import { checkLines, diffText, nextSteps, planLines, type LicenseState } from '../report.js';
 import { VERSION } from '../version.js';
@@ -91,10 +92,12 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const layers: Layer[] = [{ source: 'flag', values: args.flags, baseDir: cwd }];
     if (args.answersFile) layers.push(await loadAnswersFile(args.answersFile, cwd));
     if (io.interactive && !args.defaults && args.mode === 'apply') {
-      const pending = pendingQuestions(layers, storedLayer(root), root);
-      if (pending.length > 0) {
-        const { runInteractive } = await import('./interactive.js');
-        return await runInteractive({ dest: root, layers, force: args.force, restore: args.restore });
+      const stored = storedLayer(root);
+      if (pendingQuestions(layers, stored, root).length > 0) {
+        // What would refuse the run whatever the answers is said before the first question.
+        preflight({ dest: root, force: args.force });
+        const { inquirerAsker } = await import('./interactive.js');
+        layers.push({ source: 'prompt', values: await askQuestions(inquirerAsker, { dest: root, layers, stored }), baseDir: cwd });
       }
     }
     const result = await run({ dest: root, layers, mode: args.mode, force: args.force, restore: args.restore });
@@ -105,6 +108,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     await printResult(result, io);
     return result.exitCode;
   } catch (e) {
+    if (isCancel(e)) {
+      io.err('Cancelled');
+      return 130;
+    }
     if (e instanceof InputError || e instanceof StateError) {
       io.err(`bindplane-distributed: ${e.message}`);
       return e.exitCode;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { specOf, type Answers } from '../answers/schema.js';
 import { eventBusEnv, eventBusModel, eventBusSecrets, eventBusServices, eventBusVolumes, eventBusWords, type EventBusModel } from './event-bus.js';
 import { compareReleases } from '../answers/notices.js';
+import { commandWords, type CommandWords } from './command.js';
 import { httpProbe, shellTest } from './health.js';
 import { buildKubernetes, type KubernetesModel } from './kubernetes/index.js';
 import { operations, type Operations } from './operations.js';
@@ -59,6 +60,8 @@ export interface Model {
   volumes: string[];
   /** What the day-2 targets act on (operations.ts). */
   ops: Operations;
+  /** How to get the generator's command, for regeneration. */
+  command: CommandWords;
   /** Healthcheck `test` values (YAML flow sequences) of the images whose tools are unknown. */
   healthchecks: { bindplane: string; transformAgent: string };
 }
@@ -245,6 +248,7 @@ export function buildModel(a: Answers): Model {
     agentUrl: `${a.remoteUrl.replace(/^http/, 'ws')}/v1/opamp`,
     busText: busWords.text,
     suggestedInstances: a.instances + 2 <= 64 ? a.instances + 2 : a.instances - 1,
+    command: commandWords(),
     diagram: diagram(nodes, busWords.label, transformAgents),
   };
 }

@@ -1,0 +1,137 @@
+// The question flow, one for the CLI and for `yo`: the few questions that matter first (the
+// `basic` answers of the table: instances, event bus, TLS, and what those require), then one
+// "Adjust advanced settings?" that opens the rest, then a summary to confirm before anything is
+// written. The edges bring the prompts (@inquirer/prompts in the CLI, Yeoman's in the generator).
+import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from './questions.js';
+import { coerce, resolveAnswers, type Layer } from './resolve.js';
+import { ANSWERS, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
+
+export interface Choice {
+  value: string;
+  name: string;
+}
+
+/** One prompt library, as the flow uses it. Each call asks one question and resolves to the answer. */
+export interface Asker {
+  input(q: { name: string; message: string; default?: string; validate: (value: string) => true | string }): Promise<string>;
+  select(q: { name: string; message: string; choices: Choice[]; default?: string }): Promise<string>;
+  confirm(q: { name: string; message: string; default: boolean }): Promise<boolean>;
+  /** Shows lines that are not a question (the summary). */
+  say(text: string): void;
+}
+
+export interface FlowOptions {
+  /** Answers given for this run (flags, answers file): never asked. */
+  layers: readonly Layer[];
+  /** What the stack stored, if it exists. */
+  stored?: Layer;
+  dest: string;
+  /** Ask the stored answers again, with them as the defaults (yo's --ask-answered). */
+  askAnswered?: boolean;
+}
+
+/** A person ended the questions (Ctrl-C, or no at the summary): nothing is written. Exit 130. */
+export class Cancelled extends Error {
+  readonly exitCode = 130;
+  constructor() {
+    super('Cancelled');
+    this.name = 'Cancelled';
+  }
+}
+
+/**
+ * Whether an error is the person's end of the questions: Cancelled, or Ctrl-C in a prompt
+ * (Inquirer's ExitPromptError, also behind Yeoman's prompts). By name, since the CLI's bundle and
+ * its prompts module each hold their own copy of the class.
+ */
+export function isCancel(e: unknown): boolean {
+  return e instanceof Error && ['Cancelled', 'ExitPromptError', 'AbortPromptError'].includes(e.name);
+}
+
+export const ADVANCED_QUESTION = 'Adjust advanced settings: project name, releases, registry, PostgreSQL, Prometheus, ports, URL, agents?';
+export const CONFIRM_QUESTION = 'Write the stack with these answers?';
+
+/** The answers to ask, in asking order: the basic ones, then the advanced ones. */
+function questionsToAsk(opts: FlowOptions): { basic: AnswerSpec[]; advanced: AnswerSpec[] } {
+  const given = new Set(opts.layers.flatMap((l) => Object.keys(l.values)));
+  const pending = new Set(
+    opts.askAnswered ? ANSWERS.filter((s) => !given.has(s.name)).map((s) => s.name) : pendingQuestions(opts.layers, opts.stored, opts.dest, true).map((s) => s.name),
+  );
+  const specs = ANSWERS.filter((s) => pending.has(s.name));
+  return { basic: specs.filter((s) => s.basic), advanced: specs.filter((s) => !s.basic) };
+}
+
+/**
+ * Asks what is still open and returns the typed answers to add as the 'prompt' layer. Throws
+ * Cancelled when the person declines the summary; a prompt's own Ctrl-C error passes through.
+ */
+export async function askQuestions(ask: Asker, opts: FlowOptions): Promise<Record<string, AnswerValue>> {
+  const { basic, advanced } = questionsToAsk(opts);
+  const prompted: Record<string, AnswerValue> = {};
+  if (basic.length === 0 && advanced.length === 0) return prompted;
+  const known = knownAnswers(opts);
+  const applies = (spec: AnswerSpec) => !spec.when || spec.when(known as Partial<Answers>);
+  let asked = 0;
+  const askAll = async (specs: AnswerSpec[]) => {
+    for (const spec of specs) {
+      if (!applies(spec)) continue;
+      asked++;
+      const value = await askOne(ask, spec, known, opts);
+      if (value === undefined) {
+        delete known[spec.name];
+        continue;
+      }
+      const proposed = promptDefault(spec, known as Partial<Answers>, opts.dest);
+      known[spec.name] = value;
+      // A derived answer accepted as proposed stays derived, so it follows its sources later.
+      if (typeof spec.default === 'function' && value === proposed && !opts.stored?.values[spec.name]) continue;
+      prompted[spec.name] = value;
+    }
+  };
+  await askAll(basic);
+  if (advanced.some(applies)) {
+    asked++;
+    if (await ask.confirm({ name: 'advanced', message: ADVANCED_QUESTION, default: false })) await askAll(advanced);
+  }
+  if (asked === 0) return prompted;
+  ask.say(summary({ ...opts, layers: [...opts.layers, { source: 'prompt', values: prompted, baseDir: process.cwd() }] }));
+  if (!(await ask.confirm({ name: 'confirm', message: CONFIRM_QUESTION, default: true }))) throw new Cancelled();
+  return prompted;
+}
+
+/** What is known before asking: the given layers, then (unless asked again) the stored answers, then the defaults. */
+function knownAnswers(opts: FlowOptions): Record<string, AnswerValue> {
+  const known: Record<string, AnswerValue> = {};
+  const layers = opts.stored ? [...opts.layers, opts.stored] : [...opts.layers];
+  for (const spec of ANSWERS) {
+    const layer = layers.find((l) => spec.name in l.values);
+    if (layer) known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, opts.dest);
+  }
+  return known;
+}
+
+async function askOne(ask: Asker, spec: AnswerSpec, known: Record<string, AnswerValue>, opts: FlowOptions): Promise<AnswerValue | undefined> {
+  // Asked again (--ask-answered): the stored answer is the default.
+  const current = known[spec.name] ?? promptDefault(spec, known as Partial<Answers>, opts.dest);
+  const def = current === undefined ? undefined : String(current);
+  const message = promptMessage(spec);
+  const kind = spec.kind;
+  const raw =
+    kind.type === 'enum' || kind.type === 'intEnum'
+      ? await ask.select({ name: spec.name, message, choices: kind.values.map((v) => ({ value: String(v), name: spec.labels?.[String(v)] ?? String(v) })), default: def })
+      : await ask.input({ name: spec.name, message, default: def, validate: (v) => validatePrompt(spec, v, opts.dest, known as Partial<Answers>) });
+  if (raw === '' || raw === undefined) return undefined;
+  return coerce(spec, raw, 'prompt', process.cwd(), opts.dest);
+}
+
+/** The answers the stack will be written with, one a line, for the person to confirm. */
+export function summary(opts: FlowOptions): string {
+  const layers = opts.stored ? [...opts.layers, opts.stored] : [...opts.layers];
+  const { answers } = resolveAnswers(layers, { dest: opts.dest, skipFileChecks: true });
+  const rows = ANSWERS.filter((s) => answers[s.name] !== undefined && (!s.when || s.when(answers))).map((s) => {
+    const value = String(answers[s.name]);
+    return [s.message, s.labels?.[value] ?? value] as const;
+  });
+  const width = Math.max(...rows.map(([m]) => m.length));
+  return ['', `The stack in ${opts.dest}:`, ...rows.map(([m, v]) => `  ${m.padEnd(width)}  ${v}`), ''].join('\n');
+}
