@@ -108,6 +108,7 @@ export function helpText(version: string): string {
     'Answers (flags win over --answers, which wins over .yo-rc.json, which wins over defaults):',
     ...rows,
     '',
-    'Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input (nothing written).',
+    'Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input (nothing written),',
+    '75 busy (another run is working on the folder: nothing done, run again).',
   ].join('\n');
 }
