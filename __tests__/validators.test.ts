@@ -384,6 +384,51 @@ function checkAddresses(dir: string, compose: ComposeFile): string[] {
   return problems;
 }
 
+/**
+ * KRaft settings of the Kafka brokers, by the rules Kafka applies at start and the ones clients
+ * need: every node in the controller quorum has the controller role (Kafka refuses to start a
+ * voter without it, and with no controller the cluster never forms), the controller listener is
+ * one the node listens on and never advertised, voters name each node by its service name and
+ * controller port, and each broker advertises its own service name (a client given `localhost`
+ * dials itself), which is where Bindplane's BINDPLANE_KAFKA_BROKERS point.
+ */
+function checkKafka(dir: string, compose: ComposeFile): string[] {
+  const problems: string[] = [];
+  const brokers = Object.entries(compose.services).filter(([name]) => /^kafka-\d+$/.test(name));
+  const listenerPort = (list: string, name: string) => new RegExp(`(?:^|,)${name}://[^:,]*:(\\d+)`).exec(list)?.[1];
+  const advertised = new Set<string>();
+  for (const [name, s] of brokers) {
+    const env = environmentOf(s);
+    const get = (k: string) => env.get(k) ?? '';
+    const id = get('KAFKA_NODE_ID');
+    const roles = get('KAFKA_PROCESS_ROLES').split(',').map((r) => r.trim());
+    const controllerName = get('KAFKA_CONTROLLER_LISTENER_NAMES');
+    const voters = get('KAFKA_CONTROLLER_QUORUM_VOTERS').split(',').map((v) => /^(\d+)@([^:]+):(\d+)$/.exec(v.trim()));
+    if (voters.some((v) => !v)) problems.push(`${name}: KAFKA_CONTROLLER_QUORUM_VOTERS is not a list of id@host:port`);
+    const mine = voters.find((v) => v?.[1] === id);
+    if (!roles.includes('broker')) problems.push(`${name}: KAFKA_PROCESS_ROLES ${roles.join(',')} lacks broker: Bindplane has no broker to talk to`);
+    if (mine && !roles.includes('controller')) problems.push(`${name}: node ${id} is a quorum voter, but KAFKA_PROCESS_ROLES ${roles.join(',')} lacks controller`);
+    if (!mine && roles.includes('controller')) problems.push(`${name}: a controller that is not among the quorum voters`);
+    const controllerPort = listenerPort(get('KAFKA_LISTENERS'), controllerName);
+    if (roles.includes('controller') && !controllerPort) problems.push(`${name}: no ${controllerName || 'controller'} listener in KAFKA_LISTENERS`);
+    if (mine && (mine[2] !== name || mine[3] !== controllerPort)) problems.push(`${name}: the quorum names node ${id} as ${mine[2]}:${mine[3]}, not ${name}:${controllerPort}`);
+    for (const entry of get('KAFKA_ADVERTISED_LISTENERS').split(',')) {
+      const m = /^([A-Z_]+):\/\/([^:]*):(\d+)$/.exec(entry.trim());
+      if (!m) problems.push(`${name}: advertised listener ${JSON.stringify(entry)} is not NAME://host:port`);
+      else if (m[1] === controllerName) problems.push(`${name}: advertises its controller listener`);
+      else if (m[2] !== name) problems.push(`${name}: advertises ${m[2]}:${m[3]}; clients in other containers reach it only as ${name}`);
+      else if (listenerPort(get('KAFKA_LISTENERS'), m[1]!) !== m[3]) problems.push(`${name}: advertises port ${m[3]}, which its ${m[1]} listener does not use`);
+      else advertised.add(`${m[2]}:${m[3]}`);
+    }
+  }
+  for (const [name, s] of Object.entries(compose.services)) {
+    const list = bindplaneSettings(dir, s).get('BINDPLANE_KAFKA_BROKERS');
+    if (!list) continue;
+    for (const b of list.split(',')) if (!advertised.has(b)) problems.push(`${name}: BINDPLANE_KAFKA_BROKERS names ${b}, which no broker advertises`);
+  }
+  return problems;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The matrix
 
@@ -522,6 +567,7 @@ for (const variant of VARIANTS) {
       const agents = jobs.get('BINDPLANE_TRANSFORM_AGENT_REMOTE_AGENTS');
       expect(agents ? agents.split(',').length : 0).toBe(a.transformAgents);
       if (a.eventBus === 'kafka') expect(jobs.get('BINDPLANE_KAFKA_BROKERS')!.split(',')).toHaveLength(a.kafkaBrokers);
+      expect(checkKafka(dir, compose)).toEqual([]);
     });
 
     it('images are pinned; only the load balancer publishes a port', ({ expect }) => {
@@ -567,7 +613,8 @@ for (const variant of VARIANTS) {
       for (const f of copies) expect(existsSync(path.join(dir, f)), `${f} was copied`).toBe(true);
       const tracked = ['docker-compose.yml', 'bindplane/bindplane.env', 'nginx/nginx.conf', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml', 'Makefile', 'README.md', '.gitignore', '.yo-rc.json'];
       if (a.tls === 'selfSigned') tracked.push('scripts/tls-self-signed.sh');
-      expect(checkGitignore(dir, ['.env', 'local/tls/tls.key', ...copies], tracked)).toEqual([]);
+      const bookkeeping = ['.bindplane-distributed/txn/journal.json', '.bindplane-distributed/txn/stage/1', '.bindplane-distributed/lock'];
+      expect(checkGitignore(dir, ['.env', 'local/tls/tls.key', ...copies, ...bookkeeping], [...tracked, '.bindplane-distributed/record.json', '.bindplane-distributed/base.txt'])).toEqual([]);
     });
 
     if (variant.answers({} as Inputs).tls === 'selfSigned') {
@@ -724,6 +771,16 @@ describe.concurrent('the validators reject broken files', () => {
     expect(secrets).toMatch(/BINDPLANE_SECRET_KEY contains/);
     d = broken(g, (x) => rewrite(x, '.gitignore', (t) => t.replace(/^\/\.env$/m, '')));
     expect(checkGitignore(d, ['.env'], [])).toEqual(['.gitignore does not ignore .env']);
+    // Kafka: a broker advertising localhost; a voter without the controller role.
+    const k = () => goodTls;
+    d = broken(k, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://kafka-1:', 'KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://localhost:')));
+    expect(checkKafka(d, c(d)).join('\n')).toMatch(/kafka-1: advertises localhost:9092; clients in other containers reach it only as kafka-1/);
+    d = broken(k, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('KAFKA_PROCESS_ROLES: broker,controller', 'KAFKA_PROCESS_ROLES: broker')));
+    expect(checkKafka(d, c(d)).join('\n')).toMatch(/node 1 is a quorum voter, but KAFKA_PROCESS_ROLES broker lacks controller/);
+    expect(checkKafka(goodTls, c(goodTls))).toEqual([]);
+    // .gitignore without the folder of an interrupted update.
+    d = broken(g, (x) => rewrite(x, '.gitignore', (t) => t.replace(/^\/\.bindplane-distributed\/txn\/$/m, '')));
+    expect(checkGitignore(d, ['.bindplane-distributed/txn/journal.json'], [])).toEqual(['.gitignore does not ignore .bindplane-distributed/txn/journal.json']);
     // An address that names no service.
     d = broken(g, (x) => rewrite(x, 'bindplane/bindplane.env', (t) => t.replace(/^BINDPLANE_POSTGRES_HOST=.*$/m, 'BINDPLANE_POSTGRES_HOST=postgresql')));
     expect(checkAddresses(d, c(d)).join('\n')).toMatch(/names postgresql, which is not a compose service or a network alias/);

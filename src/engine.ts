@@ -13,7 +13,7 @@ import { mergeEnv } from './update/envfile.js';
 import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
 import { BASE_FILE, GENERATOR_NAME, readBases, readRecord, RECORD_FILE, RECORD_FORMAT, serializeBases, serializeRecord, type GenerationRecord } from './update/record.js';
 import { isInsidePath, linkOnPath } from './update/paths.js';
-import { acquireLock } from './update/lock.js';
+import { takeLock, type Lock } from './update/lock.js';
 import { commit, commitFresh, recover, type Op } from './update/txn.js';
 import { VERSION } from './version.js';
 
@@ -187,18 +187,20 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const mode = opts.mode ?? 'apply';
   const root = path.resolve(opts.dest);
   checkDestination(root, mode);
-  const release = acquireLock(root);
+  const lock = takeLock(root, mode === 'apply');
   try {
-    return runLocked(opts, mode, root);
+    return await runLocked(opts, mode, root, lock);
   } finally {
-    release();
+    lock.release();
   }
 }
 
-function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
-  const recovered = recover(root);
+async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock): Promise<RunResult> {
+  // What the lock found is what this run works on: a folder that appears meanwhile is another run's.
+  const rootExists = lock.exists;
+  const recovered = rootExists ? recover(root) : lock.clearedLeftover ? 'rolled back' : 'none';
 
-  const previous = readStored(root);
+  const previous = rootExists ? readStored(root) : {};
   const record = previous.record;
   const resolved = resolveFor(root, opts.layers ?? [], mode, previous);
   if (resolved.missing.length > 0) throw new InputError(missingMessage(resolved.missing), resolved.missing[0]);
@@ -212,7 +214,6 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
       throw new InputError(`--restore ${JSON.stringify(r)}: not a file this generator writes; use one of ${rendered.map((f) => f.path).join(', ')}`, 'restore');
   }
 
-  const rootExists = existsSync(root);
   const disk = (p: string) => (rootExists ? readDisk(root, p) : undefined);
   const oldBases = rootExists ? readBases(root) : new Map<string, string>();
   const base = (p: string) => oldBases.get(p);
@@ -315,8 +316,8 @@ function runLocked(opts: RunOptions, mode: Mode, root: string): RunResult {
     result.exitCode = conflicts.length > 0 ? 1 : 0;
     return result;
   }
-  if (!rootExists) commitFresh(root, ops);
-  else commit(root, ops);
+  if (!rootExists) await commitFresh(root, lock.staging!, ops);
+  else await commit(root, ops);
   result.exitCode = conflicts.length > 0 ? 1 : 0;
   return result;
 }

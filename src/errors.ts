@@ -15,9 +15,21 @@ export class InputError extends Error {
 
 /** The folder is not in a state the run may change: unresolved conflict markers, foreign files, a newer record. Exit 1. */
 export class StateError extends Error {
-  readonly exitCode = 1;
+  readonly exitCode: number = 1;
   constructor(message: string) {
     super(message);
     this.name = 'StateError';
+  }
+}
+
+/** Exit code of a run that found another run working on the same folder: EX_TEMPFAIL, "try again later". */
+export const BUSY_EXIT = 75;
+
+/** Another run holds the folder's lock. Nothing was read or written; running again later succeeds. Exit 75. */
+export class BusyError extends StateError {
+  override readonly exitCode = BUSY_EXIT;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BusyError';
   }
 }

@@ -11,7 +11,7 @@ export type { Change, Mode, RunOptions, RunResult } from './engine.js';
 export { ANSWERS, type Answers } from './answers/schema.js';
 export { buildModel, type Model } from './model/index.js';
 export { renderFiles, type RenderedFile } from './render/index.js';
-export { InputError, StateError } from './errors.js';
+export { BUSY_EXIT, BusyError, InputError, StateError } from './errors.js';
 export { VERSION } from './version.js';
 
 /**

@@ -29,6 +29,12 @@ const http = require('node:http');
 const { WebSocketServer } = require(${JSON.stringify(WS_MODULE)});
 const [name, host, port] = process.argv.slice(2);
 const server = http.createServer((req, res) => {
+  // ?fail-NAME=CODE: this instance answers CODE, as a Bindplane that is starting or overloaded would.
+  const fail = new URL(req.url, 'http://x').searchParams.get('fail-' + name);
+  if (fail) {
+    res.writeHead(Number(fail), { 'x-backend': name });
+    return res.end();
+  }
   const body = JSON.stringify({ name, method: req.method, url: req.url, headers: req.headers });
   res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name });
   res.end(body);
@@ -302,7 +308,7 @@ async function spread(lb: Lb, count: number, urlPath = '/'): Promise<{ statuses:
   const statuses: number[] = [];
   const byBackend: Record<string, number> = {};
   for (let i = 0; i < count; i++) {
-    const r = await request(lb, `${urlPath}?i=${i}`);
+    const r = await request(lb, `${urlPath}${urlPath.includes('?') ? '&' : '?'}i=${i}`);
     statuses.push(r.status);
     const b = String(r.headers['x-backend'] ?? 'none');
     byBackend[b] = (byBackend[b] ?? 0) + 1;
@@ -460,6 +466,16 @@ describe('nginx.conf (tls none) in front of 3 stand-in instances', () => {
     expect(r.stdout).toMatch(/^HTTP\/1\.1 200 /);
     expect(r.stdout).toMatch(/^Server: nginx\r?$/m);
     expect(r.stdout).toMatch(/^X-Backend: bindplane-\d+\r?$/im);
+  });
+
+  it('retries a request that an instance answers with 502, 503 or 504 on another: none fails', async () => {
+    // The instance the next test stops: being marked failed (max_fails) does not matter there.
+    const victim = lb.names[1]!;
+    for (const code of [502, 503, 504]) {
+      const { statuses, byBackend } = await spread(lb, 9, `/v1/some/api?fail-${victim}=${code}`);
+      expect(statuses.every((s) => s === 200), `${code}: ${statuses.join(' ')}`).toBe(true);
+      expect(Object.keys(byBackend).sort()).toEqual(lb.names.filter((n) => n !== victim));
+    }
   });
 
   it('skips a stopped instance: the others keep answering HTTP and websockets', async () => {

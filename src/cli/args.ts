@@ -175,6 +175,6 @@ export function helpText(version: string, width = 80): string {
     ...para('Answers (flags win over --answers, which wins over .yo-rc.json, which wins over defaults):'),
     ...formatRows(answerRows, w),
     '',
-    ...para('Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input or a folder the generator may not write (nothing written), 130 cancelled at a prompt.'),
+    ...para('Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input or a folder the generator may not write (nothing written), 75 busy (another run is working on the folder: nothing done, run again), 130 cancelled at a prompt.'),
   ].join('\n');
 }
