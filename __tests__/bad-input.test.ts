@@ -74,7 +74,7 @@ const CASES: Case[] = [
     exit: 2,
     message: /--pubsub-credentials-file: ".*sa.json" is not JSON/,
   },
-  { name: 'tls provided without files', args: ['--tls', 'provided'], exit: 2, message: /missing required answers: --tls-cert-file \(PEM certificate \(chain\) for the load balancer; tlsCertFile in an answers file\), --tls-key-file \(/ },
+  { name: 'tls provided without files', args: ['--tls', 'provided'], exit: 2, message: /missing required answers: --tls-cert-file \(PEM certificate chain for the load balancer; tlsCertFile in an answers file\), --tls-key-file \(/ },
   {
     name: 'tls provided with a non-PEM certificate',
     args: ['--tls', 'provided', '--tls-cert-file', '$W/c.pem', '--tls-key-file', '$W/c.pem'],

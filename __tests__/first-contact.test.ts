@@ -22,7 +22,7 @@ describe('help', () => {
     for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(width);
     // Every word of every answer's description is there whole.
     const words = new Set(text.split(/\s+/));
-    for (const a of ANSWERS) for (const w of `${a.message}: ${allowedText(a.kind)}.`.split(/\s+/)) expect(words, `${a.name}: ${w}`).toContain(w);
+    for (const a of ANSWERS) for (const w of `${a.message}${a.hint ? ` (${a.hint})` : ''}: ${allowedText(a.kind)}.`.split(/\s+/)) expect(words, `${a.name}: ${w}`).toContain(w);
   });
 
   it('shows what each flag takes', () => {

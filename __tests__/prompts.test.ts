@@ -86,12 +86,14 @@ describe('bindplane-distributed at a terminal', () => {
     const t = new Terminal(bin(`${dest} --instances 2 --event-bus nats --tls none`));
     await t.waitFor(ADVANCED_QUESTION);
     await t.type(`y${KEY.enter}`);
-    await t.waitFor('Compose project name');
+    await t.waitFor('Where the stack runs');
+    await t.type(KEY.enter);
+    await t.waitFor('Project name');
     for (let i = 0; i < 30 && !t.screen.includes(CONFIRM_QUESTION); i++) await t.type(KEY.enter).then(() => new Promise((r) => setTimeout(r, 150)));
     await t.waitFor(CONFIRM_QUESTION);
     await t.type(KEY.enter);
     expect(await t.exit(), t.screen).toBe(0);
-    for (const q of ['Compose project name', 'PostgreSQL release', 'Host port of the load balancer', 'Demo Bindplane agents']) expect(t.screen).toContain(q);
+    for (const q of ['Project name', 'PostgreSQL release', 'Host port of the load balancer', 'Demo Bindplane agents']) expect(t.screen).toContain(q);
   }, 60_000);
 
   it('no at the summary writes nothing: "Cancelled", exit 130, no folder', async () => {
@@ -179,7 +181,7 @@ describe('bindplane-distributed at a terminal', () => {
     mkdirSync(dest);
     writeFileSync(path.join(dest, 'Makefile'), 'mine:\n');
     const t = new Terminal(bin(dest));
-    expect(await t.exit(), t.screen).toBe(1);
+    expect(await t.exit(), t.screen).toBe(2);
     expect(t.screen).toContain('Makefile already exists and was not written by the generator');
     expect(t.screen).not.toContain('?');
   }, 60_000);

@@ -186,7 +186,7 @@ describe('the run lock, inside the destination', () => {
     // An existing folder with no stack keeps no trace of the lock either.
     mkdirSync(path.join(parent, 'empty'));
     expect(cli([path.join(parent, 'empty'), '--defaults', '--instances', '0']).status).toBe(2);
-    expect(cli([path.join(parent, 'empty'), '--check']).status).toBe(1);
+    expect(cli([path.join(parent, 'empty'), '--check']).status).toBe(2);
     expect(readdirSync(path.join(parent, 'empty'))).toEqual([]);
   });
 });

@@ -202,6 +202,9 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
 
   const previous = rootExists ? readStored(root) : {};
   const record = previous.record;
+  // After recovery, which may have thrown away a dead run's staging: --check of nothing is a mistake.
+  if (mode === 'check' && previous.yo?.[GENERATOR_NAME] === undefined && !record)
+    throw new InputError(`${root} holds no stack (no .yo-rc.json of this generator): --check compares a generated stack with its answers; run without --check to generate one`, 'check');
   const resolved = resolveFor(root, opts.layers ?? [], mode, previous);
   if (resolved.missing.length > 0) throw new InputError(missingMessage(resolved.missing), resolved.missing[0]);
   const answers = resolved.answers;

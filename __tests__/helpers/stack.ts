@@ -22,9 +22,13 @@ export function cleanupTempDirs(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** Generates a stack with the library API into a new temporary folder and returns the folder. */
+/**
+ * Generates a stack with the library API into a new temporary folder and returns the folder. The
+ * project is named `bindplane` unless the answers say otherwise, so names in the files do not
+ * depend on the folder (the folder-derived default has tests of its own).
+ */
 export async function generateStack(answers: Partial<Answers> = {}, dir = path.join(tempDir(), 'stack')): Promise<string> {
-  const result = await generate(dir, answers);
+  const result = await generate(dir, { projectName: 'bindplane', ...answers });
   if (result.exitCode !== 0) throw new Error(`generation failed with exit ${result.exitCode}`);
   return dir;
 }

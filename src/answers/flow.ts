@@ -48,7 +48,7 @@ export function isCancel(e: unknown): boolean {
   return e instanceof Error && ['Cancelled', 'ExitPromptError', 'AbortPromptError'].includes(e.name);
 }
 
-export const ADVANCED_QUESTION = 'Adjust advanced settings: project name, releases, registry, PostgreSQL, Prometheus, ports, URL, agents?';
+export const ADVANCED_QUESTION = 'Adjust advanced settings: platform, project name, releases, registry, PostgreSQL, Prometheus, ports, URL, agents?';
 export const CONFIRM_QUESTION = 'Write the stack with these answers?';
 
 /** The answers to ask, in asking order: the basic ones, then the advanced ones. */

@@ -104,7 +104,6 @@ export const ANSWERS: readonly AnswerSpec[] = [
       kubernetes: "Kubernetes, through the vendor's official Helm chart",
     },
     default: 'compose',
-    basic: true,
   },
   {
     name: 'projectName',
@@ -201,7 +200,8 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'postgresHost',
     kind: { type: 'string', pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, maxLength: 253, allowed: 'a DNS name such as db.example.com (lower-case letters, digits, "." and "-")' },
-    message: 'Host of an external PostgreSQL (leave empty to run PostgreSQL in the cluster)',
+    message: 'Host of an external PostgreSQL',
+    hint: 'leave empty to run PostgreSQL in the cluster',
     when: isKubernetes,
   },
   {
@@ -226,7 +226,8 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'httpPort',
     kind: { type: 'int', min: 1, max: 65535 },
-    message: 'Host port of the load balancer (on Kubernetes: the local port of make port-forward)',
+    message: 'Host port of the load balancer',
+    hint: 'on Kubernetes, the local port of make port-forward',
     default: 3001,
   },
   {
@@ -260,7 +261,8 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'remoteUrl',
     kind: { type: 'url' },
-    message: 'URL at which agents and browsers reach Bindplane through the load balancer (on Kubernetes, the Ingress)',
+    message: 'URL at which agents and browsers reach Bindplane through the load balancer',
+    hint: 'on Kubernetes, the Ingress',
     // On Kubernetes the Ingress listens on the standard ports, so the default names no port.
     default: (a) => `${a.tls && a.tls !== 'none' ? 'https' : 'http'}://localhost${isKubernetes(a) ? '' : `:${a.httpPort ?? 3001}`}`,
   },
@@ -273,7 +275,8 @@ export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'demoAgents',
     kind: { type: 'int', min: 0, max: 100 },
-    message: 'Demo Bindplane agents that connect through the load balancer (Compose only)',
+    message: 'Demo Bindplane agents that connect through the load balancer',
+    hint: 'Compose only',
     default: 0,
     when: (a) => !isKubernetes(a),
   },

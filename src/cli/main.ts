@@ -10,7 +10,7 @@ import { checkLines, diffText, nextSteps, planLines, type LicenseState } from '.
 import { VERSION } from '../version.js';
 import { loadAnswersFile } from './answers-file.js';
 import { helpText, parseCli } from './args.js';
-import { holdsStack, locateDestination } from './locate.js';
+import { locateDestination } from './locate.js';
 import { projectClash } from './project-clash.js';
 import { styleFor, wantsColor } from './style.js';
 
@@ -82,8 +82,6 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const cwd = process.cwd();
     const { root, note } = locateDestination(cwd, args.dest);
     if (note) io.err(note);
-    if (args.mode === 'check' && !holdsStack(root))
-      throw new InputError(`${path.relative(cwd, root) || '.'} holds no stack (no .yo-rc.json of this generator): --check compares a generated stack with its answers; run without --check to generate one`, 'check');
     if (args.rotateSecret !== undefined) {
       const { rotateSecret } = await import('./rotate.js');
       io.out(rotateSecret(root, args.rotateSecret));
