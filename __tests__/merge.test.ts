@@ -1,0 +1,164 @@
+// The merge's rules, one by one: line endings, changes next to each other, equal-line placement,
+// and the layout of conflict blocks.
+import { describe, expect, it } from 'vitest';
+import { dominantEol, joinLines, splitLines } from '../src/update/lines.js';
+import { collide, commonEnds, groupHunks, hasConflictMarkers, hunksOf, MARKERS, mergeThreeWay, placeApart, slides, type Hunk } from '../src/update/merge.js';
+
+const text = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
+const crlf = (s: string) => s.replace(/\n/g, '\r\n');
+const hunk = (side: Hunk['side'], start: number, end: number, n = 1): Hunk => ({ side, start, end, at: start, lines: Array.from({ length: n }, (_, i) => ({ text: `${side}${i}`, eol: '\n' })) });
+
+/** Keeps one side in every conflict block. */
+function take(merged: string, side: 'yours' | 'theirs'): string {
+  const out: string[] = [];
+  let state: 'out' | 'yours' | 'theirs' = 'out';
+  for (const l of merged.split(/(?<=\n)/)) {
+    const bare = l.replace(/\r?\n$/, '');
+    if (bare === MARKERS.ours) state = 'yours';
+    else if (bare === MARKERS.sep && state === 'yours') state = 'theirs';
+    else if (bare === MARKERS.theirs && state === 'theirs') state = 'out';
+    else if (state === 'out' || state === side) out.push(l);
+  }
+  return out.join('');
+}
+
+describe('line endings', () => {
+  it('splits and joins lines with their own endings, a missing last one included', () => {
+    const s = 'a\r\nb\nc';
+    expect(splitLines(s)).toEqual([
+      { text: 'a', eol: '\r\n' },
+      { text: 'b', eol: '\n' },
+      { text: 'c', eol: '' },
+    ]);
+    expect(joinLines(splitLines(s), '\n')).toBe(s);
+    expect(joinLines([{ text: 'a', eol: '' }, { text: 'b', eol: '\n' }], '\r\n')).toBe('a\r\nb\n');
+  });
+
+  it('the ending most lines have is the one new lines get (LF on a tie)', () => {
+    expect(dominantEol(splitLines('a\r\nb\r\nc\n'))).toBe('\r\n');
+    expect(dominantEol(splitLines('a\r\nb\n'))).toBe('\n');
+  });
+
+  it('merges a file saved with CRLF on its text, and writes CRLF back', () => {
+    const base = text('one', 'two', 'three', 'four');
+    const theirs = text('one', 'TWO', 'three', 'four', 'five');
+    const r = mergeThreeWay(crlf(base), base, theirs);
+    expect(r).toEqual({ text: crlf(theirs), conflicts: 0 });
+  });
+
+  it('keeps each kept line\'s ending in a mixed file; lines brought in get the ending most lines have', () => {
+    const base = text('a', 'b', 'c', 'd');
+    const yours = 'a\nb\npasted\r\nc\nd\n';
+    const theirs = text('a', 'b', 'c', 'D', 'e');
+    expect(mergeThreeWay(yours, base, theirs).text).toBe('a\nb\npasted\r\nc\nD\ne\n');
+  });
+
+  it('keeps a missing final newline the person left, and finds markers in a CRLF file', () => {
+    const base = text('a', 'b', 'c');
+    expect(mergeThreeWay('a\nb\nc', base, text('A', 'b', 'c')).text).toBe('A\nb\nc');
+    const r = mergeThreeWay(crlf(text('a', 'B1', 'c')), base, text('a', 'B2', 'c'));
+    expect(r.conflicts).toBe(1);
+    expect(r.text).toContain(`\r\n${MARKERS.sep}\r\n`);
+    expect(hasConflictMarkers(r.text)).toBe(true);
+  });
+});
+
+describe('which changes collide', () => {
+  it('changes that share a base line, an insertion inside a change, two insertions at one place', () => {
+    expect(collide(hunk('yours', 2, 4), hunk('theirs', 3, 5))).toBe(true);
+    expect(collide(hunk('yours', 3, 3), hunk('theirs', 2, 5))).toBe(true);
+    expect(collide(hunk('yours', 3, 3), hunk('theirs', 3, 3))).toBe(true);
+  });
+
+  it('touching changes do not: an insertion at either end of a change, changes of neighbouring lines', () => {
+    expect(collide(hunk('yours', 2, 2), hunk('theirs', 2, 4))).toBe(false);
+    expect(collide(hunk('yours', 4, 4), hunk('theirs', 2, 4))).toBe(false);
+    expect(collide(hunk('yours', 2, 3), hunk('theirs', 3, 4))).toBe(false);
+    expect(collide(hunk('yours', 1, 2, 0), hunk('theirs', 2, 3))).toBe(false);
+  });
+
+  it('groups colliding hunks in chains, in base order, an insertion before a change at its place', () => {
+    const groups = groupHunks([hunk('theirs', 4, 6), hunk('yours', 2, 5), hunk('yours', 6, 6), hunk('theirs', 6, 6), hunk('yours', 0, 0), hunk('theirs', 0, 1)]);
+    expect(groups.map((g) => g.map((h) => `${h.side[0]}${h.start}-${h.end}`))).toEqual([['y0-0'], ['t0-1'], ['y2-5', 't4-6'], ['y6-6', 't6-6']]);
+  });
+
+  it('common lines at both ends of two texts', () => {
+    const l = (...t: string[]) => t.map((x) => ({ text: x, eol: '\n' as const }));
+    expect(commonEnds(l('a', 'b', 'c'), l('a', 'x', 'c'))).toEqual({ head: 1, tail: 1 });
+    expect(commonEnds(l('a', 'a'), l('a'))).toEqual({ head: 1, tail: 0 });
+  });
+});
+
+describe('changes next to each other merge', () => {
+  const base = text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end');
+
+  it('an insertion above a line the generator changes', () => {
+    const r = mergeThreeWay(text('# mine', '# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end'), base, text('# header of acme', 'worker 1;', 'listen 3001;', 'server_name _;', 'end'));
+    expect(r).toEqual({ text: text('# mine', '# header of acme', 'worker 1;', 'listen 3001;', 'server_name _;', 'end'), conflicts: 0 });
+  });
+
+  it('an insertion below a line the generator changes, and text appended after changed last lines', () => {
+    const yours = text('# header of demo', 'worker 1;', 'listen 3001;', 'keepalive 75s;', 'server_name _;', 'end', 'appended');
+    const theirs = text('# header of demo', 'worker 1;', 'listen 8443;', 'server_name _;', 'END');
+    expect(mergeThreeWay(yours, base, theirs)).toEqual({ text: text('# header of demo', 'worker 1;', 'listen 8443;', 'keepalive 75s;', 'server_name _;', 'END', 'appended'), conflicts: 0 });
+  });
+
+  it('a deletion directly above a line the generator changes, and a change of the neighbouring line', () => {
+    const theirs = text('# header of demo', 'worker 1;', 'listen 8443;', 'server_name _;', 'end');
+    expect(mergeThreeWay(text('# header of demo', 'listen 3001;', 'server_name _;', 'end'), base, theirs).text).toBe(text('# header of demo', 'listen 8443;', 'server_name _;', 'end'));
+    expect(mergeThreeWay(text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name web;', 'end'), base, theirs).text).toBe(text('# header of demo', 'worker 1;', 'listen 8443;', 'server_name web;', 'end'));
+  });
+
+  it('still conflicts where the person changed a line the generator changes, or both insert at one place', () => {
+    const theirs = text('# header of demo', 'worker 1;', 'listen 8443;', 'server_name _;', 'end');
+    expect(mergeThreeWay(text('# header of demo', 'worker 1;', 'listen 3001 ssl;', 'server_name _;', 'end'), base, theirs).conflicts).toBe(1);
+    expect(mergeThreeWay(text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end', 'mine'), base, text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end', 'generated')).conflicts).toBe(1);
+  });
+});
+
+describe('insertions and deletions among equal lines', () => {
+  const B = ['x', '', 'a', 'b', '', 'c'];
+  const lines = (...t: string[]) => t.map((x) => ({ text: x, eol: '\n' as const }));
+
+  it('lists the placements that give the same text, nearest first', () => {
+    // theirs: a block "n" and a blank inserted after the first blank = a blank and "n" before it.
+    const T = lines('x', '', 'n', '', 'a', 'b', '', 'c');
+    const [h] = hunksOf(B, T, 'theirs');
+    expect([h!.start, h!.lines.map((l) => l.text)]).toEqual([2, ['n', '']]);
+    expect(slides(h!, B, T, 0, B.length).map((s) => [s.start, s.lines.map((l) => l.text)])).toEqual([[1, ['', 'n']]]);
+    expect(slides({ ...h!, start: 2, end: 3, lines: [] }, B, T, 0, B.length)).toEqual([]);
+  });
+
+  it('moves a hunk that collides to an equivalent place that does not, and merges', () => {
+    const yours = text('x', 'c'); // the person removed the blank, a, b and the next blank
+    const theirs = text('x', '', 'n', '', 'a', 'b', '', 'c');
+    const hy = hunksOf(B, splitLines(yours), 'yours');
+    const ht = hunksOf(B, splitLines(theirs), 'theirs');
+    expect(ht.some((h) => hy.some((y) => collide(h, y)))).toBe(true);
+    const moved = placeApart(ht, hy, B, splitLines(theirs));
+    expect(moved.some((h) => hy.some((y) => collide(h, y)))).toBe(false);
+    expect(mergeThreeWay(yours, text(...B), theirs)).toEqual({ text: text('x', '', 'n', 'c'), conflicts: 0 });
+  });
+});
+
+describe('conflict layout', () => {
+  it('keeping one side in every block gives exactly that side, when the whole file differs', () => {
+    const base = text('# demo', '', 'Three instances.', '', 'More text.');
+    const yours = crlf(text('# demo', '', 'Three instances, and a note.', '', 'More text.'));
+    const theirs = text('# demo', '', 'Five instances.', '', 'More text.');
+    const r = mergeThreeWay(yours, base, theirs);
+    expect(r.conflicts).toBe(1);
+    expect(take(r.text, 'yours')).toBe(yours);
+    expect(take(r.text, 'theirs')).toBe(crlf(theirs));
+  });
+
+  it('keeps lines both sides share outside the block, and the generator\'s clean changes in both takes', () => {
+    const base = text('a', 'b', 'c', 'd', 'e', 'f');
+    const yours = text('a', 'b', 'C1', 'd', 'e', 'f');
+    const theirs = text('A', 'b', 'C2', 'd', 'e', 'f');
+    const r = mergeThreeWay(yours, base, theirs);
+    expect(r.text).toBe(`A\nb\n${MARKERS.ours}\nC1\n${MARKERS.sep}\nC2\n${MARKERS.theirs}\nd\ne\nf\n`);
+    expect(take(r.text, 'yours')).toBe(text('A', 'b', 'C1', 'd', 'e', 'f'));
+    expect(take(r.text, 'theirs')).toBe(theirs);
+  });
+});
