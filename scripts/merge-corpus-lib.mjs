@@ -60,7 +60,8 @@ const pastedCrlf = (anchor, lines) => after(anchor, lines.map((l) => `${l}\r`));
 
 /**
  * The hand edits. `listed` marks the cases the issue names: they must merge without a conflict
- * with every answer change.
+ * with every answer change except those in `overlaps`, where the generator rewrites the very lines
+ * the person edited among (a real overlap, which must stay a conflict).
  */
 export const EDITS = [
   // Windows line endings and pasted blocks.
@@ -74,7 +75,9 @@ export const EDITS = [
   { name: 'comment above the nginx.conf header', file: 'nginx/nginx.conf', listed: true, apply: prepend(['# Owned by the platform team (#observability).']) },
   { name: 'comment above the compose header', file: 'docker-compose.yml', listed: true, apply: prepend(['# Owned by the platform team (#observability).']) },
   { name: 'comment above the Makefile header', file: 'Makefile', listed: true, apply: prepend(['# Owned by the platform team (#observability).']) },
-  { name: 'line below listen', file: 'nginx/nginx.conf', listed: true, apply: after(/^ {4}listen \d+( ssl)?;$/m, ['    keepalive_timeout 75s;']) },
+  { name: 'line below listen', file: 'nginx/nginx.conf', listed: true, apply: after(/^ {4}listen \d+( ssl)?;$/m, ['    keepalive_timeout 75s;']),
+    // TLS off replaces `listen 3001 ssl;` and the ssl_ lines below it as one block: the person's line sits inside it.
+    overlaps: ['TLS off'] },
   { name: 'text appended to README', file: 'README.md', listed: true, apply: append(['', '## Our notes', '', 'Ask #observability before changing the instance count.']) },
   { name: 'note appended to compose', file: 'docker-compose.yml', listed: true, apply: append(['# Reviewed by ops, 2024-05.']) },
   { name: 'echo added below make start\'s URL line', file: 'Makefile', listed: true, apply: after('@echo "Bindplane: ', ['\t@echo "Dashboards: https://grafana.internal/d/bindplane"']) },
@@ -82,7 +85,9 @@ export const EDITS = [
   { name: 'comment deleted above BINDPLANE_REMOTE_URL', file: 'bindplane/bindplane.env', listed: true, apply: dropLine('# The load balancer, never one instance.') },
   { name: 'comment deleted above postgres command', file: 'docker-compose.yml', listed: true, apply: dropLine('# Sized in steps of 8 processes') },
   { name: 'comment deleted above the load balancer service', file: 'docker-compose.yml', listed: true, apply: dropLine('  # The load balancer: the only service that publishes a port.') },
-  { name: 'transform agent service removed', file: 'docker-compose.yml', listed: true, apply: dropBlock('\n  transform-agent-1:\n', '\n\n') },
+  { name: 'transform agent service removed', file: 'docker-compose.yml', listed: true, apply: dropBlock('\n  transform-agent-1:\n', '\n\n'),
+    // A new version rewrites the image line of the block the person removed.
+    overlaps: ['version'] },
   // Ordinary edits.
   { name: 'new service', file: 'docker-compose.yml', apply: before('\n  prometheus:\n', ['', '  whoami:', '    image: traefik/whoami:v1.10', '    restart: unless-stopped', '    networks:', '      - backend']) },
   { name: 'env var in x-bindplane-env', file: 'docker-compose.yml', apply: after('  BINDPLANE_POSTGRES_PASSWORD: ', ['  HTTPS_PROXY: http://proxy.internal:3128']) },
@@ -327,6 +332,11 @@ export async function runCorpus({ generate, merge, markers }) {
   return { root, pairs };
 }
 
+/** A pair of the issue's listed cases, which must merge cleanly. */
+export const isListed = (p) => !!p.edit.listed && !isOverlap(p);
+/** A pair where edit and change really overlap, which must conflict. */
+export const isOverlap = (p) => (p.edit.overlaps ?? []).includes(p.change.name);
+
 /** The figures of a corpus run. */
 export function summarize(pairs) {
   const ours = (p) => p.ours.conflicts > 0;
@@ -340,7 +350,8 @@ export function summarize(pairs) {
     gitConflicts: pairs.filter(git).length,
     gitOnly: pairs.filter((p) => git(p) && !ours(p)).length,
     oursOnly: pairs.filter((p) => ours(p) && !git(p)).length,
-    listedConflicts: pairs.filter((p) => p.edit.listed && ours(p)).length,
+    listedConflicts: pairs.filter((p) => isListed(p) && ours(p)).length,
+    overlapsMerged: pairs.filter((p) => isOverlap(p) && !ours(p)).length,
   };
 }
 
@@ -355,6 +366,7 @@ export function formatTable(s, kinds) {
     ['conflicts git has and we do not', s.gitOnly],
     ['conflicts we have and git does not', s.oursOnly],
     ["conflicts in the issue's listed cases", s.listedConflicts],
+    ['real overlaps merged without a conflict', s.overlapsMerged],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   return [

@@ -3,17 +3,26 @@
 // `git merge-file` on the same three files (see scripts/merge-corpus-lib.mjs).
 //
 //   npm run merge-corpus          (builds first)
-//   node scripts/merge-corpus.mjs [--list]   (--list names every pair that conflicts or fails a check)
+//   node scripts/merge-corpus.mjs [--list] [--dist FOLDER]
+//     --list         names every pair that conflicts or fails a check
+//     --dist FOLDER  measures another build (its generator and its merge), e.g. an older release's dist
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CHANGES, EDITS, formatTable, runCorpus, summarize } from './merge-corpus-lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const lib = await import(pathToFileURL(path.join(ROOT, 'dist/src/index.js')).href);
-const { mergeThreeWay, MARKERS } = await import(pathToFileURL(path.join(ROOT, 'dist/src/update/merge.js')).href);
+const args = process.argv.slice(2);
+const list = args.includes('--list');
+const distAt = args.indexOf('--dist');
+if (distAt >= 0 && !args[distAt + 1]) {
+  process.stderr.write('merge-corpus: --dist wants the folder of a build (it holds src/index.js)\n');
+  process.exit(2);
+}
+const dist = distAt >= 0 ? path.resolve(args[distAt + 1]) : path.join(ROOT, 'dist');
+const lib = await import(pathToFileURL(path.join(dist, 'src/index.js')).href);
+const { mergeThreeWay, MARKERS } = await import(pathToFileURL(path.join(dist, 'src/update/merge.js')).href);
 
-const list = process.argv.includes('--list');
 const { root, pairs } = await runCorpus({ generate: (dir, answers) => lib.generate(dir, answers), merge: mergeThreeWay, markers: MARKERS });
 try {
   console.log(formatTable(summarize(pairs), { edits: EDITS.length, changes: CHANGES.length }));
