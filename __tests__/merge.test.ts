@@ -2,7 +2,7 @@
 // and the layout of conflict blocks.
 import { describe, expect, it } from 'vitest';
 import { dominantEol, joinLines, splitLines } from '../src/update/lines.js';
-import { collide, commonEnds, groupHunks, hasConflictMarkers, hunksOf, MARKERS, mergeThreeWay, placeApart, slides, type Hunk } from '../src/update/merge.js';
+import { collide, commonEnds, groupHunks, hasConflictMarkers, hunksOf, lowest, MARKERS, mergeThreeWay, placeApart, slides, type Hunk } from '../src/update/merge.js';
 
 const text = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
 const crlf = (s: string) => s.replace(/\n/g, '\r\n');
@@ -138,6 +138,37 @@ describe('insertions and deletions among equal lines', () => {
     const moved = placeApart(ht, hy, B, splitLines(theirs));
     expect(moved.some((h) => hy.some((y) => collide(h, y)))).toBe(false);
     expect(mergeThreeWay(yours, text(...B), theirs)).toEqual({ text: text('x', '', 'n', 'c'), conflicts: 0 });
+  });
+});
+
+describe('look-alike blocks', () => {
+  // Two near-identical service blocks; the generator removes one of them.
+  const block = (n: number) => [`  node-${n}:`, '    image: x', '    depends_on:', '      db:', '        condition: service_healthy', ''];
+  const B = [...block(1), ...block(2), 'volumes:'];
+  const theirs = text(...block(1), 'volumes:');
+
+  it('reads a removed block as the last one, as git does', () => {
+    const T = splitLines(theirs);
+    const [h] = lowest(hunksOf(B, T, 'theirs'), B, T);
+    expect([h!.start, h!.end]).toEqual([6, 12]);
+  });
+
+  it('an edit inside the block the generator removes conflicts; one inside the block that stays merges into it', () => {
+    const inRemoved = [...block(1), ...block(2)];
+    inRemoved.splice(10, 1); // the person drops node-2's condition
+    expect(mergeThreeWay(text(...inRemoved, 'volumes:'), text(...B), theirs).conflicts).toBe(1);
+    const inKept = [...block(1), ...block(2)];
+    inKept.splice(4, 1); // node-1's condition
+    expect(mergeThreeWay(text(...inKept, 'volumes:'), text(...B), theirs)).toEqual({ text: text(...block(1).filter((_, i) => i !== 4), 'volumes:'), conflicts: 0 });
+  });
+
+  it('moves a colliding hunk across blank lines only', () => {
+    // The person deletes lines 1-2; the generator inserts between them (lines "X" and a copy of line 1,
+    // which read the same placed before line 1).
+    const viaBlank = mergeThreeWay(text('a', 'd'), text('a', '', 'c', 'd'), text('a', '', 'X', '', 'c', 'd'));
+    expect(viaBlank).toEqual({ text: text('a', '', 'X', 'd'), conflicts: 0 });
+    const viaText = mergeThreeWay(text('a', 'd'), text('a', 'b', 'c', 'd'), text('a', 'b', 'X', 'b', 'c', 'd'));
+    expect(viaText.conflicts).toBe(1);
   });
 });
 

@@ -3,6 +3,8 @@
 // - lines are compared without their endings, and each line is written with the person's ending;
 // - changes that touch no common base line merge, even when they are next to each other (git
 //   conflicts there), because their base positions give the one order that keeps both;
+// - insertions and deletions sit as low as they go among equal lines, as git places them, and move
+//   across blank lines (only) when that keeps them apart from the other side's changes;
 // - only changes that share a base line, or two insertions at the same place, conflict; the
 //   conflict block holds each side's whole text for the span, so keeping one side gives that side.
 import { diffIndices } from 'node-diff3';
@@ -62,16 +64,41 @@ export function slides(h: Hunk, base: readonly string[], side: readonly Line[], 
   return out;
 }
 
-/** One side's hunks, each that collides with the other side's moved to an equivalent place where it does not, if there is one. */
+/** The bounds [lo, hi] within which hunk i of a side may move: at least one common line from its neighbours. */
+function room(hunks: readonly Hunk[], i: number, baseLength: number): [number, number] {
+  return [i > 0 ? hunks[i - 1]!.end + 1 : 0, i < hunks.length - 1 ? hunks[i + 1]!.start - 1 : baseLength];
+}
+
+/**
+ * Every pure insertion and deletion moved as far down as it goes, as git places them: a list that
+ * grows or shrinks at its end (instances, brokers, agents) then reads as blocks added or removed
+ * after the last one, not as the last one's lines moved into a new block.
+ */
+export function lowest(hunks: readonly Hunk[], base: readonly string[], side: readonly Line[]): Hunk[] {
+  const out = [...hunks];
+  for (let i = out.length - 1; i >= 0; i--) {
+    const [lo, hi] = room(out, i, base.length);
+    const down = slides(out[i]!, base, side, lo, hi).filter((c) => c.start > out[i]!.start);
+    if (down.length > 0) out[i] = down.at(-1)!;
+  }
+  return out;
+}
+
+/**
+ * One side's hunks, each that collides with the other side's moved to an equivalent place where it
+ * does not, if there is one across blank lines only: which of two blank lines a change took is
+ * arbitrary, but moving across a line with text would choose between two meanings (which of two
+ * look-alike blocks was removed), and that stays a conflict.
+ */
 export function placeApart(own: readonly Hunk[], other: readonly Hunk[], base: readonly string[], side: readonly Line[]): Hunk[] {
   const out = [...own];
   const clashes = (h: Hunk) => other.some((o) => collide(h, o));
   for (let i = 0; i < out.length; i++) {
-    if (!clashes(out[i]!)) continue;
-    // Stay clear of this side's neighbours: at least one common line between.
-    const lo = i > 0 ? out[i - 1]!.end + 1 : 0;
-    const hi = i < out.length - 1 ? out[i + 1]!.start - 1 : base.length;
-    const apart = slides(out[i]!, base, side, lo, hi).find((c) => !clashes(c));
+    const h = out[i]!;
+    if (!clashes(h)) continue;
+    const [lo, hi] = room(out, i, base.length);
+    const acrossBlanks = (c: Hunk) => base.slice(Math.min(c.start, h.start), Math.max(c.start, h.start)).every((l) => l.trim() === '');
+    const apart = slides(h, base, side, lo, hi).find((c) => acrossBlanks(c) && !clashes(c));
     if (apart) out[i] = apart;
   }
   return out;
@@ -133,8 +160,9 @@ export function mergeThreeWay(yours: string, base: string, theirs: string): Merg
   const B = splitLines(base).map((l) => l.text);
   const T = splitLines(theirs);
   const eol = dominantEol(Y);
-  const ht0 = placeApart(hunksOf(B, T, 'theirs'), hunksOf(B, Y, 'yours'), B, T);
-  const hy = placeApart(hunksOf(B, Y, 'yours'), ht0, B, Y);
+  const hy0 = lowest(hunksOf(B, Y, 'yours'), B, Y);
+  const ht0 = placeApart(lowest(hunksOf(B, T, 'theirs'), B, T), hy0, B, T);
+  const hy = placeApart(hy0, ht0, B, Y);
   // The generator's lines take the person's ending (a last line without one stays so).
   const ht = ht0.map((h) => ({ ...h, lines: h.lines.map((l) => ({ text: l.text, eol: l.eol && eol })) }));
 
