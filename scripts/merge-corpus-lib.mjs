@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { diffArrays } from 'diff';
+import yaml from 'js-yaml';
 
 // ---------------------------------------------------------------------------------------------
 // Edits: each one a function of the file as generated, failing loudly when its anchor is missing
@@ -58,6 +59,14 @@ const crlf = () => (t) => t.replace(/\n/g, '\r\n');
 /** Lines pasted from a Windows editor: the inserted lines end with CRLF, the rest keep LF. */
 const pastedCrlf = (anchor, lines) => after(anchor, lines.map((l) => `${l}\r`));
 
+/** A check of a merged docker-compose.yml: `has` holds for service `name` and for no other (when `name` is still there). */
+const onlyIn = (name, has) => (text) => {
+  const services = yaml.load(text.replace(/\r\n/g, '\n'))?.services ?? {};
+  const holders = Object.keys(services).filter((k) => has(services[k] ?? {}));
+  const want = name in services ? [name] : [];
+  return JSON.stringify(holders) === JSON.stringify(want) ? [] : [`the edit of ${name} is on ${holders.join(', ') || 'no service'}`];
+};
+
 /**
  * The hand edits. `listed` marks the cases the issue names: they must merge without a conflict
  * with every answer change except those in `overlaps`, where the generator rewrites the very lines
@@ -94,6 +103,14 @@ export const EDITS = [
   { name: 'pinned postgres image tag', file: 'docker-compose.yml', apply: replace(/image: postgres:[^\n]+/, 'image: postgres:16.4-bookworm') },
   { name: 'postgres healthcheck retries', file: 'docker-compose.yml', apply: replace('-d bindplane"]\n      interval: 5s\n      timeout: 5s\n      retries: 12', '-d bindplane"]\n      interval: 5s\n      timeout: 5s\n      retries: 20') },
   { name: 'port mapping for prometheus', file: 'docker-compose.yml', apply: after('      - --web.enable-remote-write-receiver', ['    ports:', '      - "127.0.0.1:9090:9090"']) },
+  // Edits inside one of several near-identical blocks: the person's line must stay in that block
+  // when the generator adds or removes its look-alikes (`check` reads the merged file).
+  { name: 'env var on the last node', file: 'docker-compose.yml', apply: after(/\n {2}bindplane-3:\n(?:.*\n)*? {6}BINDPLANE_MODE: node/, ['      GOMEMLIMIT: 3GiB']), check: onlyIn('bindplane-3', (s) => s.environment?.GOMEMLIMIT === '3GiB'),
+    // Fewer instances remove the very block the person edited.
+    overlaps: ['instances 3 -> 2'] },
+  { name: 'env var on the second node', file: 'docker-compose.yml', apply: after(/\n {2}bindplane-2:\n(?:.*\n)*? {6}BINDPLANE_MODE: node/, ['      GOMEMLIMIT: 3GiB']), check: onlyIn('bindplane-2', (s) => s.environment?.GOMEMLIMIT === '3GiB') },
+  { name: 'memory limit on the transform agent', file: 'docker-compose.yml', apply: after(/\n {2}transform-agent-1:\n(?:.*\n)*? {4}logging: \*logging/, ['    mem_limit: 1g']), check: onlyIn('transform-agent-1', (s) => s.mem_limit === '1g'),
+    overlaps: ['transform agents 1 -> 0'] },
   { name: 'nginx location', file: 'nginx/nginx.conf', apply: before('    location / {', ['    location /status {', '      return 204;', '    }', '']) },
   { name: 'nginx body size', file: 'nginx/nginx.conf', apply: replace('client_max_body_size 64m;', 'client_max_body_size 256m;') },
   { name: 'nginx header added', file: 'nginx/nginx.conf', apply: after('add_header Referrer-Policy', ['    add_header X-Frame-Options SAMEORIGIN always;']) },
@@ -212,7 +229,9 @@ export function takeSide(text, markers, side) {
  *   subsequence of the result, each line with the person's own ending; (2) the generator's render
  *   without the base lines the person removed is a subsequence of the result; (3) every line occurs
  *   exactly as often as in (1) plus (2) less the base lines both kept, so nothing is added twice or
- *   invented; (4) a file the person saved all in CRLF stays all CRLF.
+ *   invented; (4) a file the person saved all in CRLF stays all CRLF. (1) and (2) leave blank lines
+ *   out (3 counts them): which of two equal blank lines a side removed is a diff's arbitrary choice.
+ *   Some edits add a check of their own (`check`: the edited service still holds the edit).
  * - layout (conflicted results only): taking one side in every block must give that side's text
  *   with only the other side's clean changes applied: what it drops from that side are lines the
  *   other side deleted, what it adds are lines the other side added.
@@ -242,8 +261,11 @@ export function judge({ yours, base, theirs, result, markers }) {
     const R = splitLines(result);
     const sy = Y.filter((_, j) => ay.fromBase[j] < 0 || at.keptBase[ay.fromBase[j]]);
     const st = T.filter((_, j) => at.fromBase[j] < 0 || ay.keptBase[at.fromBase[j]]).map(norm);
-    if (!isSubsequence(sy, R)) problems.wrong.push('the person\'s lines are not all there in their order (with their endings)');
-    if (!isSubsequence(st, R.map(norm))) problems.wrong.push('the generator\'s lines are not all there in their order');
+    // Blank lines are counted below but not ordered: which of two equal blank lines a side removed is
+    // the diff's arbitrary choice, and the merge may read it the other way.
+    const filled = (lines) => lines.filter((l) => norm(l).trim() !== '');
+    if (!isSubsequence(filled(sy), filled(R))) problems.wrong.push('the person\'s lines are not all there in their order (with their endings)');
+    if (!isSubsequence(filled(st), filled(R.map(norm)))) problems.wrong.push('the generator\'s lines are not all there in their order');
     const expect = count([...sy.map(norm), ...st]);
     for (const [i, l] of B.entries()) if (ay.keptBase[i] && at.keptBase[i]) expect.set(norm(l), expect.get(norm(l)) - 1);
     const got = count(R.map(norm));
@@ -252,12 +274,13 @@ export function judge({ yours, base, theirs, result, markers }) {
     }
     if (Y.length > 0 && Y.every((l) => l.endsWith('\r')) && !R.every((l) => l.endsWith('\r'))) problems.wrong.push('a CRLF file got LF lines');
   } else {
-    for (const [side, own, other] of [
-      ['yours', Y, { added: tAdded, deleted: tDeleted }],
-      ['theirs', T, { added: yAdded, deleted: yDeleted }],
+    // The person's side with its own endings; the generator's in the person's endings, so without them.
+    for (const [side, own, other, ending] of [
+      ['yours', Y, { added: tAdded, deleted: tDeleted }, (l) => l],
+      ['theirs', T, { added: yAdded, deleted: yDeleted }, norm],
     ]) {
-      const taken = takeSide(result, markers, side);
-      for (const part of diffArrays(own, taken)) {
+      const taken = takeSide(result, markers, side).map(ending);
+      for (const part of diffArrays(own.map(ending), taken)) {
         if (!part.added && !part.removed) continue;
         const allowed = part.added ? other.added : other.deleted;
         for (const l of part.value) {
@@ -326,6 +349,7 @@ export async function runCorpus({ generate, merge, markers }) {
       const ours = merge(yours, base, theirs);
       const git = gitMergeFile(yours, base, theirs);
       const verdict = judge({ yours, base, theirs, result: ours.text, markers });
+      if (edit.check && ours.conflicts === 0) verdict.wrong.push(...edit.check(ours.text));
       pairs.push({ edit, change, yours, base, theirs, ours, git, verdict, dir: toDir });
     }
   }
