@@ -1,8 +1,14 @@
 // The merge's rules, one by one: line endings, changes next to each other, equal-line placement,
-// and the layout of conflict blocks.
-import { describe, expect, it } from 'vitest';
+// and the layout of conflict blocks; then random edits of both sides, judged as the corpus is.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs module shared with scripts/merge-corpus.mjs, without types
+import { judge } from '../scripts/merge-corpus-lib.mjs';
 import { dominantEol, joinLines, splitLines } from '../src/update/lines.js';
 import { collide, commonEnds, groupHunks, hasConflictMarkers, hunksOf, lowest, MARKERS, mergeThreeWay, placeApart, slides, type Hunk } from '../src/update/merge.js';
+import { cleanupTempDirs, generateStack } from './helpers/stack.js';
 
 const text = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
 const crlf = (s: string) => s.replace(/\n/g, '\r\n');
@@ -191,5 +197,37 @@ describe('conflict layout', () => {
     expect(r.text).toBe(`A\nb\n${MARKERS.ours}\nC1\n${MARKERS.sep}\nC2\n${MARKERS.theirs}\nd\ne\nf\n`);
     expect(take(r.text, 'yours')).toBe(text('A', 'b', 'C1', 'd', 'e', 'f'));
     expect(take(r.text, 'theirs')).toBe(theirs);
+  });
+});
+
+describe('random edits of both sides', () => {
+  afterAll(cleanupTempDirs);
+
+  it('of generated files: no lost line, no wrong merge, conflicts laid out right (the corpus\'s judge)', async () => {
+    const dir = await generateStack();
+    const files = ['docker-compose.yml', 'nginx/nginx.conf', 'Makefile', 'README.md'].map((f) => readFileSync(path.join(dir, f), 'utf8'));
+    // The generator's edits include copies of runs of lines (look-alike blocks, as more instances make).
+    const op = (kinds: string[]) => fc.record({ kind: fc.constantFrom(...kinds), at: fc.nat(), n: fc.integer({ min: 1, max: 3 }), id: fc.nat(99) });
+    const apply = (s: string, ops: { kind: string; at: number; n: number; id: number }[], who: string) => {
+      const l = s.split('\n').slice(0, -1);
+      for (const o of ops) {
+        const i = o.at % l.length;
+        if (o.kind === 'insert') l.splice(i, 0, ...Array.from({ length: o.n }, (_, k) => `${who} line ${o.id}.${k}`));
+        else if (o.kind === 'delete') l.splice(i, o.n);
+        else if (o.kind === 'change') l[i] = `${l[i]} # ${who} ${o.id}`;
+        else l.splice(i, 0, ...l.slice(i, i + o.n));
+      }
+      return `${l.join('\n')}\n`;
+    };
+    fc.assert(
+      fc.property(fc.nat(files.length - 1), fc.array(op(['insert', 'delete', 'change']), { minLength: 1, maxLength: 3 }), fc.array(op(['insert', 'delete', 'change', 'copy']), { minLength: 1, maxLength: 3 }), fc.boolean(), (f, mine, gen, windows) => {
+        const base = files[f]!;
+        const yours = windows ? crlf(apply(base, mine, 'yours')) : apply(base, mine, 'yours');
+        const theirs = apply(base, gen, 'generator');
+        const result = mergeThreeWay(yours, base, theirs).text;
+        expect(judge({ yours, base, theirs, result, markers: MARKERS })).toEqual({ lost: [], wrong: [], layout: [] });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -229,8 +229,8 @@ export function takeSide(text, markers, side) {
  *   subsequence of the result, each line with the person's own ending; (2) the generator's render
  *   without the base lines the person removed is a subsequence of the result; (3) every line occurs
  *   exactly as often as in (1) plus (2) less the base lines both kept, so nothing is added twice or
- *   invented; (4) a file the person saved all in CRLF stays all CRLF. (1) and (2) leave blank lines
- *   out (3 counts them): which of two equal blank lines a side removed is a diff's arbitrary choice.
+ *   invented; (4) a file the person saved all in CRLF stays all CRLF. (1) to (3) leave blank lines
+ *   out: which of two equal blank lines a side removed or changed is a diff's arbitrary choice.
  *   Some edits add a check of their own (`check`: the edited service still holds the edit).
  * - layout (conflicted results only): taking one side in every block must give that side's text
  *   with only the other side's clean changes applied: what it drops from that side are lines the
@@ -261,15 +261,15 @@ export function judge({ yours, base, theirs, result, markers }) {
     const R = splitLines(result);
     const sy = Y.filter((_, j) => ay.fromBase[j] < 0 || at.keptBase[ay.fromBase[j]]);
     const st = T.filter((_, j) => at.fromBase[j] < 0 || ay.keptBase[at.fromBase[j]]).map(norm);
-    // Blank lines are counted below but not ordered: which of two equal blank lines a side removed is
-    // the diff's arbitrary choice, and the merge may read it the other way.
+    // Blank lines are neither ordered nor counted: which of two equal blank lines a side removed or
+    // changed is the diff's arbitrary choice, and the merge may read it the other way.
     const filled = (lines) => lines.filter((l) => norm(l).trim() !== '');
     if (!isSubsequence(filled(sy), filled(R))) problems.wrong.push('the person\'s lines are not all there in their order (with their endings)');
     if (!isSubsequence(filled(st), filled(R.map(norm)))) problems.wrong.push('the generator\'s lines are not all there in their order');
     const expect = count([...sy.map(norm), ...st]);
     for (const [i, l] of B.entries()) if (ay.keptBase[i] && at.keptBase[i]) expect.set(norm(l), expect.get(norm(l)) - 1);
     const got = count(R.map(norm));
-    for (const l of new Set([...expect.keys(), ...got.keys()])) {
+    for (const l of new Set([...expect.keys(), ...got.keys()].filter((x) => x.trim() !== ''))) {
       if ((expect.get(l) ?? 0) !== (got.get(l) ?? 0)) problems.wrong.push(`${JSON.stringify(l)}: ${got.get(l) ?? 0} times, expected ${expect.get(l) ?? 0}`);
     }
     if (Y.length > 0 && Y.every((l) => l.endsWith('\r')) && !R.every((l) => l.endsWith('\r'))) problems.wrong.push('a CRLF file got LF lines');
