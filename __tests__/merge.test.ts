@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module shared with scripts/merge-corpus.mjs, without types
 import { judge } from '../scripts/merge-corpus-lib.mjs';
 import { dominantEol, joinLines, splitLines } from '../src/update/lines.js';
-import { collide, commonEnds, groupHunks, hasConflictMarkers, hunksOf, lowest, MARKERS, mergeThreeWay, placeApart, slides, type Hunk } from '../src/update/merge.js';
+import { collide, commonEnds, groupHunks, hasConflictMarkers, hunksOf, keptCopies, lowest, MARKERS, mergeThreeWay, placeApart, slides, type Hunk } from '../src/update/merge.js';
 import { cleanupTempDirs, generateStack } from './helpers/stack.js';
 
 const text = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
@@ -86,6 +86,12 @@ describe('which changes collide', () => {
   it('groups colliding hunks in chains, in base order, an insertion before a change at its place', () => {
     const groups = groupHunks([hunk('theirs', 4, 6), hunk('yours', 2, 5), hunk('yours', 6, 6), hunk('theirs', 6, 6), hunk('yours', 0, 0), hunk('theirs', 0, 1)]);
     expect(groups.map((g) => g.map((h) => `${h.side[0]}${h.start}-${h.end}`))).toEqual([['y0-0'], ['t0-1'], ['y2-5', 't4-6'], ['y6-6', 't6-6']]);
+  });
+
+  it('the person\'s copy of each base line they kept, by base index', () => {
+    const Y = splitLines('a\r\nX\r\nc\nd\n');
+    const copies = keptCopies(hunksOf(['a', 'b', 'c', 'd'], Y, 'yours'), 4, Y);
+    expect(copies).toEqual([{ text: 'a', eol: '\r\n' }, undefined, { text: 'c', eol: '\n' }, { text: 'd', eol: '\n' }]);
   });
 
   it('common lines at both ends of two texts', () => {

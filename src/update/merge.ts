@@ -154,6 +154,19 @@ export function commonEnds(a: readonly Line[], b: readonly Line[]): { head: numb
   return { head, tail };
 }
 
+/** A side's copy of each base line it kept (with its own ending), by base index; undefined where its hunks changed the line. */
+export function keptCopies(hunks: readonly Hunk[], baseLength: number, side: readonly Line[]): (Line | undefined)[] {
+  const out: (Line | undefined)[] = new Array(baseLength).fill(undefined);
+  let i = 0;
+  for (const h of hunks) {
+    for (; i < h.start; i++) out[i] = side[h.at - (h.start - i)];
+    i = h.end;
+  }
+  // After the last hunk, base line i is the side's line i + (side.length - baseLength).
+  for (; i < baseLength; i++) out[i] = side[i + side.length - baseLength];
+  return out;
+}
+
 /** Merges `yours` and `theirs`, both derived from `base`; changes that collide get standard conflict markers. */
 export function mergeThreeWay(yours: string, base: string, theirs: string): MergeOutcome {
   const Y = splitLines(yours);
@@ -166,13 +179,7 @@ export function mergeThreeWay(yours: string, base: string, theirs: string): Merg
   // The generator's lines take the person's ending (a last line without one stays so).
   const ht = ht0.map((h) => ({ ...h, lines: h.lines.map((l) => ({ text: l.text, eol: l.eol && eol })) }));
 
-  // The person's copy of each base line they kept, with its ending.
-  const yoursOf: Line[] = [];
-  let bi = 0;
-  for (const h of [...hy, { start: B.length, at: Y.length }]) {
-    for (; bi < h.start; bi++) yoursOf[bi] = Y[h.at - (h.start - bi)]!;
-    bi = 'end' in h ? h.end : bi;
-  }
+  const yoursOf = keptCopies(hy, B.length, Y);
   const kept = (i: number) => yoursOf[i] ?? { text: B[i]!, eol };
 
   const out: Line[] = [];
