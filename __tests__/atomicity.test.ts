@@ -15,7 +15,15 @@ const UPDATE = ['--defaults', '--project-name', 'bindplane', '--event-bus', 'kaf
 function state(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [k, v] of snapshot(dir)) {
-    if (k === '.env') out.set(k, v.content.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => (l.startsWith('KAFKA_CLUSTER_ID=') ? 'KAFKA_CLUSTER_ID=<new>' : l)).join('\n'));
+    if (k === '.env')
+      out.set(
+        k,
+        v.content
+          .split('\n')
+          .filter((l) => /^[A-Z_]+=/.test(l))
+          .map((l) => (l.startsWith('KAFKA_CLUSTER_ID=') ? 'KAFKA_CLUSTER_ID=<new>' : l))
+          .join('\n'),
+      );
     else out.set(k, `${(v as FileState).mode.toString(8)} ${v.content}`);
   }
   return out;
@@ -70,7 +78,18 @@ describe('an update killed at any point', () => {
 
   it('a first generation killed at any point leaves no folder, or the whole one', () => {
     // Fresh secrets differ from the other runs': compare .env by its keys.
-    const shape = (m: Map<string, string>) => new Map([...m].map(([k, v]) => [k, k === '.env' ? v.split('\n').map((l) => l.split('=')[0]).join() : v]));
+    const shape = (m: Map<string, string>) =>
+      new Map(
+        [...m].map(([k, v]) => [
+          k,
+          k === '.env'
+            ? v
+                .split('\n')
+                .map((l) => l.split('=')[0])
+                .join()
+            : v,
+        ]),
+      );
     const whole = shape(afterState);
     let completed = false;
     let outcomes = 0;
@@ -92,7 +111,10 @@ describe('an update killed at any point', () => {
         outcomes++;
       }
       // The next run threw the staging away; nothing is left beside the folder.
-      expect(readdirSync(parent).filter((n) => n !== 'stack'), `step ${step}`).toEqual([]);
+      expect(
+        readdirSync(parent).filter((n) => n !== 'stack'),
+        `step ${step}`,
+      ).toEqual([]);
     }
     expect(completed).toBe(true);
     expect(outcomes).toBeGreaterThan(10);

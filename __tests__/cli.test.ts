@@ -18,7 +18,21 @@ describe('bindplane-distributed', () => {
   it('--help lists every answer as a flag with what it allows', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--instances', '--event-bus', '--kafka-brokers', '--pubsub-credentials-file', '--tls-cert-file', '--remote-url', '--demo-agents', '--answers', '--defaults', '--dry-run', '--check', '--force', '--restore'])
+    for (const flag of [
+      '--instances',
+      '--event-bus',
+      '--kafka-brokers',
+      '--pubsub-credentials-file',
+      '--tls-cert-file',
+      '--remote-url',
+      '--demo-agents',
+      '--answers',
+      '--defaults',
+      '--dry-run',
+      '--check',
+      '--force',
+      '--restore',
+    ])
       expect(r.stdout).toContain(flag);
     expect(r.stdout).toContain('a whole number from 1 to 64');
   });
@@ -82,8 +96,8 @@ describe('bindplane-distributed', () => {
     expect(readFileSync(path.join(dest, '.env'), 'utf8')).toContain('BINDPLANE_LICENSE=LICENSE-abc-123');
   });
 
-  it('the CLI, yo\'s generator and the library write the same files', async () => {
-    const { generate } = await import('../src/index.js');
+  it("the CLI, yo's generator and the library write the same files", async () => {
+    const { generate } = await import('../src/library.js');
     const helpers = (await import('yeoman-test')).default;
     // Yeoman's folder has another name, and the project name defaults to the folder's.
     const answers = { instances: '4', eventBus: 'nats', tls: 'selfSigned', demoAgents: '2', 'project-name': 'stack' };
@@ -91,7 +105,9 @@ describe('bindplane-distributed', () => {
     expect(cli([viaCli, '--defaults', '--instances', '4', '--event-bus', 'nats', '--tls', 'selfSigned', '--demo-agents', '2']).status).toBe(0);
     const viaLibrary = path.join(tempDir(), 'stack');
     await generate(viaLibrary, { instances: 4, eventBus: 'nats', tls: 'selfSigned', demoAgents: 2 });
-    const viaYeoman = (await helpers.run(path.join(ROOT, 'generators/app/index.js'), {}, { force: false }).withOptions({ ...answers, defaults: true, force: false } as never)).cwd;
+    const viaYeoman = (
+      await helpers.run(path.join(ROOT, 'generators/app/index.js'), {}, { force: false }).withOptions({ ...answers, defaults: true, force: false } as never)
+    ).cwd;
     const files = (d: string) => new Map([...snapshot(d)].filter(([k]) => k !== '.env' && !k.endsWith('/')).map(([k, v]) => [k, v.content]));
     const a = files(viaCli);
     expect(files(viaLibrary)).toEqual(a);
@@ -113,7 +129,11 @@ describe('bindplane-distributed', () => {
     const log = path.join(work, 'strace.log');
     // With an answers file, so the YAML path is traced too.
     writeFileSync(path.join(work, 'a.yml'), 'instances: 2\n');
-    const r = spawnSync('strace', ['-f', '-e', 'trace=openat', '-o', log, process.execPath, CLI, path.join(work, 'stack'), '--defaults', '--answers', path.join(work, 'a.yml')], { encoding: 'utf8', input: '' });
+    const r = spawnSync(
+      'strace',
+      ['-f', '-e', 'trace=openat', '-o', log, process.execPath, CLI, path.join(work, 'stack'), '--defaults', '--answers', path.join(work, 'a.yml')],
+      { encoding: 'utf8', input: '' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const opened = readFileSync(log, 'utf8');
     expect(opened).toMatch(/dist\/bundle\/cli\.js/);

@@ -23,7 +23,11 @@ const answers = (values: Record<string, unknown> = {}) => resolve(layer('library
 
 describe('answers', () => {
   it('combines flags over the answers file over stored answers over defaults', () => {
-    const r = resolve(layer('flag', { instances: '5' }), layer('answers file', { instances: '4', eventBus: 'nats' }), layer('.yo-rc.json', { instances: 2, eventBus: 'kafka', httpPort: 8080 }));
+    const r = resolve(
+      layer('flag', { instances: '5' }),
+      layer('answers file', { instances: '4', eventBus: 'nats' }),
+      layer('.yo-rc.json', { instances: 2, eventBus: 'kafka', httpPort: 8080 }),
+    );
     expect(r.answers).toMatchObject({ instances: 5, eventBus: 'nats', httpPort: 8080, projectName: 'dest' });
   });
 
@@ -43,7 +47,11 @@ describe('answers', () => {
     expect(a.bindplaneVersion).toBe('1.100.0');
     expect(parseAnswers('{"postgresVersion": 16.10}', 'a.json', jsyaml)).toEqual({ postgresVersion: '16.10' });
     // A quoted "null" is text; a bare null is no value.
-    expect(parseAnswers('projectName: "null"\neventBus: null\ndemoAgents: ~\n', 'a.yml', jsyaml)).toEqual({ projectName: 'null', eventBus: null, demoAgents: null });
+    expect(parseAnswers('projectName: "null"\neventBus: null\ndemoAgents: ~\n', 'a.yml', jsyaml)).toEqual({
+      projectName: 'null',
+      eventBus: null,
+      demoAgents: null,
+    });
   });
 
   it('an empty value is wrong, not missing', () => {
@@ -72,7 +80,28 @@ describe('the published JSON Schema agrees with the validator', () => {
   it('accepts and rejects the same single answers (property)', () => {
     const valueArb = fc.oneof(
       fc.integer({ min: -5, max: 70_000 }),
-      fc.constantFrom('kafka', 'nats', 'pubsub', 'NATS', 'none', 'selfSigned', 'provided', '1.96.3', 'latest', '15d', '16', '9', 'bindplane', 'Bad', 'a b', 'https://x.example.com', 'ftp://x', '3', '3.5', ''),
+      fc.constantFrom(
+        'kafka',
+        'nats',
+        'pubsub',
+        'NATS',
+        'none',
+        'selfSigned',
+        'provided',
+        '1.96.3',
+        'latest',
+        '15d',
+        '16',
+        '9',
+        'bindplane',
+        'Bad',
+        'a b',
+        'https://x.example.com',
+        'ftp://x',
+        '3',
+        '3.5',
+        '',
+      ),
       fc.string({ maxLength: 12 }),
     );
     const names = ANSWERS.filter((a) => a.kind.type !== 'file').map((a) => a.name);
@@ -112,7 +141,10 @@ describe('model', () => {
     for (const b of m.bindplanes) {
       expect(b.env).toContainEqual({ key: 'BINDPLANE_NATS_CLIENT_NAME', value: b.name });
       expect(b.natsServer ?? false, b.name).toBe(m.eventBus.servers.includes(b.name));
-      expect(b.env.some((e) => e.key === 'BINDPLANE_NATS_SERVER_NAME'), b.name).toBe(m.eventBus.servers.includes(b.name));
+      expect(
+        b.env.some((e) => e.key === 'BINDPLANE_NATS_SERVER_NAME'),
+        b.name,
+      ).toBe(m.eventBus.servers.includes(b.name));
     }
     expect(m.bindplaneEnv.find((e) => e.key === 'BINDPLANE_NATS_CLIENT_ENDPOINT')?.value).toBe('nats://nats:4222');
     expect(m.bindplaneEnv.some((e) => e.key.startsWith('BINDPLANE_NATS_SERVER_'))).toBe(false);
@@ -132,7 +164,7 @@ describe('model', () => {
     expect(m.dependsOn['bindplane-1']).toContainEqual({ service: 'bindplane-jobs', condition: 'service_healthy' });
   });
 
-  it('keeps the certificate\'s common name within 64 characters', () => {
+  it("keeps the certificate's common name within 64 characters", () => {
     const host = `${'a'.repeat(70)}.example.com`;
     const m = buildModel(answers({ tls: 'selfSigned', remoteUrl: `https://${host}` }));
     expect(m.tlsCert.commonName).toBe('localhost');
@@ -152,7 +184,13 @@ describe('model', () => {
 
   it('wires 3 KRaft brokers as voters with replication 3', () => {
     const m = buildModel(answers({ eventBus: 'kafka', kafkaBrokers: 3 }));
-    expect(m.eventBus).toMatchObject({ type: 'kafka', bootstrap: 'kafka-1:9092,kafka-2:9092,kafka-3:9092', voters: '1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093', replication: 3, minIsr: 2 });
+    expect(m.eventBus).toMatchObject({
+      type: 'kafka',
+      bootstrap: 'kafka-1:9092,kafka-2:9092,kafka-3:9092',
+      voters: '1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093',
+      replication: 3,
+      minIsr: 2,
+    });
   });
 });
 
@@ -210,13 +248,24 @@ describe('three-way merge', () => {
 describe('base.txt', () => {
   it('round-trips any text, final newline or not, and stays plain lines', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.array(fc.stringMatching(/^[a-z][a-z._-]{0,8}$/), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/')), fc.string({ unit: 'grapheme', maxLength: 200 })), (files) => {
-        const bases = new Map(Object.entries(files));
-        expect(parseBases(serializeBases(bases))).toEqual(bases);
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.array(fc.stringMatching(/^[a-z][a-z._-]{0,8}$/), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/')),
+          fc.string({ unit: 'grapheme', maxLength: 200 }),
+        ),
+        (files) => {
+          const bases = new Map(Object.entries(files));
+          expect(parseBases(serializeBases(bases))).toEqual(bases);
+        },
+      ),
       { numRuns: 300 },
     );
-    const text = serializeBases(new Map([['a', 'x\n@@@ "b" 1 line\ny\n'], ['b', 'no newline']]));
+    const text = serializeBases(
+      new Map([
+        ['a', 'x\n@@@ "b" 1 line\ny\n'],
+        ['b', 'no newline'],
+      ]),
+    );
     expect(text).toContain('@@@ "a" 3 lines\nx\n@@@ "b" 1 line\ny\n@@@ "b" 1 line, no final newline\nno newline\n');
     expect(parseBases(text).get('a')).toBe('x\n@@@ "b" 1 line\ny\n');
   });
@@ -227,7 +276,10 @@ describe('secrets', () => {
   it('are distinct, from the safe alphabet, and never replace a value', () => {
     const first = mergeEnv(undefined, secrets, 'p');
     expect(first.added).toEqual(secrets.map((s) => s.key));
-    const values = first.text.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')[1]!);
+    const values = first.text
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => l.split('=')[1]!);
     expect(new Set(values).size).toBe(values.length);
     for (const v of values) expect(v).toMatch(/^[A-Za-z0-9_-]{16,}$/);
     const again = mergeEnv(first.text, secrets, 'p');

@@ -31,7 +31,9 @@ describe('warnings before a change that leaves a running stack in a bad state', 
     const dest = stack();
     writeFileSync(path.join(dest, '.env'), env(dest).replace(/^POSTGRES_PASSWORD=.*\n/m, ''));
     const dry = cli([dest, '--dry-run']);
-    expect(dry.stdout).toMatch(/^warning: POSTGRES_PASSWORD was missing from \.env and is made anew: .*still has the old password.*--rotate-secret POSTGRES_PASSWORD/m);
+    expect(dry.stdout).toMatch(
+      /^warning: POSTGRES_PASSWORD was missing from \.env and is made anew: .*still has the old password.*--rotate-secret POSTGRES_PASSWORD/m,
+    );
     const r = cli([dest]);
     expect(r.stdout).toMatch(/^warning: POSTGRES_PASSWORD was missing/m);
     expect(env(dest)).toMatch(/^POSTGRES_PASSWORD=[A-Za-z0-9]{32}$/m);
@@ -62,7 +64,9 @@ describe('--rotate-secret', () => {
     const before = env(dest);
     const unknown = cli([dest, '--rotate-secret', 'KAFKA_CLUSTER_ID']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/--rotate-secret: "KAFKA_CLUSTER_ID" is not a secret this stack can rotate; use one of BINDPLANE_SESSION_SECRET, BINDPLANE_SECRET_KEY, POSTGRES_PASSWORD/);
+    expect(unknown.stderr).toMatch(
+      /--rotate-secret: "KAFKA_CLUSTER_ID" is not a secret this stack can rotate; use one of BINDPLANE_SESSION_SECRET, BINDPLANE_SECRET_KEY, POSTGRES_PASSWORD/,
+    );
     const mixed = cli([dest, '--rotate-secret', 'POSTGRES_PASSWORD', '--instances', '4']);
     expect(mixed.status).toBe(2);
     expect(mixed.stderr).toMatch(/--rotate-secret goes alone/);

@@ -22,7 +22,8 @@ describe('help', () => {
     for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(width);
     // Every word of every answer's description is there whole.
     const words = new Set(text.split(/\s+/));
-    for (const a of ANSWERS) for (const w of `${a.message}${a.hint ? ` (${a.hint})` : ''}: ${allowedText(a.kind)}.`.split(/\s+/)) expect(words, `${a.name}: ${w}`).toContain(w);
+    for (const a of ANSWERS)
+      for (const w of `${a.message}${a.hint ? ` (${a.hint})` : ''}: ${allowedText(a.kind)}.`.split(/\s+/)) expect(words, `${a.name}: ${w}`).toContain(w);
   });
 
   it('shows what each flag takes', () => {
@@ -116,7 +117,9 @@ describe('messages', () => {
     mkdirSync(keyDir);
     const dest = path.join(work, 's');
     writeFileSync(path.join(work, 'sa.json'), '{"type":"service_account"}\n');
-    expect(cli([dest, '--defaults', '--event-bus', 'pubsub', '--pubsub-project-id', 'my-project', '--pubsub-credentials-file', path.join(work, 'sa.json')]).status).toBe(0);
+    expect(
+      cli([dest, '--defaults', '--event-bus', 'pubsub', '--pubsub-project-id', 'my-project', '--pubsub-credentials-file', path.join(work, 'sa.json')]).status,
+    ).toBe(0);
     // What a teammate's clone lacks: the file outside the stack and the git-ignored copy.
     renameSync(path.join(work, 'sa.json'), path.join(keyDir, 'sa.json'));
     const copy = path.join(dest, 'local');
@@ -203,7 +206,11 @@ describe('the project name', () => {
 });
 
 describe('next steps', () => {
-  const steps = (out: string) => out.slice(out.indexOf('next:')).split('\n').filter((l) => /^ {2}\d+\. /.test(l));
+  const steps = (out: string) =>
+    out
+      .slice(out.indexOf('next:'))
+      .split('\n')
+      .filter((l) => /^ {2}\d+\. /.test(l));
 
   it('a new stack: cd, license, make start, the URL and where the password is', () => {
     const work = tempDir();

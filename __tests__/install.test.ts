@@ -13,7 +13,10 @@ describe('npm install --global of the packed package', () => {
   it('installs a working command with a few small dependencies and no Yeoman', () => {
     const work = tempDir();
     execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    const tarball = path.join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+    const tarball = path.join(
+      work,
+      readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+    );
     const r = spawnSync('sh', [path.join(ROOT, 'scripts/measure-install.sh'), tarball], { encoding: 'utf8', timeout: 240_000 });
     expect(r.status, r.stderr).toBe(0);
     const packages = Number(/packages: (\d+)/.exec(r.stdout)?.[1]);
@@ -29,9 +32,18 @@ describe('npm install --global of the packed package', () => {
   it('the tarball holds the built command and generator, and no source folder yo would list', () => {
     const work = tempDir();
     execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    const tarball = path.join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+    const tarball = path.join(
+      work,
+      readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+    );
     const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n');
-    for (const f of ['package/bin/bindplane-distributed.js', 'package/dist/bundle/cli.js', 'package/dist/bundle/generator.js', 'package/generators/app/index.js']) expect(files).toContain(f);
+    for (const f of [
+      'package/bin/bindplane-distributed.js',
+      'package/dist/bundle/cli.js',
+      'package/dist/bundle/generator.js',
+      'package/generators/app/index.js',
+    ])
+      expect(files).toContain(f);
     expect(files.filter((f) => /^package\/[^/]+\/index\.(js|ts)$/.test(f))).toEqual([]);
     expect(existsSync(tarball)).toBe(true);
   }, 120_000);

@@ -40,12 +40,17 @@ async function kubernetesStack(answers: Partial<Answers>): Promise<string> {
 
 function pemPair(): { cert: string; key: string } {
   const d = tempDir('bpd-pem-');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=bindplane.example.com', '-keyout', 'k.pem', '-out', 'c.pem'], { cwd: d, encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=bindplane.example.com', '-keyout', 'k.pem', '-out', 'c.pem'],
+    { cwd: d, encoding: 'utf8' },
+  );
   expect(r.status, r.stderr).toBe(0);
   return { cert: path.join(d, 'c.pem'), key: path.join(d, 'k.pem') };
 }
 
-const secretOf = (objs: K8sObject[], name: string) => objs.find((o) => o.kind === 'Secret' && o.metadata.name === name) as (K8sObject & { data: Record<string, string> }) | undefined;
+const secretOf = (objs: K8sObject[], name: string) =>
+  objs.find((o) => o.kind === 'Secret' && o.metadata.name === name) as (K8sObject & { data: Record<string, string> }) | undefined;
 const decode = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 
 /** Secrets and keys values.yaml names; each must be in the kustomize output. */
@@ -65,38 +70,43 @@ function valuesSecretRefs(values: any): { name: string; key?: string }[] {
 }
 
 const MATRIX: { bus: 'nats' | 'pubsub'; tls: 'none' | 'selfSigned'; instances: number }[] = [];
-for (const bus of ['nats', 'pubsub'] as const) for (const tls of ['none', 'selfSigned'] as const) for (const instances of [1, 3, 16]) MATRIX.push({ bus, tls, instances });
+for (const bus of ['nats', 'pubsub'] as const)
+  for (const tls of ['none', 'selfSigned'] as const) for (const instances of [1, 3, 16]) MATRIX.push({ bus, tls, instances });
 
-const busAnswers = (bus: 'nats' | 'pubsub'): Partial<Answers> => (bus === 'pubsub' ? { eventBus: 'pubsub', pubsubProjectId: 'bindplane-test' } : { eventBus: 'nats' });
+const busAnswers = (bus: 'nats' | 'pubsub'): Partial<Answers> =>
+  bus === 'pubsub' ? { eventBus: 'pubsub', pubsubProjectId: 'bindplane-test' } : { eventBus: 'nats' };
 
 describe('kubernetes: the matrix of event bus, TLS and instances', () => {
-  it.each(MATRIX)('$bus, tls $tls, $instances instances: kustomize renders, every object validates, references hold, values keys exist in the chart', async ({ bus, tls, instances }) => {
-    const dir = await kubernetesStack({ ...busAnswers(bus), tls, instances });
-    const objs = kustomize(dir);
-    const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-    const expected = ['Namespace/bindplane', 'Secret/bindplane-secrets', 'Service/bindplane-postgres', 'StatefulSet/bindplane-postgres'];
-    if (tls !== 'none') expected.push('Secret/bindplane-tls');
-    if (bus === 'pubsub') expected.push('Deployment/bindplane-pubsub-emulator', 'Service/bindplane-pubsub-emulator');
-    expect(kinds).toEqual(expected.sort());
-    expect(await schemaProblems(objs)).toEqual([]);
-    expect(crossReferenceProblems(objs)).toEqual([]);
-    for (const o of objs.filter((x) => x.kind !== 'Namespace')) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('bindplane');
+  it.each(MATRIX)(
+    '$bus, tls $tls, $instances instances: kustomize renders, every object validates, references hold, values keys exist in the chart',
+    async ({ bus, tls, instances }) => {
+      const dir = await kubernetesStack({ ...busAnswers(bus), tls, instances });
+      const objs = kustomize(dir);
+      const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+      const expected = ['Namespace/bindplane', 'Secret/bindplane-secrets', 'Service/bindplane-postgres', 'StatefulSet/bindplane-postgres'];
+      if (tls !== 'none') expected.push('Secret/bindplane-tls');
+      if (bus === 'pubsub') expected.push('Deployment/bindplane-pubsub-emulator', 'Service/bindplane-pubsub-emulator');
+      expect(kinds).toEqual(expected.sort());
+      expect(await schemaProblems(objs)).toEqual([]);
+      expect(crossReferenceProblems(objs)).toEqual([]);
+      for (const o of objs.filter((x) => x.kind !== 'Namespace')) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('bindplane');
 
-    const values = readValues(dir) as any;
-    expect(valuesKeyProblems(values, chartDescription())).toEqual([]);
-    expect(values.replicas).toBe(instances);
-    expect(values.eventbus.type).toBe(bus);
-    for (const r of valuesSecretRefs(values)) {
-      const s = secretOf(objs, r.name);
-      expect(s, `Secret ${r.name}`).toBeDefined();
-      if (r.key) expect(Object.keys(s!.data), `key ${r.key} of ${r.name}`).toContain(r.key);
-    }
-    // max_connections: every Bindplane process (nodes and jobs) in steps of 8, times the pool, plus 20.
-    const pg = objs.find((o) => o.kind === 'StatefulSet') as any;
-    const processes = Math.ceil((instances + 1) / 8) * 8;
-    expect(pg.spec.template.spec.containers[0].args).toEqual(['-c', `max_connections=${processes * 100 + 20}`]);
-    expect(values.autoscaling.enable).toBe(false);
-  });
+      const values = readValues(dir) as any;
+      expect(valuesKeyProblems(values, chartDescription())).toEqual([]);
+      expect(values.replicas).toBe(instances);
+      expect(values.eventbus.type).toBe(bus);
+      for (const r of valuesSecretRefs(values)) {
+        const s = secretOf(objs, r.name);
+        expect(s, `Secret ${r.name}`).toBeDefined();
+        if (r.key) expect(Object.keys(s!.data), `key ${r.key} of ${r.name}`).toContain(r.key);
+      }
+      // max_connections: every Bindplane process (nodes and jobs) in steps of 8, times the pool, plus 20.
+      const pg = objs.find((o) => o.kind === 'StatefulSet') as any;
+      const processes = Math.ceil((instances + 1) / 8) * 8;
+      expect(pg.spec.template.spec.containers[0].args).toEqual(['-c', `max_connections=${processes * 100 + 20}`]);
+      expect(values.autoscaling.enable).toBe(false);
+    },
+  );
 });
 
 describe('kubernetes: Secrets, variants and refusals', () => {
@@ -105,7 +115,10 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     const objs = kustomize(dir);
     const app = secretOf(objs, 'bindplane-secrets')!;
     const env = Object.fromEntries(
-      readFileSync(path.join(dir, '.env'), 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      readFileSync(path.join(dir, '.env'), 'utf8')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
     );
     expect(decode(app.data.password!)).toBe(env.BINDPLANE_PASSWORD);
     expect(decode(app.data.sessions_secret!)).toBe(env.BINDPLANE_SESSION_SECRET);
@@ -115,10 +128,12 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     const committed = ['values.yaml', 'kustomization.yaml', 'k8s/postgres.yaml', 'k8s/namespace.yaml', 'Makefile', 'README.md', 'scripts/kube.sh'];
     for (const f of committed) {
       const text = readFileSync(path.join(dir, f), 'utf8');
-      for (const key of ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'BINDPLANE_SECRET_KEY', 'POSTGRES_PASSWORD']) expect(text, `${f} holds ${key}`).not.toContain(env[key]!);
+      for (const key of ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'BINDPLANE_SECRET_KEY', 'POSTGRES_PASSWORD'])
+        expect(text, `${f} holds ${key}`).not.toContain(env[key]!);
     }
     expect(spawnSync('git', ['init', '-q'], { cwd: dir }).status).toBe(0);
-    for (const f of ['.env', 'local/tls/tls.key', 'local/pubsub/credentials.json']) expect(spawnSync('git', ['check-ignore', '-q', f], { cwd: dir }).status, f).toBe(0);
+    for (const f of ['.env', 'local/tls/tls.key', 'local/pubsub/credentials.json'])
+      expect(spawnSync('git', ['check-ignore', '-q', f], { cwd: dir }).status, f).toBe(0);
   });
 
   it('a .env without the license stops kustomize before anything is applied', async () => {
@@ -140,10 +155,25 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
     writeFileSync(creds, JSON.stringify({ type: 'service_account', project_id: 'bindplane-test' }));
     const { cert, key } = pemPair();
-    const dir = await kubernetesStack({ eventBus: 'pubsub', pubsubProjectId: 'bindplane-test', pubsubCredentialsFile: creds, tls: 'provided', tlsCertFile: cert, tlsKeyFile: key, remoteUrl: 'https://bindplane.example.com' });
+    const dir = await kubernetesStack({
+      eventBus: 'pubsub',
+      pubsubProjectId: 'bindplane-test',
+      pubsubCredentialsFile: creds,
+      tls: 'provided',
+      tlsCertFile: cert,
+      tlsKeyFile: key,
+      remoteUrl: 'https://bindplane.example.com',
+    });
     const objs = kustomize(dir);
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
-      ['Namespace/bindplane', 'Secret/bindplane-pubsub-credentials', 'Secret/bindplane-secrets', 'Secret/bindplane-tls', 'Service/bindplane-postgres', 'StatefulSet/bindplane-postgres'].sort(),
+      [
+        'Namespace/bindplane',
+        'Secret/bindplane-pubsub-credentials',
+        'Secret/bindplane-secrets',
+        'Secret/bindplane-tls',
+        'Service/bindplane-postgres',
+        'StatefulSet/bindplane-postgres',
+      ].sort(),
     );
     expect(await schemaProblems(objs)).toEqual([]);
     expect(secretOf(objs, 'bindplane-tls')!.type).toBe('kubernetes.io/tls');
@@ -189,7 +219,8 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     const yamls = (await validateYamllint(dir)).map((f) => path.relative(dir, f));
     expect(yamls).toEqual(expect.arrayContaining(['values.yaml', 'kustomization.yaml', 'k8s/namespace.yaml', 'k8s/postgres.yaml', 'k8s/pubsub-emulator.yaml']));
     const help = spawnSync('make', ['help'], { cwd: dir, encoding: 'utf8' });
-    for (const t of ['deploy', 'start', 'restart', 'status', 'logs', 'port-forward', 'backup', 'restore', 'doctor', 'delete', 'certs']) expect(help.stdout).toMatch(new RegExp(`^  ${t} `, 'm'));
+    for (const t of ['deploy', 'start', 'restart', 'status', 'logs', 'port-forward', 'backup', 'restore', 'doctor', 'delete', 'certs'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${t} `, 'm'));
   });
 
   it('same answers and secrets give byte-identical Kubernetes files', async () => {
@@ -221,7 +252,8 @@ describe('kubernetes: the checked-in description of the chart', () => {
 });
 
 const chart = localChart();
-const HELM_SKIP_REASON = 'SKIPPED: helm template did not run; set BINDPLANE_CHART_DIR to a local copy of charts/bindplane of observIQ/bindplane-op-helm to run it';
+const HELM_SKIP_REASON =
+  'SKIPPED: helm template did not run; set BINDPLANE_CHART_DIR to a local copy of charts/bindplane of observIQ/bindplane-op-helm to run it';
 
 describe('kubernetes: helm template of the official chart with the generated values', () => {
   if (!chart) {
@@ -239,40 +271,50 @@ describe('kubernetes: helm template of the official chart with the generated val
     expect(live.enums).toEqual(d.enums);
   });
 
-  it.each(MATRIX)('$bus, tls $tls, $instances instances: the chart renders, every object validates, Deployments carry the answers', async ({ bus, tls, instances }) => {
-    const dir = await kubernetesStack({ ...busAnswers(bus), tls, instances });
-    const own = kustomize(dir);
-    const objs = helmTemplate(chart, dir, 'bindplane', 'bindplane');
-    expect(await schemaProblems(objs)).toEqual([]);
-    expect(crossReferenceProblems(objs, own.filter((o) => o.kind === 'Secret'))).toEqual([]);
-    const deployment = (name: string) => objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as any;
-    const env = (d: any) => Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
-    const nodes = deployment('bindplane');
-    const jobs = deployment('bindplane-jobs');
-    expect(nodes.spec.replicas).toBe(instances);
-    expect(jobs.spec.replicas).toBe(1);
-    for (const d of [nodes, jobs]) {
-      const e = env(d);
-      expect(e.BINDPLANE_EVENT_BUS_TYPE).toBe(bus === 'nats' ? 'nats' : 'googlePubSub');
-      expect(e.BINDPLANE_POSTGRES_HOST).toBe('bindplane-postgres');
-      expect(e.BINDPLANE_POSTGRES_PASSWORD.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'POSTGRES_PASSWORD' });
-      expect(e.BINDPLANE_PASSWORD.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'password' });
-      expect(e.BINDPLANE_SECRET_KEY.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'BINDPLANE_SECRET_KEY' });
-      expect(e.BINDPLANE_LICENSE.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'license' });
-      expect(e.BINDPLANE_REMOTE_URL).toBe(tls === 'none' ? 'http://localhost' : 'https://localhost');
-      if (bus === 'pubsub') {
-        expect(e.BINDPLANE_GOOGLE_PUB_SUB_ENDPOINT).toBe('bindplane-pubsub-emulator:8085');
-        expect(e.BINDPLANE_GOOGLE_PUB_SUB_INSECURE).toBe('true');
-      } else expect(e.BINDPLANE_NATS_CLIENT_ENDPOINT).toBe('nats://bindplane-nats-headless.bindplane:4222');
-      expect(d.spec.template.spec.containers[0].image).toBe(`ghcr.io/observiq/bindplane-ee:${PINS.bindplane.value}`);
-    }
-    expect(deployment('bindplane-transform-agent').spec.template.spec.containers[0].image).toBe(`ghcr.io/observiq/bindplane-transform-agent:${PINS.bindplane.value}-bindplane`);
-    const ingress = objs.find((o) => o.kind === 'Ingress') as any;
-    expect(ingress.spec.rules[0].host).toBe('localhost');
-    if (tls === 'none') expect(ingress.spec.tls).toBeUndefined();
-    else expect(ingress.spec.tls).toEqual([{ hosts: ['localhost'], secretName: 'bindplane-tls' }]);
-    expect(objs.some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'bindplane-nats')).toBe(bus === 'nats');
-  });
+  it.each(MATRIX)(
+    '$bus, tls $tls, $instances instances: the chart renders, every object validates, Deployments carry the answers',
+    async ({ bus, tls, instances }) => {
+      const dir = await kubernetesStack({ ...busAnswers(bus), tls, instances });
+      const own = kustomize(dir);
+      const objs = helmTemplate(chart, dir, 'bindplane', 'bindplane');
+      expect(await schemaProblems(objs)).toEqual([]);
+      expect(
+        crossReferenceProblems(
+          objs,
+          own.filter((o) => o.kind === 'Secret'),
+        ),
+      ).toEqual([]);
+      const deployment = (name: string) => objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as any;
+      const env = (d: any) => Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+      const nodes = deployment('bindplane');
+      const jobs = deployment('bindplane-jobs');
+      expect(nodes.spec.replicas).toBe(instances);
+      expect(jobs.spec.replicas).toBe(1);
+      for (const d of [nodes, jobs]) {
+        const e = env(d);
+        expect(e.BINDPLANE_EVENT_BUS_TYPE).toBe(bus === 'nats' ? 'nats' : 'googlePubSub');
+        expect(e.BINDPLANE_POSTGRES_HOST).toBe('bindplane-postgres');
+        expect(e.BINDPLANE_POSTGRES_PASSWORD.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'POSTGRES_PASSWORD' });
+        expect(e.BINDPLANE_PASSWORD.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'password' });
+        expect(e.BINDPLANE_SECRET_KEY.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'BINDPLANE_SECRET_KEY' });
+        expect(e.BINDPLANE_LICENSE.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'license' });
+        expect(e.BINDPLANE_REMOTE_URL).toBe(tls === 'none' ? 'http://localhost' : 'https://localhost');
+        if (bus === 'pubsub') {
+          expect(e.BINDPLANE_GOOGLE_PUB_SUB_ENDPOINT).toBe('bindplane-pubsub-emulator:8085');
+          expect(e.BINDPLANE_GOOGLE_PUB_SUB_INSECURE).toBe('true');
+        } else expect(e.BINDPLANE_NATS_CLIENT_ENDPOINT).toBe('nats://bindplane-nats-headless.bindplane:4222');
+        expect(d.spec.template.spec.containers[0].image).toBe(`ghcr.io/observiq/bindplane-ee:${PINS.bindplane.value}`);
+      }
+      expect(deployment('bindplane-transform-agent').spec.template.spec.containers[0].image).toBe(
+        `ghcr.io/observiq/bindplane-transform-agent:${PINS.bindplane.value}-bindplane`,
+      );
+      const ingress = objs.find((o) => o.kind === 'Ingress') as any;
+      expect(ingress.spec.rules[0].host).toBe('localhost');
+      if (tls === 'none') expect(ingress.spec.tls).toBeUndefined();
+      else expect(ingress.spec.tls).toEqual([{ hosts: ['localhost'], secretName: 'bindplane-tls' }]);
+      expect(objs.some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'bindplane-nats')).toBe(bus === 'nats');
+    },
+  );
 });
 
 describe('kubernetes: helm template of the other variants', () => {
@@ -286,20 +328,34 @@ describe('kubernetes: helm template of the other variants', () => {
     writeFileSync(creds, JSON.stringify({ type: 'service_account', project_id: 'bindplane-test' }));
     const { cert, key } = pemPair();
     const dir = await kubernetesStack({
-      eventBus: 'pubsub', pubsubProjectId: 'bindplane-test', pubsubCredentialsFile: creds, tls: 'provided', tlsCertFile: cert, tlsKeyFile: key,
-      remoteUrl: 'https://bindplane.example.com', postgresHost: 'db.example.com', projectName: 'prod',
+      eventBus: 'pubsub',
+      pubsubProjectId: 'bindplane-test',
+      pubsubCredentialsFile: creds,
+      tls: 'provided',
+      tlsCertFile: cert,
+      tlsKeyFile: key,
+      remoteUrl: 'https://bindplane.example.com',
+      postgresHost: 'db.example.com',
+      projectName: 'prod',
     });
     const own = kustomize(dir);
     const objs = helmTemplate(chart, dir, 'prod', 'prod');
     expect(await schemaProblems(objs)).toEqual([]);
-    expect(crossReferenceProblems(objs, own.filter((o) => o.kind === 'Secret'))).toEqual([]);
+    expect(
+      crossReferenceProblems(
+        objs,
+        own.filter((o) => o.kind === 'Secret'),
+      ),
+    ).toEqual([]);
     const nodes = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'prod-bindplane') as any;
     const env = Object.fromEntries(nodes.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
     expect(env.BINDPLANE_POSTGRES_HOST).toBe('db.example.com');
     expect(env.BINDPLANE_POSTGRES_SSL_MODE).toBe('require');
     expect(env.BINDPLANE_GOOGLE_PUB_SUB_CREDENTIALS_FILE).toBe('/credentials.json');
     expect(env.BINDPLANE_GOOGLE_PUB_SUB_ENDPOINT).toBeUndefined();
-    expect(nodes.spec.template.spec.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ secret: expect.objectContaining({ secretName: 'prod-bindplane-pubsub-credentials' }) })]));
+    expect(nodes.spec.template.spec.volumes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ secret: expect.objectContaining({ secretName: 'prod-bindplane-pubsub-credentials' }) })]),
+    );
     expect((objs.find((o) => o.kind === 'Ingress') as any).spec.tls).toEqual([{ hosts: ['bindplane.example.com'], secretName: 'prod-bindplane-tls' }]);
   });
 });
@@ -340,12 +396,19 @@ describe('kubernetes: the Makefile drives kubectl and helm as the README says', 
     const bin = tempDir('bpd-kbin-');
     const log = path.join(bin, 'calls.log');
     for (const tool of ['kubectl', 'helm']) {
-      writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> "${log}"\n[ "$1 $2" = "config current-context" ] && echo test-context\nexit 0\n`, { mode: 0o755 });
+      writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> "${log}"\n[ "$1 $2" = "config current-context" ] && echo test-context\nexit 0\n`, {
+        mode: 0o755,
+      });
     }
     return { bin, log };
   }
   const make = (dir: string, bin: string, ...args: string[]) =>
-    spawnSync('make', ['--no-print-directory', ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, input: '' });
+    spawnSync('make', ['--no-print-directory', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      input: '',
+    });
 
   it('deploy: refuses without the license; then apply -k, wait for PostgreSQL, helm upgrade --install at the pinned version with --wait', async () => {
     const dir = await generateStack({ platform: 'kubernetes', instances: 3 });

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSY_EXIT } from '../src/errors.js';
-import { run } from '../src/index.js';
+import { run } from '../src/library.js';
 import { CLI, cleanupTempDirs, tempDir } from './helpers/stack.js';
 
 const ROUNDS = Number(process.env.LOCK_STRESS_ROUNDS ?? 50);
@@ -27,10 +27,27 @@ interface Varying {
 
 function answersOf(round: number, run: number): Varying {
   const k = round * RUNS + run;
-  return { instances: 1 + (k % 7), eventBus: k % 3 === 0 ? 'kafka' : 'nats', httpPort: 3001 + (k % 11), tls: k % 2 === 0 ? 'none' : 'selfSigned', transformAgents: k % 3 };
+  return {
+    instances: 1 + (k % 7),
+    eventBus: k % 3 === 0 ? 'kafka' : 'nats',
+    httpPort: 3001 + (k % 11),
+    tls: k % 2 === 0 ? 'none' : 'selfSigned',
+    transformAgents: k % 3,
+  };
 }
 
-const flagsOf = (a: Varying) => ['--instances', String(a.instances), '--event-bus', a.eventBus, '--http-port', String(a.httpPort), '--tls', a.tls, '--transform-agents', String(a.transformAgents)];
+const flagsOf = (a: Varying) => [
+  '--instances',
+  String(a.instances),
+  '--event-bus',
+  a.eventBus,
+  '--http-port',
+  String(a.httpPort),
+  '--tls',
+  a.tls,
+  '--transform-agents',
+  String(a.transformAgents),
+];
 const pick = (stored: { [k: string]: unknown }): Varying => ({
   instances: stored.instances as number,
   eventBus: stored.eventBus as Varying['eventBus'],
@@ -74,7 +91,8 @@ describe('the run lock under load', () => {
         codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
         expect([0, BUSY_EXIT], `round ${round}: ${r.out}`).toContain(r.code);
         expect(r.out, `round ${round}`).not.toMatch(/unexpected error|^\s+at /m);
-        if (r.code === BUSY_EXIT) expect(r.out).toMatch(/^bindplane-distributed: another bindplane-distributed run \(pid \d+\) is working on .*; run again when it has finished/m);
+        if (r.code === BUSY_EXIT)
+          expect(r.out).toMatch(/^bindplane-distributed: another bindplane-distributed run \(pid \d+\) is working on .*; run again when it has finished/m);
       }
       const winners = given.filter((_, i) => results[i]!.code === 0);
       expect(winners.length, `round ${round}`).toBeGreaterThan(0);
@@ -84,7 +102,10 @@ describe('the run lock under load', () => {
       expect(winners, `round ${round}`).toContainEqual(yo);
       // --check through the library, in this process: the runs under test are the CLI's.
       const check = await run({ dest, mode: 'check' });
-      expect(check.changes.filter((c) => c.drift).map((c) => c.path), `round ${round}`).toEqual([]);
+      expect(
+        check.changes.filter((c) => c.drift).map((c) => c.path),
+        `round ${round}`,
+      ).toEqual([]);
       expect(check.exitCode).toBe(0);
       // No lock, staging or journal is left behind, in the folder or beside it.
       expect(readdirSync(parent), `round ${round}`).toEqual(['stack']);

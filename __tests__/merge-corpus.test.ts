@@ -6,10 +6,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module shared with scripts/merge-corpus.mjs, without types
 import * as corpus from '../scripts/merge-corpus-lib.mjs';
-import { generate } from '../src/index.js';
+import { generate } from '../src/library.js';
 import { MARKERS, mergeThreeWay } from '../src/update/merge.js';
 import { cleanupTempDirs, tempDir } from './helpers/stack.js';
-import { parseYamlStrict, runTool, validateComposeSchema, validateComposeV1, validateMake, validateNginx, validatePrometheus, YAMLLINT_CONFIG } from './helpers/validators.js';
+import {
+  parseYamlStrict,
+  runTool,
+  validateComposeSchema,
+  validateComposeV1,
+  validateMake,
+  validateNginx,
+  validatePrometheus,
+  YAMLLINT_CONFIG,
+} from './helpers/validators.js';
 
 interface Pair {
   edit: { name: string; file: string; listed?: boolean; overlaps?: string[] };
@@ -91,7 +100,14 @@ describe('the merge corpus', () => {
         writeFileSync(path.join(yamlDir, p.ours.text.includes('\r\n') ? 'crlf' : 'lf', name), p.ours.text);
         yamlNames.set(name, label(p));
       }
-      const needsDir = ['docker-compose.yml', 'bindplane/bindplane.env', 'nginx/nginx.conf', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml', 'Makefile'].includes(file);
+      const needsDir = [
+        'docker-compose.yml',
+        'bindplane/bindplane.env',
+        'nginx/nginx.conf',
+        'prometheus/prometheus.yml',
+        'prometheus/rules/bindplane.yml',
+        'Makefile',
+      ].includes(file);
       if (!needsDir) return;
       const dir = path.join(tempDir('bpd-corpus-v-'), 'stack');
       cpSync(p.dir, dir, { recursive: true });
@@ -117,14 +133,25 @@ describe('the merge corpus', () => {
     });
     // Two at a time: the machine's two cores.
     const queue = [...jobs];
-    await Promise.all([0, 1].map(async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) await job();
-    }));
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let job = queue.shift(); job; job = queue.shift()) await job();
+      }),
+    );
     const crlfConfig = YAMLLINT_CONFIG.replace(/\}\}$/, ', new-lines: disable}}');
     expect(crlfConfig).not.toBe(YAMLLINT_CONFIG);
-    for (const [sub, config] of [['lf', YAMLLINT_CONFIG], ['crlf', crlfConfig]] as const) {
+    for (const [sub, config] of [
+      ['lf', YAMLLINT_CONFIG],
+      ['crlf', crlfConfig],
+    ] as const) {
       const r = await runTool('yamllint', ['--strict', '-f', 'parsable', '-d', config, path.join(yamlDir, sub)]);
-      if (r.code !== 0) problems.push(`yamllint:\n${r.stdout.split('\n').map((l) => l.replace(/^.*\/(\d+-[^/:]+):/, (_, n: string) => `${yamlNames.get(n)}: `)).join('\n')}`);
+      if (r.code !== 0)
+        problems.push(
+          `yamllint:\n${r.stdout
+            .split('\n')
+            .map((l) => l.replace(/^.*\/(\d+-[^/:]+):/, (_, n: string) => `${yamlNames.get(n)}: `))
+            .join('\n')}`,
+        );
     }
     expect(problems).toEqual([]);
     expect(v1Done.size).toBeGreaterThanOrEqual(5);

@@ -7,12 +7,31 @@ import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module shared with scripts/merge-corpus.mjs, without types
 import { judge } from '../scripts/merge-corpus-lib.mjs';
 import { dominantEol, joinLines, splitLines } from '../src/update/lines.js';
-import { collide, commonEnds, groupHunks, hasConflictMarkers, hunksOf, keptCopies, lowest, MARKERS, mergeThreeWay, placeApart, slides, type Hunk } from '../src/update/merge.js';
+import {
+  collide,
+  commonEnds,
+  groupHunks,
+  hasConflictMarkers,
+  hunksOf,
+  keptCopies,
+  lowest,
+  MARKERS,
+  mergeThreeWay,
+  placeApart,
+  slides,
+  type Hunk,
+} from '../src/update/merge.js';
 import { cleanupTempDirs, generateStack } from './helpers/stack.js';
 
 const text = (...lines: string[]) => lines.map((l) => `${l}\n`).join('');
 const crlf = (s: string) => s.replace(/\n/g, '\r\n');
-const hunk = (side: Hunk['side'], start: number, end: number, n = 1): Hunk => ({ side, start, end, at: start, lines: Array.from({ length: n }, (_, i) => ({ text: `${side}${i}`, eol: '\n' })) });
+const hunk = (side: Hunk['side'], start: number, end: number, n = 1): Hunk => ({
+  side,
+  start,
+  end,
+  at: start,
+  lines: Array.from({ length: n }, (_, i) => ({ text: `${side}${i}`, eol: '\n' })),
+});
 
 /** Keeps one side in every conflict block. */
 function take(merged: string, side: 'yours' | 'theirs'): string {
@@ -37,7 +56,15 @@ describe('line endings', () => {
       { text: 'c', eol: '' },
     ]);
     expect(joinLines(splitLines(s), '\n')).toBe(s);
-    expect(joinLines([{ text: 'a', eol: '' }, { text: 'b', eol: '\n' }], '\r\n')).toBe('a\r\nb\n');
+    expect(
+      joinLines(
+        [
+          { text: 'a', eol: '' },
+          { text: 'b', eol: '\n' },
+        ],
+        '\r\n',
+      ),
+    ).toBe('a\r\nb\n');
   });
 
   it('the ending most lines have is the one new lines get (LF on a tie)', () => {
@@ -52,7 +79,7 @@ describe('line endings', () => {
     expect(r).toEqual({ text: crlf(theirs), conflicts: 0 });
   });
 
-  it('keeps each kept line\'s ending in a mixed file; lines brought in get the ending most lines have', () => {
+  it("keeps each kept line's ending in a mixed file; lines brought in get the ending most lines have", () => {
     const base = text('a', 'b', 'c', 'd');
     const yours = 'a\nb\npasted\r\nc\nd\n';
     const theirs = text('a', 'b', 'c', 'D', 'e');
@@ -84,11 +111,18 @@ describe('which changes collide', () => {
   });
 
   it('groups colliding hunks in chains, in base order, an insertion before a change at its place', () => {
-    const groups = groupHunks([hunk('theirs', 4, 6), hunk('yours', 2, 5), hunk('yours', 6, 6), hunk('theirs', 6, 6), hunk('yours', 0, 0), hunk('theirs', 0, 1)]);
+    const groups = groupHunks([
+      hunk('theirs', 4, 6),
+      hunk('yours', 2, 5),
+      hunk('yours', 6, 6),
+      hunk('theirs', 6, 6),
+      hunk('yours', 0, 0),
+      hunk('theirs', 0, 1),
+    ]);
     expect(groups.map((g) => g.map((h) => `${h.side[0]}${h.start}-${h.end}`))).toEqual([['y0-0'], ['t0-1'], ['y2-5', 't4-6'], ['y6-6', 't6-6']]);
   });
 
-  it('the person\'s copy of each base line they kept, by base index', () => {
+  it("the person's copy of each base line they kept, by base index", () => {
     const Y = splitLines('a\r\nX\r\nc\nd\n');
     const copies = keptCopies(hunksOf(['a', 'b', 'c', 'd'], Y, 'yours'), 4, Y);
     expect(copies).toEqual([{ text: 'a', eol: '\r\n' }, undefined, { text: 'c', eol: '\n' }, { text: 'd', eol: '\n' }]);
@@ -105,26 +139,43 @@ describe('changes next to each other merge', () => {
   const base = text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end');
 
   it('an insertion above a line the generator changes', () => {
-    const r = mergeThreeWay(text('# mine', '# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end'), base, text('# header of acme', 'worker 1;', 'listen 3001;', 'server_name _;', 'end'));
+    const r = mergeThreeWay(
+      text('# mine', '# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end'),
+      base,
+      text('# header of acme', 'worker 1;', 'listen 3001;', 'server_name _;', 'end'),
+    );
     expect(r).toEqual({ text: text('# mine', '# header of acme', 'worker 1;', 'listen 3001;', 'server_name _;', 'end'), conflicts: 0 });
   });
 
   it('an insertion below a line the generator changes, and text appended after changed last lines', () => {
     const yours = text('# header of demo', 'worker 1;', 'listen 3001;', 'keepalive 75s;', 'server_name _;', 'end', 'appended');
     const theirs = text('# header of demo', 'worker 1;', 'listen 8443;', 'server_name _;', 'END');
-    expect(mergeThreeWay(yours, base, theirs)).toEqual({ text: text('# header of demo', 'worker 1;', 'listen 8443;', 'keepalive 75s;', 'server_name _;', 'END', 'appended'), conflicts: 0 });
+    expect(mergeThreeWay(yours, base, theirs)).toEqual({
+      text: text('# header of demo', 'worker 1;', 'listen 8443;', 'keepalive 75s;', 'server_name _;', 'END', 'appended'),
+      conflicts: 0,
+    });
   });
 
   it('a deletion directly above a line the generator changes, and a change of the neighbouring line', () => {
     const theirs = text('# header of demo', 'worker 1;', 'listen 8443;', 'server_name _;', 'end');
-    expect(mergeThreeWay(text('# header of demo', 'listen 3001;', 'server_name _;', 'end'), base, theirs).text).toBe(text('# header of demo', 'listen 8443;', 'server_name _;', 'end'));
-    expect(mergeThreeWay(text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name web;', 'end'), base, theirs).text).toBe(text('# header of demo', 'worker 1;', 'listen 8443;', 'server_name web;', 'end'));
+    expect(mergeThreeWay(text('# header of demo', 'listen 3001;', 'server_name _;', 'end'), base, theirs).text).toBe(
+      text('# header of demo', 'listen 8443;', 'server_name _;', 'end'),
+    );
+    expect(mergeThreeWay(text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name web;', 'end'), base, theirs).text).toBe(
+      text('# header of demo', 'worker 1;', 'listen 8443;', 'server_name web;', 'end'),
+    );
   });
 
   it('still conflicts where the person changed a line the generator changes, or both insert at one place', () => {
     const theirs = text('# header of demo', 'worker 1;', 'listen 8443;', 'server_name _;', 'end');
     expect(mergeThreeWay(text('# header of demo', 'worker 1;', 'listen 3001 ssl;', 'server_name _;', 'end'), base, theirs).conflicts).toBe(1);
-    expect(mergeThreeWay(text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end', 'mine'), base, text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end', 'generated')).conflicts).toBe(1);
+    expect(
+      mergeThreeWay(
+        text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end', 'mine'),
+        base,
+        text('# header of demo', 'worker 1;', 'listen 3001;', 'server_name _;', 'end', 'generated'),
+      ).conflicts,
+    ).toBe(1);
   });
 });
 
@@ -171,7 +222,10 @@ describe('look-alike blocks', () => {
     expect(mergeThreeWay(text(...inRemoved, 'volumes:'), text(...B), theirs).conflicts).toBe(1);
     const inKept = [...block(1), ...block(2)];
     inKept.splice(4, 1); // node-1's condition
-    expect(mergeThreeWay(text(...inKept, 'volumes:'), text(...B), theirs)).toEqual({ text: text(...block(1).filter((_, i) => i !== 4), 'volumes:'), conflicts: 0 });
+    expect(mergeThreeWay(text(...inKept, 'volumes:'), text(...B), theirs)).toEqual({
+      text: text(...block(1).filter((_, i) => i !== 4), 'volumes:'),
+      conflicts: 0,
+    });
   });
 
   it('moves a colliding hunk across blank lines only', () => {
@@ -195,7 +249,7 @@ describe('conflict layout', () => {
     expect(take(r.text, 'theirs')).toBe(crlf(theirs));
   });
 
-  it('keeps lines both sides share outside the block, and the generator\'s clean changes in both takes', () => {
+  it("keeps lines both sides share outside the block, and the generator's clean changes in both takes", () => {
     const base = text('a', 'b', 'c', 'd', 'e', 'f');
     const yours = text('a', 'b', 'C1', 'd', 'e', 'f');
     const theirs = text('A', 'b', 'C2', 'd', 'e', 'f');
@@ -209,7 +263,7 @@ describe('conflict layout', () => {
 describe('random edits of both sides', () => {
   afterAll(cleanupTempDirs);
 
-  it('of generated files: no lost line, no wrong merge, conflicts laid out right (the corpus\'s judge)', async () => {
+  it("of generated files: no lost line, no wrong merge, conflicts laid out right (the corpus's judge)", async () => {
     const dir = await generateStack();
     const files = ['docker-compose.yml', 'nginx/nginx.conf', 'Makefile', 'README.md'].map((f) => readFileSync(path.join(dir, f), 'utf8'));
     // The generator's edits include copies of runs of lines (look-alike blocks, as more instances make).
@@ -226,13 +280,19 @@ describe('random edits of both sides', () => {
       return `${l.join('\n')}\n`;
     };
     fc.assert(
-      fc.property(fc.nat(files.length - 1), fc.array(op(['insert', 'delete', 'change']), { minLength: 1, maxLength: 3 }), fc.array(op(['insert', 'delete', 'change', 'copy']), { minLength: 1, maxLength: 3 }), fc.boolean(), (f, mine, gen, windows) => {
-        const base = files[f]!;
-        const yours = windows ? crlf(apply(base, mine, 'yours')) : apply(base, mine, 'yours');
-        const theirs = apply(base, gen, 'generator');
-        const result = mergeThreeWay(yours, base, theirs).text;
-        expect(judge({ yours, base, theirs, result, markers: MARKERS })).toEqual({ lost: [], wrong: [], layout: [] });
-      }),
+      fc.property(
+        fc.nat(files.length - 1),
+        fc.array(op(['insert', 'delete', 'change']), { minLength: 1, maxLength: 3 }),
+        fc.array(op(['insert', 'delete', 'change', 'copy']), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (f, mine, gen, windows) => {
+          const base = files[f]!;
+          const yours = windows ? crlf(apply(base, mine, 'yours')) : apply(base, mine, 'yours');
+          const theirs = apply(base, gen, 'generator');
+          const result = mergeThreeWay(yours, base, theirs).text;
+          expect(judge({ yours, base, theirs, result, markers: MARKERS })).toEqual({ lost: [], wrong: [], layout: [] });
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -24,7 +24,9 @@ const asked = (screen: string) =>
 function makeCert(dir: string, name = ''): { cert: string; key: string } {
   const cert = path.join(dir, `cert${name}.pem`);
   const key = path.join(dir, `key${name}.pem`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', key, '-out', cert], {
+    stdio: 'ignore',
+  });
   return { cert, key };
 }
 
@@ -119,7 +121,10 @@ describe('bindplane-distributed at a terminal', () => {
     expect(existsSync(dest)).toBe(false);
   }, 60_000);
 
-  for (const [kind, question] of [['a list', 'Event bus'], ['a yes/no', ADVANCED_QUESTION]] as const) {
+  for (const [kind, question] of [
+    ['a list', 'Event bus'],
+    ['a yes/no', ADVANCED_QUESTION],
+  ] as const) {
     it(`Ctrl-C at ${kind} prompt ends the same way`, async () => {
       const dest = path.join(tempDir(), 'stack');
       const t = new Terminal(bin(`${dest} --instances 2`));

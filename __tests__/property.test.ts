@@ -8,7 +8,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Answers } from '../src/answers/schema.js';
-import { generate } from '../src/index.js';
+import { generate } from '../src/library.js';
 import { MARKERS } from '../src/update/merge.js';
 import { parseBases } from '../src/update/record.js';
 // @ts-expect-error: a plain .mjs module shared with scripts/merge-corpus.mjs, without types
@@ -80,11 +80,23 @@ function judgeRun(dir: string, before: Map<string, string>, bases: Map<string, s
   }
 }
 
-const TRACKED = ['docker-compose.yml', 'bindplane/bindplane.env', 'nginx/nginx.conf', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml', 'Makefile', 'README.md', '.gitignore'];
+const TRACKED = [
+  'docker-compose.yml',
+  'bindplane/bindplane.env',
+  'nginx/nginx.conf',
+  'prometheus/prometheus.yml',
+  'prometheus/rules/bindplane.yml',
+  'Makefile',
+  'README.md',
+  '.gitignore',
+];
 
 /** Resolves every conflict by keeping the person's side, as someone protective of their edits would. */
 function keepYours(text: string): string {
-  return text.replace(new RegExp(`^${MARKERS.ours.replace(/[()]/g, '\\$&')}\\r?\\n([^]*?)^=======\\r?\\n[^]*?^${MARKERS.theirs.replace(/[()]/g, '\\$&')}\\r?\\n`, 'gm'), '$1');
+  return text.replace(
+    new RegExp(`^${MARKERS.ours.replace(/[()]/g, '\\$&')}\\r?\\n([^]*?)^=======\\r?\\n[^]*?^${MARKERS.theirs.replace(/[()]/g, '\\$&')}\\r?\\n`, 'gm'),
+    '$1',
+  );
 }
 
 async function regenerate(dir: string, answers: Partial<Answers>): Promise<void> {

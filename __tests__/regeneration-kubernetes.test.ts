@@ -21,7 +21,14 @@ function fresh(...args: string[]): string {
   return dest;
 }
 
-const COMPOSE_ONLY = ['docker-compose.yml', 'bindplane/bindplane.env', 'nginx/nginx.conf', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml', 'scripts/stack.sh'];
+const COMPOSE_ONLY = [
+  'docker-compose.yml',
+  'bindplane/bindplane.env',
+  'nginx/nginx.conf',
+  'prometheus/prometheus.yml',
+  'prometheus/rules/bindplane.yml',
+  'scripts/stack.sh',
+];
 const KUBERNETES_ONLY = ['values.yaml', 'kustomization.yaml', 'k8s/namespace.yaml', 'k8s/postgres.yaml', 'scripts/kube.sh'];
 const quiet = (stdout: string) => expect(stdout).not.toMatch(/^(create|update|merge|conflict|replace|delete|restore)\s/m);
 
@@ -38,7 +45,9 @@ describe('switching the platform', () => {
     }
     expect(r.stdout).toMatch(/^keep\s+nginx\/nginx.conf\s+\(no longer generated, but kept because you edited it/m);
     expect(read(dest, 'nginx/nginx.conf')).toContain('client_max_body_size 256m;');
-    expect(`${r.stdout}${r.stderr}`).toMatch(/--platform goes from compose to kubernetes: .*containers and volumes stay.*make restore FILE=backups\/compose.dump/);
+    expect(`${r.stdout}${r.stderr}`).toMatch(
+      /--platform goes from compose to kubernetes: .*containers and volumes stay.*make restore FILE=backups\/compose.dump/,
+    );
     for (const f of KUBERNETES_ONLY) expect(has(dest, f), f).toBe(true);
     expect(read(dest, 'Makefile')).toContain('sh scripts/kube.sh');
     expect(read(dest, 'README.md')).toContain('on Kubernetes');

@@ -125,7 +125,9 @@ describe('edits survive', () => {
 
   it('leaves conflict markers for overlapping changes, exits 1, and blocks the next run until resolved', () => {
     const dest = fresh();
-    edit(dest, 'nginx/nginx.conf', (s) => s.replace('server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s;', 'server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s backup;'));
+    edit(dest, 'nginx/nginx.conf', (s) =>
+      s.replace('server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s;', 'server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s backup;'),
+    );
     const r = gen(dest, '--instances', '2');
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/conflict\s+nginx\/nginx.conf/);
@@ -185,7 +187,9 @@ describe('secrets', () => {
     const dest = fresh('--event-bus', 'nats');
     const envBefore = read(dest, '.env');
     const pw = /^BINDPLANE_PASSWORD=(.*)$/m.exec(envBefore)![1]!;
-    writeFileSync(path.join(dest, '.env'), `${envBefore.replace(/^POSTGRES_PASSWORD=.*$/m, 'POSTGRES_PASSWORD=mine')}BINDPLANE_LICENSE=abc\nMY_KEY=1\n`, { mode: 0o600 });
+    writeFileSync(path.join(dest, '.env'), `${envBefore.replace(/^POSTGRES_PASSWORD=.*$/m, 'POSTGRES_PASSWORD=mine')}BINDPLANE_LICENSE=abc\nMY_KEY=1\n`, {
+      mode: 0o600,
+    });
     const dry = gen(dest, '--event-bus', 'kafka', '--dry-run');
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/update\s+\.env\s+\(adds KAFKA_CLUSTER_ID \(values hidden\)\)/);
@@ -282,10 +286,28 @@ describe('what the review found', () => {
   });
 });
 
-describe('copies of the person\'s files', () => {
+describe("copies of the person's files", () => {
   function withCert(): { work: string; dest: string } {
     const work = tempDir('bpd-copies-');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', path.join(work, 'k.pem'), '-out', path.join(work, 'c.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        path.join(work, 'k.pem'),
+        '-out',
+        path.join(work, 'c.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const dest = path.join(work, 'stack');
     const r = gen(dest, '--tls', 'provided', '--tls-cert-file', path.join(work, 'c.pem'), '--tls-key-file', path.join(work, 'k.pem'));
     expect(r.status, r.stderr).toBe(0);
@@ -332,7 +354,9 @@ describe('preview and CI', () => {
   it('--dry-run shows every kind of step: merge, conflict, delete, keep; and exits 1 for a conflict', () => {
     const dest = fresh('--tls', 'selfSigned');
     edit(dest, 'docker-compose.yml', (s) => `${s}# mine\n`);
-    edit(dest, 'nginx/nginx.conf', (s) => s.replace('server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s;', 'server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s backup;'));
+    edit(dest, 'nginx/nginx.conf', (s) =>
+      s.replace('server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s;', 'server bindplane-3:3001 resolve max_fails=2 fail_timeout=5s backup;'),
+    );
     edit(dest, 'prometheus/prometheus.yml', (s) => `${s}# mine\n`);
     const before = snapshot(dest);
     const r = gen(dest, '--instances', '2', '--tls', 'none', '--dry-run');
@@ -372,7 +396,7 @@ describe('the record', () => {
     expect(JSON.parse(rec).files['docker-compose.yml'].sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('merges against what an older generator wrote, not a re-render with today\'s templates', () => {
+  it("merges against what an older generator wrote, not a re-render with today's templates", () => {
     const dest = fresh();
     // Pretend an older release wrote a different Makefile: its render is the base, its bytes the hash.
     const older = read(dest, 'Makefile').replace('$(COMPOSE) ps', '$(COMPOSE) ps --all');

@@ -101,14 +101,30 @@ describe('.gitignore and an interrupted update', () => {
   it('git sees none of the journal, the staging or the lock that a killed update leaves', () => {
     const dest = path.join(tempDir('bpd-gitignore-'), 'stack');
     expect(cli([dest, '--defaults', '--instances', '2']).status).toBe(0);
-    const git = (...args: string[]) => spawnSync('git', args, { cwd: dest, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dest, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } });
+    const git = (...args: string[]) =>
+      spawnSync('git', args, {
+        cwd: dest,
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          HOME: dest,
+          GIT_CONFIG_NOSYSTEM: '1',
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@example.com',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@example.com',
+        },
+      });
     expect(git('init', '-q').status).toBe(0);
     expect(git('add', '-A').status).toBe(0);
     expect(git('commit', '-q', '-m', 'stack').status).toBe(0);
     // Kill an update at successive steps until it dies with its journal written.
     let step = 1;
     for (; step < 100; step++) {
-      const killed = spawnSync(process.execPath, [CLI, dest, '--defaults', '--instances', String(3 + step)], { env: { ...process.env, BPD_TEST_CRASH_AT_STEP: String(step) }, stdio: 'ignore' });
+      const killed = spawnSync(process.execPath, [CLI, dest, '--defaults', '--instances', String(3 + step)], {
+        env: { ...process.env, BPD_TEST_CRASH_AT_STEP: String(step) },
+        stdio: 'ignore',
+      });
       expect(killed.signal, `step ${step}`).toBe('SIGKILL');
       if (existsSync(path.join(dest, '.bindplane-distributed/txn/journal.json'))) break;
     }
@@ -132,7 +148,7 @@ describe('the run lock, inside the destination', () => {
   };
   const lockText = (pid: number, host = hostname()) => `${pid} ${host} 0123456789abcdef\n`;
 
-  it('a live run\'s lock makes the run exit with the busy code and change nothing; a dead run\'s lock is taken over', () => {
+  it("a live run's lock makes the run exit with the busy code and change nothing; a dead run's lock is taken over", () => {
     const dest = path.join(tempDir('bpd-lock-'), 'stack');
     expect(cli([dest, '--defaults']).status).toBe(0);
     const lock = path.join(dest, '.bindplane-distributed/lock');
@@ -140,7 +156,9 @@ describe('the run lock, inside the destination', () => {
     const before = readFileSync(path.join(dest, '.yo-rc.json'), 'utf8');
     const r = cli([dest, '--defaults', '--instances', '5']);
     expect(r.status).toBe(BUSY_EXIT);
-    expect(r.stderr).toBe(`bindplane-distributed: another bindplane-distributed run (pid ${process.pid}) is working on ${dest}; run again when it has finished (or, if no such run exists, delete ${lock})\n`);
+    expect(r.stderr).toBe(
+      `bindplane-distributed: another bindplane-distributed run (pid ${process.pid}) is working on ${dest}; run again when it has finished (or, if no such run exists, delete ${lock})\n`,
+    );
     expect(readFileSync(path.join(dest, '.yo-rc.json'), 'utf8')).toBe(before);
     expect(readFileSync(lock, 'utf8')).toBe(lockText(process.pid));
     // Another host's run cannot be checked: busy, naming the host.
@@ -179,7 +197,9 @@ describe('the run lock, inside the destination', () => {
     writeFileSync(path.join(parent, '.stack.bindplane-distributed-new/x'), 'x');
     const r = cli([path.join(parent, 'stack'), '--defaults']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/\.stack\.bindplane-distributed-new is left from an interrupted first generation of .*; if no bindplane-distributed run is working on it, delete it and run again/);
+    expect(r.stderr).toMatch(
+      /\.stack\.bindplane-distributed-new is left from an interrupted first generation of .*; if no bindplane-distributed run is working on it, delete it and run again/,
+    );
     const bad = cli([path.join(parent, 'a/b/stack'), '--defaults', '--instances', '0']);
     expect(bad.status).toBe(2);
     expect(readdirSync(parent)).toEqual(['.stack.bindplane-distributed-new']);

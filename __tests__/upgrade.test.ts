@@ -15,13 +15,18 @@ const OLD_PIN = '1.96.3';
 let oldCli: string;
 beforeAll(() => {
   const have = spawnSync('git', ['-C', ROOT, 'cat-file', '-e', `${OLD_COMMIT}^{commit}`]);
-  if (have.status !== 0) throw new Error(`commit ${OLD_COMMIT} is not in this clone's history: the upgrade test needs the full git history (git clone without --depth)`);
+  if (have.status !== 0)
+    throw new Error(`commit ${OLD_COMMIT} is not in this clone's history: the upgrade test needs the full git history (git clone without --depth)`);
   const old = path.join(tempDir('bpd-old-'), 'generator');
   mkdirSync(old);
   execFileSync('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', ROOT, OLD_COMMIT, old]);
   // Same dependencies then and now (package.json's dependencies did not change): share them.
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(old, 'node_modules'), 'dir');
-  execFileSync('sh', ['-c', 'node scripts/compile-templates.mjs && npx tsc -p tsconfig.json && node scripts/build-assets.mjs && node scripts/bundle-cli.mjs'], { cwd: old, stdio: 'pipe', timeout: 120_000 });
+  execFileSync('sh', ['-c', 'node scripts/compile-templates.mjs && npx tsc -p tsconfig.json && node scripts/build-assets.mjs && node scripts/bundle-cli.mjs'], {
+    cwd: old,
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
   oldCli = path.join(old, 'bin/bindplane-distributed.js');
   if (!existsSync(oldCli)) throw new Error('the old generator did not build');
 }, 180_000);
@@ -49,7 +54,9 @@ describe('a stack from an older generator', () => {
     expect(compose()).not.toMatch(/BINDPLANE_NATS_/);
     expect(r.stdout).toContain('notice: new default for eventBus: nats (this stack: kafka); pass --event-bus nats to switch');
     if (PINNED.bindplaneVersion !== OLD_PIN)
-      expect(r.stdout).toContain(`notice: newer Bindplane pin: ${PINNED.bindplaneVersion} (this stack: ${OLD_PIN}); pass --bindplane-version ${PINNED.bindplaneVersion}, then make upgrade`);
+      expect(r.stdout).toContain(
+        `notice: newer Bindplane pin: ${PINNED.bindplaneVersion} (this stack: ${OLD_PIN}); pass --bindplane-version ${PINNED.bindplaneVersion}, then make upgrade`,
+      );
     expect(readFileSync(conf, 'utf8')).toContain('# mine: keep');
     // The newer templates did reach it (the load balancer's faster failover).
     expect(readFileSync(conf, 'utf8')).toContain('proxy_connect_timeout 500ms;');

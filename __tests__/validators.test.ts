@@ -4,7 +4,7 @@
 // variable names, image tags, published ports, healthchecks, start order, bind mounts, secrets).
 // The last block proves the validators are not vacuous: broken copies must be rejected.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,6 @@ import {
   validateShell,
   validateAll,
   validateYamllint,
-  ValidationError,
   type ComposeFile,
   type ComposeService,
 } from './helpers/validators.js';
@@ -48,17 +47,45 @@ const BINDPLANE_VARIABLES: ReadonlySet<string> = new Set([
   // event bus
   'BINDPLANE_EVENT_BUS_TYPE',
   ...withPrefix('KAFKA_', [
-    'BROKERS', 'TOPIC', 'PROTOCOL_VERSION', 'AUTH_TYPE', 'SASL_USERNAME', 'SASL_PASSWORD', 'SASL_MECHANISM', 'ENABLE_TLS', 'TLS_CA', 'TLS_SKIP_VERIFY',
+    'BROKERS',
+    'TOPIC',
+    'PROTOCOL_VERSION',
+    'AUTH_TYPE',
+    'SASL_USERNAME',
+    'SASL_PASSWORD',
+    'SASL_MECHANISM',
+    'ENABLE_TLS',
+    'TLS_CA',
+    'TLS_SKIP_VERIFY',
   ]),
   ...withPrefix('GOOGLE_PUB_SUB_', ['PROJECT_ID', 'TOPIC', 'CREDENTIALS_FILE', 'ENDPOINT', 'INSECURE']),
   ...withPrefix('NATS_SERVER_', [
-    'ENABLE', 'NAME', 'CLIENT_HOST', 'CLIENT_PORT', 'HTTP_HOST', 'HTTP_PORT', 'CLUSTER_NAME', 'CLUSTER_HOST', 'CLUSTER_PORT', 'CLUSTER_ROUTES',
+    'ENABLE',
+    'NAME',
+    'CLIENT_HOST',
+    'CLIENT_PORT',
+    'HTTP_HOST',
+    'HTTP_PORT',
+    'CLUSTER_NAME',
+    'CLUSTER_HOST',
+    'CLUSTER_PORT',
+    'CLUSTER_ROUTES',
   ]),
   ...withPrefix('NATS_CLIENT_', ['NAME', 'ENDPOINT', 'SUBJECT']),
   // Prometheus
   ...withPrefix('PROMETHEUS_', [
-    'ENABLE', 'ENABLE_REMOTE', 'HOST', 'PORT', 'QUERY_PATH_PREFIX', 'REMOTE_WRITE_HOST', 'REMOTE_WRITE_PORT', 'REMOTE_WRITE_ENDPOINT',
-    'AUTH_TYPE', 'AUTH_USERNAME', 'AUTH_PASSWORD', 'ENABLE_TLS',
+    'ENABLE',
+    'ENABLE_REMOTE',
+    'HOST',
+    'PORT',
+    'QUERY_PATH_PREFIX',
+    'REMOTE_WRITE_HOST',
+    'REMOTE_WRITE_PORT',
+    'REMOTE_WRITE_ENDPOINT',
+    'AUTH_TYPE',
+    'AUTH_USERNAME',
+    'AUTH_PASSWORD',
+    'ENABLE_TLS',
   ]),
   // transform agents
   ...withPrefix('TRANSFORM_AGENT_', ['ENABLE_REMOTE', 'REMOTE_AGENTS']),
@@ -138,7 +165,8 @@ function checkUpstreams(dir: string, compose: ComposeFile, instances: number): s
     }
   const nodes = Object.keys(services).filter((n) => NODE.test(n));
   const expected = Array.from({ length: instances }, (_, i) => `bindplane-${i + 1}`);
-  if ([...nodes].sort().join() !== [...expected].sort().join()) problems.push(`node services are [${nodes.join(', ')}], expected bindplane-1..bindplane-${instances}`);
+  if ([...nodes].sort().join() !== [...expected].sort().join())
+    problems.push(`node services are [${nodes.join(', ')}], expected bindplane-1..bindplane-${instances}`);
   if ([...new Set(upstreamHosts)].sort().join() !== [...expected].sort().join())
     problems.push(`nginx upstream servers are [${upstreamHosts.join(', ')}], expected exactly bindplane-1..bindplane-${instances}`);
   if (upstreamHosts.length !== new Set(upstreamHosts).size) problems.push('an nginx upstream lists a server twice');
@@ -156,7 +184,8 @@ function checkUpstreams(dir: string, compose: ComposeFile, instances: number): s
   const listens = [...conf.replace(/#[^\n]*/g, '').matchAll(/^\s*listen\s+([^\s;]+)/gm)].map((m) => m[1]!);
   for (const p of services[LB]?.ports ?? []) {
     const container = String(p).split(':').pop()!.split('/')[0]!;
-    if (!listens.some((l) => l === container || l.endsWith(`:${container}`))) problems.push(`${LB} publishes container port ${container}, but nginx listens on [${listens.join(', ')}]`);
+    if (!listens.some((l) => l === container || l.endsWith(`:${container}`)))
+      problems.push(`${LB} publishes container port ${container}, but nginx listens on [${listens.join(', ')}]`);
   }
   return problems;
 }
@@ -177,7 +206,8 @@ function checkBindplaneVariables(dir: string, compose: ComposeFile): string[] {
     }
     for (const k of readEnvFile(file).keys()) check(path.relative(dir, file), k);
   }
-  for (const [name, s] of Object.entries(compose.services)) for (const k of environmentOf(s).keys()) check(`docker-compose.yml services.${name}.environment`, k);
+  for (const [name, s] of Object.entries(compose.services))
+    for (const k of environmentOf(s).keys()) check(`docker-compose.yml services.${name}.environment`, k);
   return problems;
 }
 
@@ -252,20 +282,27 @@ function checkNginxSettings(dir: string): string[] {
   const conf = readFileSync(path.join(dir, 'nginx/nginx.conf'), 'utf8');
   const out: string[] = [];
   for (const u of nginxUpstreams(conf))
-    for (const srv of u.servers) if (!/max_fails=\d+/.test(srv.line) || !/fail_timeout=\d+s/.test(srv.line)) out.push(`upstream server ${srv.host} has no max_fails/fail_timeout`);
+    for (const srv of u.servers)
+      if (!/max_fails=\d+/.test(srv.line) || !/fail_timeout=\d+s/.test(srv.line)) out.push(`upstream server ${srv.host} has no max_fails/fail_timeout`);
   const timeout = /proxy_read_timeout (\d+)s;/.exec(conf);
   if (!timeout || Number(timeout[1]) < 3600) out.push(`proxy_read_timeout is ${timeout?.[1] ?? 'unset'}, under an hour`);
   if (!/map \$http_upgrade \$connection_upgrade/.test(conf)) out.push('no map on $http_upgrade');
-  if (!/proxy_set_header Upgrade \$http_upgrade;/.test(conf) || !/proxy_set_header Connection \$connection_upgrade;/.test(conf)) out.push('no Upgrade/Connection headers');
+  if (!/proxy_set_header Upgrade \$http_upgrade;/.test(conf) || !/proxy_set_header Connection \$connection_upgrade;/.test(conf))
+    out.push('no Upgrade/Connection headers');
   // A location that sets any header of its own stops inheriting the server's, websocket ones included.
-  for (const m of conf.matchAll(/location [^{]+\{([^}]*)\}/g)) if (/proxy_set_header/.test(m[1]!)) out.push('a location sets its own headers and loses the websocket ones');
+  for (const m of conf.matchAll(/location [^{]+\{([^}]*)\}/g))
+    if (/proxy_set_header/.test(m[1]!)) out.push('a location sets its own headers and loses the websocket ones');
   if (!/server_tokens off;/.test(conf)) out.push('nginx shows its version');
   return out;
 }
 
 /** Data services (PostgreSQL, Prometheus, Kafka, the emulator, transform agents) sit only on internal networks. */
 function checkInternalOnly(compose: ComposeFile): string[] {
-  const internal = new Set(Object.entries(compose.networks ?? {}).filter(([, n]) => (n as { internal?: boolean } | null)?.internal === true).map(([k]) => k));
+  const internal = new Set(
+    Object.entries(compose.networks ?? {})
+      .filter(([, n]) => (n as { internal?: boolean } | null)?.internal === true)
+      .map(([k]) => k),
+  );
   const data = /^(postgres|prometheus|kafka-\d+|pubsub-emulator|pubsub-topic|transform-agent-\d+)$/;
   return Object.entries(compose.services)
     .filter(([name]) => data.test(name))
@@ -279,7 +316,8 @@ function checkHealthchecks(compose: ComposeFile): string[] {
   return Object.entries(compose.services).flatMap(([name, s]) => {
     if (isOneShot(s)) return [];
     const h = s.healthcheck;
-    if (!h || h.disable || !h.test || (Array.isArray(h.test) && h.test[0] === 'NONE')) return [`${name} has no healthcheck (and is not a one-shot restart: "no" service)`];
+    if (!h || h.disable || !h.test || (Array.isArray(h.test) && h.test[0] === 'NONE'))
+      return [`${name} has no healthcheck (and is not a one-shot restart: "no" service)`];
     return [];
   });
 }
@@ -297,8 +335,10 @@ function checkDependsOn(compose: ComposeFile): string[] {
       const target = compose.services[dep];
       if (!spec?.condition) problems.push(`${name}: depends_on ${dep} has no condition`);
       else if (!target) problems.push(`${name}: depends_on ${dep}, which is not a service`);
-      else if (spec.condition === 'service_healthy' && (!target.healthcheck || isOneShot(target))) problems.push(`${name}: waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
-      else if (spec.condition === 'service_completed_successfully' && !isOneShot(target)) problems.push(`${name}: waits for ${dep} to complete, but ${dep} restarts`);
+      else if (spec.condition === 'service_healthy' && (!target.healthcheck || isOneShot(target)))
+        problems.push(`${name}: waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+      else if (spec.condition === 'service_completed_successfully' && !isOneShot(target))
+        problems.push(`${name}: waits for ${dep} to complete, but ${dep} restarts`);
       else if (spec.condition === 'service_started') problems.push(`${name}: depends_on ${dep} with service_started (no readiness)`);
       if (target && !shareNetwork(s, target)) problems.push(`${name}: depends on ${dep} but shares no network with it`);
     }
@@ -352,12 +392,14 @@ function checkSecrets(dir: string, expectedKeys: string[]): string[] {
 function checkGitignore(dir: string, ignored: string[], tracked: string[]): string[] {
   const work = path.join(tempDir('bpd-git-'), 'repo');
   cpSync(dir, work, { recursive: true });
-  const git = (...args: string[]) => spawnSync('git', args, { cwd: work, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1' } });
+  const git = (...args: string[]) =>
+    spawnSync('git', args, { cwd: work, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work, GIT_CONFIG_NOSYSTEM: '1' } });
   const init = git('init', '-q');
   if (init.status !== 0) return [`git init failed: ${init.stderr}`];
   const problems: string[] = [];
   for (const f of ignored) if (git('check-ignore', '-q', '--no-index', f).status !== 0) problems.push(`.gitignore does not ignore ${f}`);
-  for (const f of tracked) if (git('check-ignore', '-q', '--no-index', f).status === 0) problems.push(`.gitignore ignores ${f}, which belongs in the repository`);
+  for (const f of tracked)
+    if (git('check-ignore', '-q', '--no-index', f).status === 0) problems.push(`.gitignore ignores ${f}, which belongs in the repository`);
   return problems;
 }
 
@@ -401,17 +443,23 @@ function checkKafka(dir: string, compose: ComposeFile): string[] {
     const env = environmentOf(s);
     const get = (k: string) => env.get(k) ?? '';
     const id = get('KAFKA_NODE_ID');
-    const roles = get('KAFKA_PROCESS_ROLES').split(',').map((r) => r.trim());
+    const roles = get('KAFKA_PROCESS_ROLES')
+      .split(',')
+      .map((r) => r.trim());
     const controllerName = get('KAFKA_CONTROLLER_LISTENER_NAMES');
-    const voters = get('KAFKA_CONTROLLER_QUORUM_VOTERS').split(',').map((v) => /^(\d+)@([^:]+):(\d+)$/.exec(v.trim()));
+    const voters = get('KAFKA_CONTROLLER_QUORUM_VOTERS')
+      .split(',')
+      .map((v) => /^(\d+)@([^:]+):(\d+)$/.exec(v.trim()));
     if (voters.some((v) => !v)) problems.push(`${name}: KAFKA_CONTROLLER_QUORUM_VOTERS is not a list of id@host:port`);
     const mine = voters.find((v) => v?.[1] === id);
     if (!roles.includes('broker')) problems.push(`${name}: KAFKA_PROCESS_ROLES ${roles.join(',')} lacks broker: Bindplane has no broker to talk to`);
-    if (mine && !roles.includes('controller')) problems.push(`${name}: node ${id} is a quorum voter, but KAFKA_PROCESS_ROLES ${roles.join(',')} lacks controller`);
+    if (mine && !roles.includes('controller'))
+      problems.push(`${name}: node ${id} is a quorum voter, but KAFKA_PROCESS_ROLES ${roles.join(',')} lacks controller`);
     if (!mine && roles.includes('controller')) problems.push(`${name}: a controller that is not among the quorum voters`);
     const controllerPort = listenerPort(get('KAFKA_LISTENERS'), controllerName);
     if (roles.includes('controller') && !controllerPort) problems.push(`${name}: no ${controllerName || 'controller'} listener in KAFKA_LISTENERS`);
-    if (mine && (mine[2] !== name || mine[3] !== controllerPort)) problems.push(`${name}: the quorum names node ${id} as ${mine[2]}:${mine[3]}, not ${name}:${controllerPort}`);
+    if (mine && (mine[2] !== name || mine[3] !== controllerPort))
+      problems.push(`${name}: the quorum names node ${id} as ${mine[2]}:${mine[3]}, not ${name}:${controllerPort}`);
     for (const entry of get('KAFKA_ADVERTISED_LISTENERS').split(',')) {
       const m = /^([A-Z_]+):\/\/([^:]*):(\d+)$/.exec(entry.trim());
       if (!m) problems.push(`${name}: advertised listener ${JSON.stringify(entry)} is not NAME://host:port`);
@@ -446,7 +494,10 @@ interface Variant {
 
 const VARIANTS: Variant[] = [
   { id: 'defaults', answers: () => ({}) },
-  { id: 'kafka, 1 broker, 1 instance, no TLS, no extras', answers: () => ({ eventBus: 'kafka', kafkaBrokers: 1, instances: 1, tls: 'none', transformAgents: 0, demoAgents: 0 }) },
+  {
+    id: 'kafka, 1 broker, 1 instance, no TLS, no extras',
+    answers: () => ({ eventBus: 'kafka', kafkaBrokers: 1, instances: 1, tls: 'none', transformAgents: 0, demoAgents: 0 }),
+  },
   {
     id: 'kafka, 3 brokers, 7 instances, self-signed TLS, 3 transform agents, 2 demo agents',
     answers: () => ({ eventBus: 'kafka', kafkaBrokers: 3, instances: 7, tls: 'selfSigned', transformAgents: 3, demoAgents: 2, projectName: 'bp_kafka3' }),
@@ -454,23 +505,52 @@ const VARIANTS: Variant[] = [
   {
     id: 'nats, 64 instances, provided TLS, 16 transform agents, 5 demo agents',
     answers: (i) => ({
-      eventBus: 'nats', instances: 64, tls: 'provided', tlsCertFile: i.certFile, tlsKeyFile: i.keyFile, transformAgents: 16, demoAgents: 5,
-      httpPort: 443, remoteUrl: 'https://bindplane.example.com', postgresVersion: '18', imageRegistry: 'observiq',
+      eventBus: 'nats',
+      instances: 64,
+      tls: 'provided',
+      tlsCertFile: i.certFile,
+      tlsKeyFile: i.keyFile,
+      transformAgents: 16,
+      demoAgents: 5,
+      httpPort: 443,
+      remoteUrl: 'https://bindplane.example.com',
+      postgresVersion: '18',
+      imageRegistry: 'observiq',
     }),
   },
-  { id: 'nats, 1 instance, no TLS, port 8081, 1 demo agent', answers: () => ({ eventBus: 'nats', instances: 1, tls: 'none', transformAgents: 0, demoAgents: 1, httpPort: 8081 }) },
+  {
+    id: 'nats, 1 instance, no TLS, port 8081, 1 demo agent',
+    answers: () => ({ eventBus: 'nats', instances: 1, tls: 'none', transformAgents: 0, demoAgents: 1, httpPort: 8081 }),
+  },
   {
     id: 'pubsub emulator, 3 instances, self-signed TLS for an IP address URL, 1 transform agent',
     answers: () => ({
-      eventBus: 'pubsub', pubsubProjectId: 'bindplane-demo', instances: 3, tls: 'selfSigned', transformAgents: 1, demoAgents: 0,
-      remoteUrl: 'https://10.1.2.3:8443', httpPort: 8443, adminUsername: 'ops@example.com', projectName: 'my_proj', postgresVersion: '13',
+      eventBus: 'pubsub',
+      pubsubProjectId: 'bindplane-demo',
+      instances: 3,
+      tls: 'selfSigned',
+      transformAgents: 1,
+      demoAgents: 0,
+      remoteUrl: 'https://10.1.2.3:8443',
+      httpPort: 8443,
+      adminUsername: 'ops@example.com',
+      projectName: 'my_proj',
+      postgresVersion: '13',
     }),
   },
   {
     id: 'pubsub with credentials, 7 instances, provided TLS, 2 transform agents, 3 demo agents',
     answers: (i) => ({
-      eventBus: 'pubsub', pubsubProjectId: 'my-project-123', pubsubTopic: 'bp-events', pubsubCredentialsFile: i.credentialsFile,
-      instances: 7, tls: 'provided', tlsCertFile: i.certFile, tlsKeyFile: i.keyFile, transformAgents: 2, demoAgents: 3,
+      eventBus: 'pubsub',
+      pubsubProjectId: 'my-project-123',
+      pubsubTopic: 'bp-events',
+      pubsubCredentialsFile: i.credentialsFile,
+      instances: 7,
+      tls: 'provided',
+      tlsCertFile: i.certFile,
+      tlsKeyFile: i.keyFile,
+      transformAgents: 2,
+      demoAgents: 3,
     }),
   },
 ];
@@ -490,15 +570,39 @@ beforeAll(async () => {
   const keyFile = path.join(work, 'person', 'server-key.pem');
   mkdirSync(path.dirname(certFile));
   const r = await runTool('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', '/CN=bindplane.example.com',
-    '-addext', 'subjectAltName=DNS:bindplane.example.com', '-keyout', keyFile, '-out', certFile,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=bindplane.example.com',
+    '-addext',
+    'subjectAltName=DNS:bindplane.example.com',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
   ]);
   if (r.code !== 0) throw new Error(`openssl: ${r.stderr}`);
   const credentialsFile = path.join(work, 'person', 'service-account.json');
-  const credentials = JSON.stringify({
-    type: 'service_account', project_id: 'my-project-123', private_key_id: '0123456789abcdef', private_key: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n',
-    client_email: 'bindplane@my-project-123.iam.gserviceaccount.com', client_id: '1234567890', token_uri: 'https://oauth2.googleapis.com/token',
-  }, null, 2);
+  const credentials = JSON.stringify(
+    {
+      type: 'service_account',
+      project_id: 'my-project-123',
+      private_key_id: '0123456789abcdef',
+      private_key: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n',
+      client_email: 'bindplane@my-project-123.iam.gserviceaccount.com',
+      client_id: '1234567890',
+      token_uri: 'https://oauth2.googleapis.com/token',
+    },
+    null,
+    2,
+  );
   writeFileSync(credentialsFile, credentials);
   inputs = { certFile, keyFile, credentialsFile, credentials };
 });
@@ -548,9 +652,13 @@ for (const variant of VARIANTS) {
 
     it('shellcheck accepts the scripts; yamllint the YAML files', async ({ expect }) => {
       const scripts = await validateShell(dir);
-      expect(scripts.map((f) => path.relative(dir, f))).toEqual(a.tls === 'selfSigned' ? ['scripts/stack.sh', 'scripts/tls-self-signed.sh'] : ['scripts/stack.sh']);
+      expect(scripts.map((f) => path.relative(dir, f))).toEqual(
+        a.tls === 'selfSigned' ? ['scripts/stack.sh', 'scripts/tls-self-signed.sh'] : ['scripts/stack.sh'],
+      );
       const yamls = await validateYamllint(dir);
-      expect(yamls.map((f) => path.relative(dir, f))).toEqual(expect.arrayContaining(['docker-compose.yml', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml']));
+      expect(yamls.map((f) => path.relative(dir, f))).toEqual(
+        expect.arrayContaining(['docker-compose.yml', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml']),
+      );
     });
 
     it('nginx upstreams are exactly the node services; one jobs instance outside them', ({ expect }) => {
@@ -607,14 +715,39 @@ for (const variant of VARIANTS) {
     });
 
     it('.env is 0600, git-ignored, and its secrets are distinct and shell-safe', ({ expect }) => {
-      const keys = ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'BINDPLANE_SECRET_KEY', 'POSTGRES_PASSWORD', ...(a.eventBus === 'kafka' ? ['KAFKA_CLUSTER_ID'] : [])];
+      const keys = [
+        'BINDPLANE_PASSWORD',
+        'BINDPLANE_SESSION_SECRET',
+        'BINDPLANE_SECRET_KEY',
+        'POSTGRES_PASSWORD',
+        ...(a.eventBus === 'kafka' ? ['KAFKA_CLUSTER_ID'] : []),
+      ];
       expect(checkSecrets(dir, keys)).toEqual([]);
-      const copies = [...(a.tls === 'provided' ? ['local/tls/tls.crt', 'local/tls/tls.key'] : []), ...(a.pubsubCredentialsFile ? ['local/pubsub/credentials.json'] : [])];
+      const copies = [
+        ...(a.tls === 'provided' ? ['local/tls/tls.crt', 'local/tls/tls.key'] : []),
+        ...(a.pubsubCredentialsFile ? ['local/pubsub/credentials.json'] : []),
+      ];
       for (const f of copies) expect(existsSync(path.join(dir, f)), `${f} was copied`).toBe(true);
-      const tracked = ['docker-compose.yml', 'bindplane/bindplane.env', 'nginx/nginx.conf', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml', 'Makefile', 'README.md', '.gitignore', '.yo-rc.json'];
+      const tracked = [
+        'docker-compose.yml',
+        'bindplane/bindplane.env',
+        'nginx/nginx.conf',
+        'prometheus/prometheus.yml',
+        'prometheus/rules/bindplane.yml',
+        'Makefile',
+        'README.md',
+        '.gitignore',
+        '.yo-rc.json',
+      ];
       if (a.tls === 'selfSigned') tracked.push('scripts/tls-self-signed.sh');
       const bookkeeping = ['.bindplane-distributed/txn/journal.json', '.bindplane-distributed/txn/stage/1', '.bindplane-distributed/lock'];
-      expect(checkGitignore(dir, ['.env', 'local/tls/tls.key', ...copies, ...bookkeeping], [...tracked, '.bindplane-distributed/record.json', '.bindplane-distributed/base.txt'])).toEqual([]);
+      expect(
+        checkGitignore(
+          dir,
+          ['.env', 'local/tls/tls.key', ...copies, ...bookkeeping],
+          [...tracked, '.bindplane-distributed/record.json', '.bindplane-distributed/base.txt'],
+        ),
+      ).toEqual([]);
     });
 
     if (variant.answers({} as Inputs).tls === 'selfSigned') {
@@ -629,7 +762,7 @@ for (const variant of VARIANTS) {
         expect(x509.stdout).toMatch(/DNS:localhost/);
         expect(x509.stdout).toMatch(new RegExp(`DNS:${LB}\\b`));
         const host = new URL(a.remoteUrl ?? 'https://localhost').hostname;
-        expect(x509.stdout, 'the certificate names the remote URL\'s host').toContain(/^[\d.]+$/.test(host) ? `IP Address:${host}` : `DNS:${host}`);
+        expect(x509.stdout, "the certificate names the remote URL's host").toContain(/^[\d.]+$/.test(host) ? `IP Address:${host}` : `DNS:${host}`);
         // Now every bind source exists, and nginx -t runs on the files make made.
         expect(checkBindMounts(copy, loadCompose(copy))).toEqual([]);
         await validateNginx(copy);
@@ -650,7 +783,14 @@ describe.concurrent('the validators reject broken files', () => {
   let goodProvided: string;
 
   beforeAll(async () => {
-    goodProvided = await generateStack({ eventBus: 'nats', instances: 1, transformAgents: 0, tls: 'provided', tlsCertFile: inputs.certFile, tlsKeyFile: inputs.keyFile });
+    goodProvided = await generateStack({
+      eventBus: 'nats',
+      instances: 1,
+      transformAgents: 0,
+      tls: 'provided',
+      tlsCertFile: inputs.certFile,
+      tlsKeyFile: inputs.keyFile,
+    });
     good = await generateStack({ eventBus: 'nats', instances: 2, transformAgents: 1, demoAgents: 1, tls: 'none' });
     goodTls = await generateStack({ eventBus: 'kafka', instances: 2, transformAgents: 0, tls: 'selfSigned' });
   });
@@ -670,47 +810,136 @@ describe.concurrent('the validators reject broken files', () => {
   };
 
   it('docker-compose and the schema: an unknown key', async ({ expect }) => {
-    const dir = broken(() => good, (d) => rewrite(d, 'docker-compose.yml', (t) => t.replace(/^( {2}postgres:\n)/m, '$1    restart_policy: always\n')));
+    const dir = broken(
+      () => good,
+      (d) => rewrite(d, 'docker-compose.yml', (t) => t.replace(/^( {2}postgres:\n)/m, '$1    restart_policy: always\n')),
+    );
     await expect(validateComposeV1(dir)).rejects.toThrow(/restart_policy/);
     expect(() => validateComposeSchema(dir)).toThrow(/restart_policy/);
   });
 
   it('docker-compose: a missing env_file, an unset secret, depends_on a missing service', async ({ expect }) => {
-    await expect(validateComposeV1(broken(() => good, (d) => rmSync(path.join(d, 'bindplane/bindplane.env'))))).rejects.toThrow(/bindplane\.env/);
-    await expect(validateComposeV1(broken(() => good, (d) => rewrite(d, '.env', (t) => t.replace(/^POSTGRES_PASSWORD=.*\n/m, ''))))).rejects.toThrow(/POSTGRES_PASSWORD/);
     await expect(
-      validateComposeV1(broken(() => good, (d) => rewrite(d, 'docker-compose.yml', (t) => t.replace(/^ {4}depends_on:\n/m, '    depends_on:\n      ghost:\n        condition: service_healthy\n')))),
+      validateComposeV1(
+        broken(
+          () => good,
+          (d) => rmSync(path.join(d, 'bindplane/bindplane.env')),
+        ),
+      ),
+    ).rejects.toThrow(/bindplane\.env/);
+    await expect(
+      validateComposeV1(
+        broken(
+          () => good,
+          (d) => rewrite(d, '.env', (t) => t.replace(/^POSTGRES_PASSWORD=.*\n/m, '')),
+        ),
+      ),
+    ).rejects.toThrow(/POSTGRES_PASSWORD/);
+    await expect(
+      validateComposeV1(
+        broken(
+          () => good,
+          (d) =>
+            rewrite(d, 'docker-compose.yml', (t) => t.replace(/^ {4}depends_on:\n/m, '    depends_on:\n      ghost:\n        condition: service_healthy\n')),
+        ),
+      ),
     ).rejects.toThrow(/ghost/);
   });
 
   it('the strict YAML parse: a duplicate key', ({ expect }) => {
-    const dir = broken(() => good, (d) => rewrite(d, 'docker-compose.yml', (t) => t.replace(/^( {4}image: postgres:.*\n)/m, '$1$1')));
+    const dir = broken(
+      () => good,
+      (d) => rewrite(d, 'docker-compose.yml', (t) => t.replace(/^( {4}image: postgres:.*\n)/m, '$1$1')),
+    );
     expect(() => validateComposeSchema(dir)).toThrow(/unique|duplicate/i);
   });
 
-  it('nginx -t: an unknown directive, an upstream host that is no service, a key that is not the certificate\'s', async ({ expect }) => {
-    await expect(validateNginx(broken(() => good, (d) => rewrite(d, 'nginx/nginx.conf', (t) => t.replace('server_tokens off;', 'server_tokens off;\n  proxy_bogus on;'))))).rejects.toThrow(/proxy_bogus/);
-    await expect(validateNginx(broken(() => good, (d) => rewrite(d, 'nginx/nginx.conf', (t) => t.replace(/server bindplane-2:/, 'server bindplane-9:'))))).rejects.toThrow(/host not found/);
+  it("nginx -t: an unknown directive, an upstream host that is no service, a key that is not the certificate's", async ({ expect }) => {
+    await expect(
+      validateNginx(
+        broken(
+          () => good,
+          (d) => rewrite(d, 'nginx/nginx.conf', (t) => t.replace('server_tokens off;', 'server_tokens off;\n  proxy_bogus on;')),
+        ),
+      ),
+    ).rejects.toThrow(/proxy_bogus/);
+    await expect(
+      validateNginx(
+        broken(
+          () => good,
+          (d) => rewrite(d, 'nginx/nginx.conf', (t) => t.replace(/server bindplane-2:/, 'server bindplane-9:')),
+        ),
+      ),
+    ).rejects.toThrow(/host not found/);
     // The copy of the person's key does not belong to the copy of their certificate.
     const otherKey = path.join(tempDir('bpd-otherkey-'), 'other.key');
     const made = await runTool('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', otherKey]);
     expect(made.code, made.stderr).toBe(0);
-    await expect(validateNginx(broken(() => goodProvided, (d) => cpSync(otherKey, path.join(d, 'local/tls/tls.key'))))).rejects.toThrow(/key values mismatch/);
+    await expect(
+      validateNginx(
+        broken(
+          () => goodProvided,
+          (d) => cpSync(otherKey, path.join(d, 'local/tls/tls.key')),
+        ),
+      ),
+    ).rejects.toThrow(/key values mismatch/);
   });
 
   it('promtool: bad PromQL in a rule, an unknown config key', async ({ expect }) => {
-    await expect(validatePrometheus(broken(() => good, (d) => rewrite(d, 'prometheus/rules/bindplane.yml', (t) => t.replace('sum without (agent) (', 'sum without (agent) ((('))))).rejects.toThrow(/promtool check/);
-    await expect(validatePrometheus(broken(() => good, (d) => rewrite(d, 'prometheus/prometheus.yml', (t) => t.replace('global:\n', 'global:\n  scrape_intervall: 1m\n'))))).rejects.toThrow(/scrape_intervall/);
+    await expect(
+      validatePrometheus(
+        broken(
+          () => good,
+          (d) => rewrite(d, 'prometheus/rules/bindplane.yml', (t) => t.replace('sum without (agent) (', 'sum without (agent) (((')),
+        ),
+      ),
+    ).rejects.toThrow(/promtool check/);
+    await expect(
+      validatePrometheus(
+        broken(
+          () => good,
+          (d) => rewrite(d, 'prometheus/prometheus.yml', (t) => t.replace('global:\n', 'global:\n  scrape_intervall: 1m\n')),
+        ),
+      ),
+    ).rejects.toThrow(/scrape_intervall/);
   });
 
   it('make -n: a recipe indented with spaces; a missing target', async ({ expect }) => {
-    await expect(validateMake(broken(() => good, (d) => rewrite(d, 'Makefile', (t) => t.replace(/^\t\$\(COMPOSE\) stop/m, '    $(COMPOSE) stop'))))).rejects.toThrow(/separator/);
-    await expect(validateMake(broken(() => good, (d) => rewrite(d, 'Makefile', (t) => t.replace(/^status:/m, 'state:'))))).rejects.toThrow(/missing targets: status/);
+    await expect(
+      validateMake(
+        broken(
+          () => good,
+          (d) => rewrite(d, 'Makefile', (t) => t.replace(/^\t\$\(COMPOSE\) stop/m, '    $(COMPOSE) stop')),
+        ),
+      ),
+    ).rejects.toThrow(/separator/);
+    await expect(
+      validateMake(
+        broken(
+          () => good,
+          (d) => rewrite(d, 'Makefile', (t) => t.replace(/^status:/m, 'state:')),
+        ),
+      ),
+    ).rejects.toThrow(/missing targets: status/);
   });
 
   it('shellcheck and yamllint', async ({ expect }) => {
-    await expect(validateShell(broken(() => goodTls, (d) => appendFileSync(path.join(d, 'scripts/tls-self-signed.sh'), 'cp $dir/tls.crt /tmp\n')))).rejects.toThrow(/SC2086/);
-    await expect(validateYamllint(broken(() => good, (d) => rewrite(d, 'prometheus/prometheus.yml', (t) => t.replace('global:\n', 'global:\n  scrape_interval: 2m\n'))))).rejects.toThrow(/key-duplicates/);
+    await expect(
+      validateShell(
+        broken(
+          () => goodTls,
+          (d) => appendFileSync(path.join(d, 'scripts/tls-self-signed.sh'), 'cp $dir/tls.crt /tmp\n'),
+        ),
+      ),
+    ).rejects.toThrow(/SC2086/);
+    await expect(
+      validateYamllint(
+        broken(
+          () => good,
+          (d) => rewrite(d, 'prometheus/prometheus.yml', (t) => t.replace('global:\n', 'global:\n  scrape_interval: 2m\n')),
+        ),
+      ),
+    ).rejects.toThrow(/key-duplicates/);
   });
 
   it('the cross-checks', ({ expect }) => {
@@ -726,7 +955,11 @@ describe.concurrent('the validators reject broken files', () => {
     d = broken(g, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('BINDPLANE_SESSION_SECRET: ${', 'BINDPLANE_SESSIONS_SECRET: ${')));
     expect(checkBindplaneVariables(d, c(d)).join('\n')).toMatch(/BINDPLANE_SESSIONS_SECRET is not a variable/);
     // Unpinned images, a second published port, a missing healthcheck, a list-form depends_on.
-    d = broken(g, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace(/image: postgres:\S+/, 'image: postgres').replace(/image: prom\/prometheus:\S+/, 'image: prom/prometheus:latest')));
+    d = broken(g, (x) =>
+      rewrite(x, 'docker-compose.yml', (t) =>
+        t.replace(/image: postgres:\S+/, 'image: postgres').replace(/image: prom\/prometheus:\S+/, 'image: prom/prometheus:latest'),
+      ),
+    );
     expect(checkImages(c(d))).toHaveLength(2);
     d = broken(g, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace(/^( {2}postgres:\n)/m, '$1    ports:\n      - "5432:5432"\n')));
     expect(checkPorts(c(d)).join('\n')).toMatch(/postgres publishes/);
@@ -734,7 +967,14 @@ describe.concurrent('the validators reject broken files', () => {
     exposed.services.postgres!.networks = ['backend', 'frontend'];
     expect(checkInternalOnly(exposed)).toEqual(['postgres is on ["backend","frontend"], not only on internal networks']);
     // Conventions: an unbounded log, a bind-mounted database, a guess without its comment.
-    d = broken(g, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('max-file: "5"', 'compress: "true"').replace('- postgres-data:/var/lib/postgresql', '- ./pgdata:/var/lib/postgresql').replace('# Unverified which of curl, wget or bash', '# which of curl or wget')));
+    d = broken(g, (x) =>
+      rewrite(x, 'docker-compose.yml', (t) =>
+        t
+          .replace('max-file: "5"', 'compress: "true"')
+          .replace('- postgres-data:/var/lib/postgresql', '- ./pgdata:/var/lib/postgresql')
+          .replace('# Unverified which of curl, wget or bash', '# which of curl or wget'),
+      ),
+    );
     const conventions = checkConventions(d, c(d)).join('\n');
     expect(conventions).toMatch(/log files are not bounded/);
     expect(conventions).toMatch(/postgres: its data is not on a named volume/);
@@ -744,7 +984,14 @@ describe.concurrent('the validators reject broken files', () => {
     (plain.services.postgres!.environment as Record<string, string>).POSTGRES_PASSWORD = 'bindplane';
     expect(checkCredentials(plain)).toEqual(['postgres: POSTGRES_PASSWORD is "bindplane", not a required reference to .env']);
     // nginx: no passive health, a short timeout, a location that drops the websocket headers.
-    d = broken(g, (x) => rewrite(x, 'nginx/nginx.conf', (t) => t.replace(/ max_fails=2 fail_timeout=5s/, '').replace('proxy_read_timeout 3600s;', 'proxy_read_timeout 60s;').replace('proxy_buffering off;', 'proxy_buffering off;\n      proxy_set_header Host $host;')));
+    d = broken(g, (x) =>
+      rewrite(x, 'nginx/nginx.conf', (t) =>
+        t
+          .replace(/ max_fails=2 fail_timeout=5s/, '')
+          .replace('proxy_read_timeout 3600s;', 'proxy_read_timeout 60s;')
+          .replace('proxy_buffering off;', 'proxy_buffering off;\n      proxy_set_header Host $host;'),
+      ),
+    );
     const settings = checkNginxSettings(d).join('\n');
     expect(settings).toMatch(/has no max_fails/);
     expect(settings).toMatch(/proxy_read_timeout is 60/);
@@ -762,7 +1009,11 @@ describe.concurrent('the validators reject broken files', () => {
     expect(checkBindMounts(good, fileMount).join('\n')).toMatch(/single file/);
     // Secrets: a world-readable .env, a repeated value, a quote; a .gitignore that forgets .env.
     d = broken(g, (x) => {
-      rewrite(x, '.env', (t) => t.replace(/^POSTGRES_PASSWORD=.*$/m, `POSTGRES_PASSWORD=${readEnvFile(path.join(x, '.env')).get('BINDPLANE_PASSWORD')}`).replace(/^BINDPLANE_SECRET_KEY=/m, 'BINDPLANE_SECRET_KEY="'));
+      rewrite(x, '.env', (t) =>
+        t
+          .replace(/^POSTGRES_PASSWORD=.*$/m, `POSTGRES_PASSWORD=${readEnvFile(path.join(x, '.env')).get('BINDPLANE_PASSWORD')}`)
+          .replace(/^BINDPLANE_SECRET_KEY=/m, 'BINDPLANE_SECRET_KEY="'),
+      );
       spawnSync('chmod', ['644', path.join(x, '.env')]);
     });
     const secrets = checkSecrets(d, ['BINDPLANE_PASSWORD']).join('\n');
@@ -773,7 +1024,11 @@ describe.concurrent('the validators reject broken files', () => {
     expect(checkGitignore(d, ['.env'], [])).toEqual(['.gitignore does not ignore .env']);
     // Kafka: a broker advertising localhost; a voter without the controller role.
     const k = () => goodTls;
-    d = broken(k, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://kafka-1:', 'KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://localhost:')));
+    d = broken(k, (x) =>
+      rewrite(x, 'docker-compose.yml', (t) =>
+        t.replace('KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://kafka-1:', 'KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://localhost:'),
+      ),
+    );
     expect(checkKafka(d, c(d)).join('\n')).toMatch(/kafka-1: advertises localhost:9092; clients in other containers reach it only as kafka-1/);
     d = broken(k, (x) => rewrite(x, 'docker-compose.yml', (t) => t.replace('KAFKA_PROCESS_ROLES: broker,controller', 'KAFKA_PROCESS_ROLES: broker')));
     expect(checkKafka(d, c(d)).join('\n')).toMatch(/node 1 is a quorum voter, but KAFKA_PROCESS_ROLES broker lacks controller/);
@@ -822,7 +1077,13 @@ describe('random valid answer sets', () => {
         const dir = await generateStack(given);
         await validateAll(dir);
         const compose = loadCompose(dir);
-        const keys = ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'BINDPLANE_SECRET_KEY', 'POSTGRES_PASSWORD', ...(a.eventBus === 'kafka' ? ['KAFKA_CLUSTER_ID'] : [])];
+        const keys = [
+          'BINDPLANE_PASSWORD',
+          'BINDPLANE_SESSION_SECRET',
+          'BINDPLANE_SECRET_KEY',
+          'POSTGRES_PASSWORD',
+          ...(a.eventBus === 'kafka' ? ['KAFKA_CLUSTER_ID'] : []),
+        ];
         const problems = [
           ...checkUpstreams(dir, compose, a.instances),
           ...checkBindplaneVariables(dir, compose),

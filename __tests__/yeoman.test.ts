@@ -26,14 +26,43 @@ const nodes = (dir: string) => Object.keys(compose(dir).services).filter((s) => 
 const stored = (dir: string) => JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
 
 function makeCert(dir: string): void {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      path.join(dir, 'k.pem'),
+      '-out',
+      path.join(dir, 'c.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 describe('yo bindplane-distributed with options', () => {
   const variants: { name: string; options: Record<string, unknown>; nodes: number; files?: string[]; setup?: (dir: string) => void }[] = [
     { name: 'kafka, one instance, no TLS', options: { instances: '1', eventBus: 'kafka' }, nodes: 1 },
-    { name: 'kafka with 3 brokers, many instances, self-signed TLS', options: { instances: '12', eventBus: 'kafka', kafkaBrokers: '3', tls: 'selfSigned' }, nodes: 12, files: ['scripts/tls-self-signed.sh'] },
-    { name: 'nats, many instances, provided TLS', options: { instances: '7', eventBus: 'nats', tls: 'provided', tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem' }, nodes: 7, files: ['local/tls/tls.crt', 'local/tls/tls.key'], setup: makeCert },
+    {
+      name: 'kafka with 3 brokers, many instances, self-signed TLS',
+      options: { instances: '12', eventBus: 'kafka', kafkaBrokers: '3', tls: 'selfSigned' },
+      nodes: 12,
+      files: ['scripts/tls-self-signed.sh'],
+    },
+    {
+      name: 'nats, many instances, provided TLS',
+      options: { instances: '7', eventBus: 'nats', tls: 'provided', tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem' },
+      nodes: 7,
+      files: ['local/tls/tls.crt', 'local/tls/tls.key'],
+      setup: makeCert,
+    },
     { name: 'pubsub in the emulator', options: { instances: '2', eventBus: 'pubsub', pubsubProjectId: 'demo-project' }, nodes: 2 },
     {
       name: 'pubsub with a credentials file',
@@ -52,7 +81,18 @@ describe('yo bindplane-distributed with options', () => {
         .withOptions(opts({ ...v.options, defaults: true }));
       const dir = result.cwd;
       expect(process.exitCode ?? 0).toBe(0);
-      result.assertFile(['docker-compose.yml', 'nginx/nginx.conf', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml', 'Makefile', 'README.md', '.gitignore', '.env', 'bindplane/bindplane.env', ...(v.files ?? [])]);
+      result.assertFile([
+        'docker-compose.yml',
+        'nginx/nginx.conf',
+        'prometheus/prometheus.yml',
+        'prometheus/rules/bindplane.yml',
+        'Makefile',
+        'README.md',
+        '.gitignore',
+        '.env',
+        'bindplane/bindplane.env',
+        ...(v.files ?? []),
+      ]);
       expect(nodes(dir)).toHaveLength(v.nodes);
       expect(compose(dir).services).toHaveProperty('bindplane-jobs');
       expect(stored(dir).instances).toBe(v.nodes);
@@ -92,13 +132,19 @@ describe('yo bindplane-distributed with prompts', () => {
 
 describe('yo bindplane-distributed, the question flow', () => {
   it('asks only the basic questions by default, then the advanced gate and the summary', async () => {
-    const result = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ interactive: true })).withAnswers({ instances: '2' });
+    const result = await helpers
+      .run(GENERATOR, {}, NO_FORCE)
+      .withOptions(opts({ interactive: true }))
+      .withAnswers({ instances: '2' });
     expect(result.askedQuestions.map((q) => q.name)).toEqual(['instances', 'eventBus', 'tls', 'advanced', 'confirm']);
     expect(nodes(result.cwd)).toHaveLength(2);
   });
 
   it('yes at the gate asks the advanced questions too', async () => {
-    const result = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ interactive: true })).withAnswers({ advanced: true, projectName: 'other' });
+    const result = await helpers
+      .run(GENERATOR, {}, NO_FORCE)
+      .withOptions(opts({ interactive: true }))
+      .withAnswers({ advanced: true, projectName: 'other' });
     const asked = result.askedQuestions.map((q) => q.name);
     expect(asked).toContain('projectName');
     expect(asked).toContain('httpPort');
@@ -122,13 +168,21 @@ describe('regeneration under yeoman-test, force off', () => {
     const first = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '3' }));
     const dir = first.cwd;
     const before = snapshot(dir);
-    await first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true })).run();
+    await first
+      .create(GENERATOR, {}, NO_FORCE)
+      .withOptions(opts({ defaults: true }))
+      .run();
     const same = snapshot(dir);
     expect([...same.entries()]).toEqual([...before.entries()]);
 
-    await first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '5' })).run();
+    await first
+      .create(GENERATOR, {}, NO_FORCE)
+      .withOptions(opts({ defaults: true, instances: '5' }))
+      .run();
     const after = snapshot(dir);
-    const changed = [...after.keys()].filter((k) => !k.endsWith('/') && (before.get(k)?.content !== after.get(k)?.content || before.get(k)?.mtimeMs !== after.get(k)?.mtimeMs));
+    const changed = [...after.keys()].filter(
+      (k) => !k.endsWith('/') && (before.get(k)?.content !== after.get(k)?.content || before.get(k)?.mtimeMs !== after.get(k)?.mtimeMs),
+    );
     expect(changed.sort()).toEqual(
       ['.bindplane-distributed/base.txt', '.bindplane-distributed/record.json', '.yo-rc.json', 'README.md', 'docker-compose.yml', 'nginx/nginx.conf'].sort(),
     );
@@ -141,7 +195,10 @@ describe('regeneration under yeoman-test, force off', () => {
     const file = (p: string) => path.join(dir, p);
     writeFileSync(file('nginx/nginx.conf'), readFileSync(file('nginx/nginx.conf'), 'utf8').replace('client_max_body_size 64m;', 'client_max_body_size 128m;'));
     rmSync(file('Makefile'));
-    await first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '4', tls: 'none' })).run();
+    await first
+      .create(GENERATOR, {}, NO_FORCE)
+      .withOptions(opts({ defaults: true, instances: '4', tls: 'none' }))
+      .run();
     expect(process.exitCode ?? 0).toBe(0);
     const conf = readFileSync(file('nginx/nginx.conf'), 'utf8');
     expect(conf).toContain('client_max_body_size 128m;');
@@ -150,7 +207,10 @@ describe('regeneration under yeoman-test, force off', () => {
     expect(existsSync(file('scripts/tls-self-signed.sh'))).toBe(false);
 
     writeFileSync(file('nginx/nginx.conf'), conf.replace('server bindplane-4:3001 resolve max_fails=2', 'server bindplane-4:3001 resolve max_fails=9'));
-    await first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, instances: '3' })).run();
+    await first
+      .create(GENERATOR, {}, NO_FORCE)
+      .withOptions(opts({ defaults: true, instances: '3' }))
+      .run();
     expect(process.exitCode).toBe(1);
     expect(readFileSync(file('nginx/nginx.conf'), 'utf8')).toMatch(/^<<<<<<< yours/m);
   });
@@ -158,7 +218,11 @@ describe('regeneration under yeoman-test, force off', () => {
   it('--check, --dry-run, --force and --restore behave as in the CLI', async () => {
     const first = await helpers.run(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true }));
     const dir = first.cwd;
-    const again = (o: Record<string, unknown>) => first.create(GENERATOR, {}, NO_FORCE).withOptions(opts({ defaults: true, ...o })).run();
+    const again = (o: Record<string, unknown>) =>
+      first
+        .create(GENERATOR, {}, NO_FORCE)
+        .withOptions(opts({ defaults: true, ...o }))
+        .run();
     await again({ check: true });
     expect(process.exitCode ?? 0).toBe(0);
     const before = snapshot(dir);

@@ -2,7 +2,7 @@
 // laid out as npm installs it (package.json and its "files"), at a pseudo-terminal too.
 // yo refuses to run as root (it switches to uid 1000 and fails), so it runs as an ordinary user.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,11 +101,25 @@ describe('yo bindplane-distributed', () => {
     expect(existsSync(path.join(work, 'planned'))).toBe(false);
   }, 60_000);
 
+  it('a linked checkout offers yo no other generator: no top-level folder holds an index.js or index.ts', () => {
+    // yeoman-environment's lookup takes ./*/index.{js,ts} (and generators/*/index) for generators.
+    const offered = readdirSync(ROOT, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !['node_modules', 'generators', '.git'].includes(d.name))
+      .filter((d) => ['index.js', 'index.ts'].some((f) => existsSync(path.join(ROOT, d.name, f))))
+      .map((d) => d.name);
+    expect(offered).toEqual([]);
+  });
+
   it('yo --generators lists the generator and no sub-generator (none named src)', () => {
     const r = yoAny('--generators');
     expect(r.status, r.stderr).toBe(0);
     const listing = r.stdout.slice(r.stdout.indexOf('bindplane-distributed'));
-    expect(listing.split('\n').map((l) => l.trim()).filter(Boolean)).toEqual(['bindplane-distributed']);
+    expect(
+      listing
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ).toEqual(['bindplane-distributed']);
   }, 60_000);
 });
 

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureImages, run, startEngine, dockerEnv } from '../__tests__/engine/lib/engine.mjs';
 import { imageSpecs, POSTGRES_VERSION } from '../__tests__/engine/lib/specs.mjs';
-import { generate } from '../dist/src/index.js';
+import { generate } from '../dist/src/library.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
@@ -38,7 +38,8 @@ try {
     if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} in ${cwd} exited ${r.code}: ${r.stderr.slice(-2000)}`);
     return s;
   };
-  const down = (cwd) => run('docker', ['compose', 'down', '--volumes', '--remove-orphans', '--timeout', '5'], { cwd, env, timeoutMs: 5 * 60_000, allowFail: true });
+  const down = (cwd) =>
+    run('docker', ['compose', 'down', '--volumes', '--remove-orphans', '--timeout', '5'], { cwd, env, timeoutMs: 5 * 60_000, allowFail: true });
 
   const baselineDir = path.join(TMP, 'baseline');
   const cases = [

@@ -18,7 +18,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NODE = process.execPath;
 const CLI = path.join(ROOT, 'bin/bindplane-distributed.js');
 const YO = path.join(ROOT, 'node_modules/.bin/yo');
-const LIB = path.join(ROOT, 'dist/src/index.js');
+const LIB = path.join(ROOT, 'dist/src/library.js');
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -332,7 +332,7 @@ function execute(c) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(ctx.cmd, ctx.args, { cwd: ctx.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  let problem = null;
+  let problem;
   if (r.error) problem = `cannot run ${path.basename(ctx.cmd)}: ${r.error.code ?? r.error.message}`;
   else if (r.status !== 0) problem = `exit ${r.status ?? r.signal}`;
   else problem = c.verify(ctx);
@@ -406,7 +406,6 @@ const stat = (id) => {
   return s.problem || s.times.length === 0 ? null : { median: median(s.times), min: Math.min(...s.times) };
 };
 
-const base = stat('baseline');
 const rows = [];
 const failures = [];
 const f3 = (x) => x.toFixed(3);
@@ -439,7 +438,8 @@ function row(id, { ref, refName, maxSeconds, maxRatio, targetText }) {
   const failedRuns = state.get(id).failed.length;
   const verdict = (!hasTarget ? '—' : misses.length ? '**FAIL**' : 'pass') + (failedRuns ? ` (${failedRuns} of ${OPTS.runs} runs failed, left out)` : '');
   if (misses.length) failures.push(`${c.label}: ${misses.join('; ')}`);
-  if (failedRuns) failures.push(`${c.label}: ${failedRuns} of ${OPTS.runs} runs failed (see below); the statistics use the other ${state.get(id).times.length}`);
+  if (failedRuns)
+    failures.push(`${c.label}: ${failedRuns} of ${OPTS.runs} runs failed (see below); the statistics use the other ${state.get(id).times.length}`);
   rows.push([c.label, f3(s.median), f3(s.min), ratioText, targetText ?? '—', verdict]);
 }
 
@@ -465,8 +465,14 @@ const cpuModel = (() => {
   }
 })();
 const nodeVersion = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim();
-const now = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const now = new Date()
+  .toISOString()
+  .replace('T', ' ')
+  .replace(/\.\d+Z$/, ' UTC');
+const load = os
+  .loadavg()
+  .map((x) => x.toFixed(2))
+  .join(' ');
 
 const esc = (s) => String(s).replace(/\|/g, '\\|');
 const lines = [];

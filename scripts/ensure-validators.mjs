@@ -117,8 +117,7 @@ if (!isRoot) {
   const ok = sudo && spawnSync(sudo, ['-n', 'true'], { stdio: 'ignore' }).status === 0;
   if (!ok) {
     console.error(
-      'ensure-validators: FAILED: installing needs root. Run as root:\n' +
-        `  apt-get update && apt-get install -y --no-install-recommends ${pkgs.join(' ')}`,
+      'ensure-validators: FAILED: installing needs root. Run as root:\n' + `  apt-get update && apt-get install -y --no-install-recommends ${pkgs.join(' ')}`,
     );
     process.exit(1);
   }

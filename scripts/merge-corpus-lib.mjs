@@ -57,7 +57,11 @@ const append = (lines) => (t) => `${t}${lines.map((l) => `${l}\n`).join('')}`;
 /** The whole file saved with Windows line endings (unix2dos). */
 const crlf = () => (t) => t.replace(/\n/g, '\r\n');
 /** Lines pasted from a Windows editor: the inserted lines end with CRLF, the rest keep LF. */
-const pastedCrlf = (anchor, lines) => after(anchor, lines.map((l) => `${l}\r`));
+const pastedCrlf = (anchor, lines) =>
+  after(
+    anchor,
+    lines.map((l) => `${l}\r`),
+  );
 
 /** A check of a merged docker-compose.yml: `has` holds for service `name` and for no other (when `name` is still there). */
 const onlyIn = (name, has) => (text) => {
@@ -79,48 +83,130 @@ export const EDITS = [
   { name: 'README saved with CRLF', file: 'README.md', listed: true, apply: crlf() },
   { name: 'prometheus.yml saved with CRLF', file: 'prometheus/prometheus.yml', listed: true, apply: crlf() },
   { name: 'bindplane.env saved with CRLF', file: 'bindplane/bindplane.env', listed: true, apply: crlf() },
-  { name: 'nginx location pasted with CRLF', file: 'nginx/nginx.conf', listed: true, apply: pastedCrlf('client_max_body_size 64m;', ['    location = /robots.txt {', '      return 200 "User-agent: *\\nDisallow: /\\n";', '    }']) },
+  {
+    name: 'nginx location pasted with CRLF',
+    file: 'nginx/nginx.conf',
+    listed: true,
+    apply: pastedCrlf('client_max_body_size 64m;', ['    location = /robots.txt {', '      return 200 "User-agent: *\\nDisallow: /\\n";', '    }']),
+  },
   // Insertions next to lines the answers change.
   { name: 'comment above the nginx.conf header', file: 'nginx/nginx.conf', listed: true, apply: prepend(['# Owned by the platform team (#observability).']) },
   { name: 'comment above the compose header', file: 'docker-compose.yml', listed: true, apply: prepend(['# Owned by the platform team (#observability).']) },
   { name: 'comment above the Makefile header', file: 'Makefile', listed: true, apply: prepend(['# Owned by the platform team (#observability).']) },
-  { name: 'line below listen', file: 'nginx/nginx.conf', listed: true, apply: after(/^ {4}listen \d+( ssl)?;$/m, ['    keepalive_timeout 75s;']),
+  {
+    name: 'line below listen',
+    file: 'nginx/nginx.conf',
+    listed: true,
+    apply: after(/^ {4}listen \d+( ssl)?;$/m, ['    keepalive_timeout 75s;']),
     // TLS off replaces `listen 3001 ssl;` and the ssl_ lines below it as one block: the person's line sits inside it.
-    overlaps: ['TLS off'] },
-  { name: 'text appended to README', file: 'README.md', listed: true, apply: append(['', '## Our notes', '', 'Ask #observability before changing the instance count.']) },
+    overlaps: ['TLS off'],
+  },
+  {
+    name: 'text appended to README',
+    file: 'README.md',
+    listed: true,
+    apply: append(['', '## Our notes', '', 'Ask #observability before changing the instance count.']),
+  },
   { name: 'note appended to compose', file: 'docker-compose.yml', listed: true, apply: append(['# Reviewed by ops, 2024-05.']) },
-  { name: 'echo added below make start\'s URL line', file: 'Makefile', listed: true, apply: after('@echo "Bindplane: ', ['\t@echo "Dashboards: https://grafana.internal/d/bindplane"']) },
+  {
+    name: "echo added below make start's URL line",
+    file: 'Makefile',
+    listed: true,
+    apply: after('@echo "Bindplane: ', ['\t@echo "Dashboards: https://grafana.internal/d/bindplane"']),
+  },
   // Deletions next to lines the answers change.
-  { name: 'comment deleted above BINDPLANE_REMOTE_URL', file: 'bindplane/bindplane.env', listed: true, apply: dropLine('# The load balancer, never one instance.') },
+  {
+    name: 'comment deleted above BINDPLANE_REMOTE_URL',
+    file: 'bindplane/bindplane.env',
+    listed: true,
+    apply: dropLine('# The load balancer, never one instance.'),
+  },
   { name: 'comment deleted above postgres command', file: 'docker-compose.yml', listed: true, apply: dropLine('# Sized in steps of 8 processes') },
-  { name: 'comment deleted above the load balancer service', file: 'docker-compose.yml', listed: true, apply: dropLine('  # The load balancer: the only service that publishes a port.') },
-  { name: 'transform agent service removed', file: 'docker-compose.yml', listed: true, apply: dropBlock('\n  transform-agent-1:\n', '\n\n'),
+  {
+    name: 'comment deleted above the load balancer service',
+    file: 'docker-compose.yml',
+    listed: true,
+    apply: dropLine('  # The load balancer: the only service that publishes a port.'),
+  },
+  {
+    name: 'transform agent service removed',
+    file: 'docker-compose.yml',
+    listed: true,
+    apply: dropBlock('\n  transform-agent-1:\n', '\n\n'),
     // A new version rewrites the image line of the block the person removed.
-    overlaps: ['version'] },
+    overlaps: ['version'],
+  },
   // Ordinary edits.
-  { name: 'new service', file: 'docker-compose.yml', apply: before('\n  prometheus:\n', ['', '  whoami:', '    image: traefik/whoami:v1.10', '    restart: unless-stopped', '    networks:', '      - backend']) },
-  { name: 'env var in x-bindplane-env', file: 'docker-compose.yml', apply: after('  BINDPLANE_POSTGRES_PASSWORD: ', ['  HTTPS_PROXY: http://proxy.internal:3128']) },
+  {
+    name: 'new service',
+    file: 'docker-compose.yml',
+    apply: before('\n  prometheus:\n', ['', '  whoami:', '    image: traefik/whoami:v1.10', '    restart: unless-stopped', '    networks:', '      - backend']),
+  },
+  {
+    name: 'env var in x-bindplane-env',
+    file: 'docker-compose.yml',
+    apply: after('  BINDPLANE_POSTGRES_PASSWORD: ', ['  HTTPS_PROXY: http://proxy.internal:3128']),
+  },
   { name: 'pinned postgres image tag', file: 'docker-compose.yml', apply: replace(/image: postgres:[^\n]+/, 'image: postgres:16.4-bookworm') },
-  { name: 'postgres healthcheck retries', file: 'docker-compose.yml', apply: replace('-d bindplane"]\n      interval: 5s\n      timeout: 5s\n      retries: 12', '-d bindplane"]\n      interval: 5s\n      timeout: 5s\n      retries: 20') },
-  { name: 'port mapping for prometheus', file: 'docker-compose.yml', apply: after('      - --web.enable-remote-write-receiver', ['    ports:', '      - "127.0.0.1:9090:9090"']) },
+  {
+    name: 'postgres healthcheck retries',
+    file: 'docker-compose.yml',
+    apply: replace(
+      '-d bindplane"]\n      interval: 5s\n      timeout: 5s\n      retries: 12',
+      '-d bindplane"]\n      interval: 5s\n      timeout: 5s\n      retries: 20',
+    ),
+  },
+  {
+    name: 'port mapping for prometheus',
+    file: 'docker-compose.yml',
+    apply: after('      - --web.enable-remote-write-receiver', ['    ports:', '      - "127.0.0.1:9090:9090"']),
+  },
   // Edits inside one of several near-identical blocks: the person's line must stay in that block
   // when the generator adds or removes its look-alikes (`check` reads the merged file).
-  { name: 'env var on the last node', file: 'docker-compose.yml', apply: after(/\n {2}bindplane-3:\n(?:.*\n)*? {6}BINDPLANE_MODE: node/, ['      GOMEMLIMIT: 3GiB']), check: onlyIn('bindplane-3', (s) => s.environment?.GOMEMLIMIT === '3GiB'),
+  {
+    name: 'env var on the last node',
+    file: 'docker-compose.yml',
+    apply: after(/\n {2}bindplane-3:\n(?:.*\n)*? {6}BINDPLANE_MODE: node/, ['      GOMEMLIMIT: 3GiB']),
+    check: onlyIn('bindplane-3', (s) => s.environment?.GOMEMLIMIT === '3GiB'),
     // Fewer instances remove the very block the person edited.
-    overlaps: ['instances 3 -> 2'] },
-  { name: 'env var on the second node', file: 'docker-compose.yml', apply: after(/\n {2}bindplane-2:\n(?:.*\n)*? {6}BINDPLANE_MODE: node/, ['      GOMEMLIMIT: 3GiB']), check: onlyIn('bindplane-2', (s) => s.environment?.GOMEMLIMIT === '3GiB') },
-  { name: 'memory limit on the transform agent', file: 'docker-compose.yml', apply: after(/\n {2}transform-agent-1:\n(?:.*\n)*? {4}logging: \*logging/, ['    mem_limit: 1g']), check: onlyIn('transform-agent-1', (s) => s.mem_limit === '1g'),
-    overlaps: ['transform agents 1 -> 0'] },
+    overlaps: ['instances 3 -> 2'],
+  },
+  {
+    name: 'env var on the second node',
+    file: 'docker-compose.yml',
+    apply: after(/\n {2}bindplane-2:\n(?:.*\n)*? {6}BINDPLANE_MODE: node/, ['      GOMEMLIMIT: 3GiB']),
+    check: onlyIn('bindplane-2', (s) => s.environment?.GOMEMLIMIT === '3GiB'),
+  },
+  {
+    name: 'memory limit on the transform agent',
+    file: 'docker-compose.yml',
+    apply: after(/\n {2}transform-agent-1:\n(?:.*\n)*? {4}logging: \*logging/, ['    mem_limit: 1g']),
+    check: onlyIn('transform-agent-1', (s) => s.mem_limit === '1g'),
+    overlaps: ['transform agents 1 -> 0'],
+  },
   { name: 'nginx location', file: 'nginx/nginx.conf', apply: before('    location / {', ['    location /status {', '      return 204;', '    }', '']) },
   { name: 'nginx body size', file: 'nginx/nginx.conf', apply: replace('client_max_body_size 64m;', 'client_max_body_size 256m;') },
   { name: 'nginx header added', file: 'nginx/nginx.conf', apply: after('add_header Referrer-Policy', ['    add_header X-Frame-Options SAMEORIGIN always;']) },
   { name: 'nginx read timeout', file: 'nginx/nginx.conf', apply: replace('proxy_read_timeout 3600s;', 'proxy_read_timeout 7200s;') },
   { name: 'Makefile target', file: 'Makefile', apply: append(['', 'ps-all: ## Every container, stopped ones too', '\t$(COMPOSE) ps --all']) },
   { name: 'Makefile COMPOSE variable', file: 'Makefile', apply: replace('COMPOSE ?= docker compose', 'COMPOSE ?= docker compose --progress plain') },
-  { name: 'scrape job', file: 'prometheus/prometheus.yml', apply: append(['  - job_name: node', '    static_configs:', '      - targets:', '          - node-exporter:9100']) },
+  {
+    name: 'scrape job',
+    file: 'prometheus/prometheus.yml',
+    apply: append(['  - job_name: node', '    static_configs:', '      - targets:', '          - node-exporter:9100']),
+  },
   { name: 'scrape interval', file: 'prometheus/prometheus.yml', apply: replace('scrape_interval: 1m', 'scrape_interval: 30s') },
-  { name: 'comment above the prometheus.yml header', file: 'prometheus/prometheus.yml', listed: true, apply: prepend(['# Scraped by the central Prometheus too.']) },
-  { name: 'recording rule group', file: 'prometheus/rules/bindplane.yml', apply: append(['  - name: ours', '    rules:', '      - record: up:sum', '        expr: sum(up)']) },
+  {
+    name: 'comment above the prometheus.yml header',
+    file: 'prometheus/prometheus.yml',
+    listed: true,
+    apply: prepend(['# Scraped by the central Prometheus too.']),
+  },
+  {
+    name: 'recording rule group',
+    file: 'prometheus/rules/bindplane.yml',
+    apply: append(['  - name: ours', '    rules:', '      - record: up:sum', '        expr: sum(up)']),
+  },
   { name: 'README section', file: 'README.md', apply: before('## Commands', ['## Contacts', '', 'Ops on call: #observability.', '']) },
   { name: 'README step added', file: 'README.md', apply: after('2. `make start`', ['   On a laptop, give Docker at least 8 GB of memory.']) },
   { name: 'README topology removed', file: 'README.md', apply: dropBlock('## Topology', '## What is here') },
@@ -168,7 +254,11 @@ function alignment(base, side) {
     const n = part.count ?? part.value.length;
     if (part.added) j += n;
     else if (part.removed) i += n;
-    else for (let k = 0; k < n; k++, i++, j++) (keptBase[i] = true), (fromBase[j] = i);
+    else
+      for (let k = 0; k < n; k++, i++, j++) {
+        keptBase[i] = true;
+        fromBase[j] = i;
+      }
   }
   return { keptBase, fromBase };
 }
@@ -264,8 +354,8 @@ export function judge({ yours, base, theirs, result, markers }) {
     // Blank lines are neither ordered nor counted: which of two equal blank lines a side removed or
     // changed is the diff's arbitrary choice, and the merge may read it the other way.
     const filled = (lines) => lines.filter((l) => norm(l).trim() !== '');
-    if (!isSubsequence(filled(sy), filled(R))) problems.wrong.push('the person\'s lines are not all there in their order (with their endings)');
-    if (!isSubsequence(filled(st), filled(R.map(norm)))) problems.wrong.push('the generator\'s lines are not all there in their order');
+    if (!isSubsequence(filled(sy), filled(R))) problems.wrong.push("the person's lines are not all there in their order (with their endings)");
+    if (!isSubsequence(filled(st), filled(R.map(norm)))) problems.wrong.push("the generator's lines are not all there in their order");
     const expect = count([...sy.map(norm), ...st]);
     for (const [i, l] of B.entries()) if (ay.keptBase[i] && at.keptBase[i]) expect.set(norm(l), expect.get(norm(l)) - 1);
     const got = count(R.map(norm));
@@ -386,7 +476,7 @@ export function formatTable(s, kinds) {
     ['wrong merges', s.wrong],
     ['conflicts laid out wrong', s.badLayout],
     ['conflicts (ours)', s.conflicts],
-    ["conflicts (git merge-file)", s.gitConflicts],
+    ['conflicts (git merge-file)', s.gitConflicts],
     ['conflicts git has and we do not', s.gitOnly],
     ['conflicts we have and git does not', s.oursOnly],
     ["conflicts in the issue's listed cases", s.listedConflicts],

@@ -10,8 +10,18 @@ import { buildModel, LOCAL_COPIES, type CopiedAnswer, type Model } from './model
 import { platformWarnings } from './model/kubernetes/warnings.js';
 import { renderFiles } from './render/index.js';
 import { mergeEnv } from './update/envfile.js';
-import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile, type FilePlan } from './update/plan.js';
-import { BASE_FILE, GENERATOR_NAME, readBases, readRecord, RECORD_FILE, RECORD_FORMAT, serializeBases, serializeRecord, type GenerationRecord } from './update/record.js';
+import { foreignFiles, planFiles, unresolvedConflicts, type Action, type DiskFile } from './update/plan.js';
+import {
+  BASE_FILE,
+  GENERATOR_NAME,
+  readBases,
+  readRecord,
+  RECORD_FILE,
+  RECORD_FORMAT,
+  serializeBases,
+  serializeRecord,
+  type GenerationRecord,
+} from './update/record.js';
 import { isInsidePath, linkOnPath } from './update/paths.js';
 import { takeLock, type Lock } from './update/lock.js';
 import { commit, commitFresh, recover, type Op } from './update/txn.js';
@@ -89,7 +99,8 @@ function checkDestination(root: string, mode: Mode): void {
   if (probe === root && !st.isDirectory()) throw new InputError(`destination ${JSON.stringify(root)} is a file; give a folder`, 'dest');
   if (!st.isDirectory()) throw new InputError(`destination ${JSON.stringify(root)} is inside a file (${probe}); give a folder`, 'dest');
   // Respect the permission bits even as root: a folder made read-only means "do not write here".
-  if (mode === 'apply' && (st.mode & 0o222) === 0) throw new InputError(`destination ${JSON.stringify(probe)} is read-only; make it writable or choose another folder`, 'dest');
+  if (mode === 'apply' && (st.mode & 0o222) === 0)
+    throw new InputError(`destination ${JSON.stringify(probe)} is read-only; make it writable or choose another folder`, 'dest');
 }
 
 function checkInside(root: string, rel: string): void {
@@ -148,13 +159,17 @@ export function missingMessage(missing: readonly AnswerName[]): string {
 
 function refuseUnresolved(unresolved: readonly string[]): void {
   if (unresolved.length > 0)
-    throw new StateError(`resolve the conflict markers in ${unresolved.join(', ')} first (keep what you want, remove the <<<<<<< ======= >>>>>>> lines), then run again`);
+    throw new StateError(
+      `resolve the conflict markers in ${unresolved.join(', ')} first (keep what you want, remove the <<<<<<< ======= >>>>>>> lines), then run again`,
+    );
 }
 
 function refuseForeign(foreign: readonly string[]): void {
   // Bad input, like a wrong answer: the person pointed the generator at a folder that is not its own.
   if (foreign.length > 0)
-    throw new InputError(`${foreign.join(', ')} already exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'was' : 'were'} not written by the generator; move ${foreign.length === 1 ? 'it' : 'them'} away or run with --force to replace ${foreign.length === 1 ? 'it' : 'them'}`);
+    throw new InputError(
+      `${foreign.join(', ')} already exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'was' : 'were'} not written by the generator; move ${foreign.length === 1 ? 'it' : 'them'} away or run with --force to replace ${foreign.length === 1 ? 'it' : 'them'}`,
+    );
 }
 
 /**
@@ -169,7 +184,13 @@ export function preflight(opts: Pick<RunOptions, 'dest' | 'force'>): void {
   if (!existsSync(root)) return;
   const record = readStored(root).record;
   const bases = readBases(root);
-  const probe = { record: record?.files ?? {}, base: (p: string) => bases.get(p), disk: (p: string) => readDisk(root, p), force: opts.force ?? false, restore: new Set<string>() };
+  const probe = {
+    record: record?.files ?? {},
+    base: (p: string) => bases.get(p),
+    disk: (p: string) => readDisk(root, p),
+    force: opts.force ?? false,
+    restore: new Set<string>(),
+  };
   refuseUnresolved(unresolvedConflicts(probe));
   if (probe.force) return;
   const variants = [
@@ -177,7 +198,12 @@ export function preflight(opts: Pick<RunOptions, 'dest' | 'force'>): void {
     ...(['nats', 'pubsub'] as const).map((eventBus) => ({ platform: 'kubernetes', eventBus, projectName: 'preflight-check' })),
   ];
   const renders = variants.map((values) =>
-    renderFiles(buildModel(resolveAnswers([{ source: 'library', values: { ...values, pubsubProjectId: 'preflight-check' }, baseDir: root }], { dest: root, skipFileChecks: true }).answers)),
+    renderFiles(
+      buildModel(
+        resolveAnswers([{ source: 'library', values: { ...values, pubsubProjectId: 'preflight-check' }, baseDir: root }], { dest: root, skipFileChecks: true })
+          .answers,
+      ),
+    ),
   );
   const everyStack = renders[0]!.filter((f) => renders.every((r) => r.some((g) => g.path === f.path)));
   refuseForeign(foreignFiles({ ...probe, rendered: everyStack }));
@@ -204,7 +230,10 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
   const record = previous.record;
   // After recovery, which may have thrown away a dead run's staging: --check of nothing is a mistake.
   if (mode === 'check' && previous.yo?.[GENERATOR_NAME] === undefined && !record)
-    throw new InputError(`${root} holds no stack (no .yo-rc.json of this generator): --check compares a generated stack with its answers; run without --check to generate one`, 'check');
+    throw new InputError(
+      `${root} holds no stack (no .yo-rc.json of this generator): --check compares a generated stack with its answers; run without --check to generate one`,
+      'check',
+    );
   const resolved = resolveFor(root, opts.layers ?? [], mode, previous);
   if (resolved.missing.length > 0) throw new InputError(missingMessage(resolved.missing), resolved.missing[0]);
   const answers = resolved.answers;
@@ -248,7 +277,14 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
     if (p.write !== undefined) write(p.path, p.write, p.mode);
     if (p.action === 'delete') remove(p.path);
     if (p.action !== 'unchanged' || p.write !== undefined)
-      changes.push({ path: p.path, action: p.action, note: p.note, before: p.before, after: p.write, drift: !['keep', 'deleted', 'unchanged'].includes(p.action) });
+      changes.push({
+        path: p.path,
+        action: p.action,
+        note: p.note,
+        before: p.before,
+        after: p.write,
+        drift: !['keep', 'deleted', 'unchanged'].includes(p.action),
+      });
   }
 
   // The git-ignored secrets: merged key by key, never shown, never drift (a clean clone has none).
@@ -284,7 +320,13 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
       changes.push({ path: target, action: 'delete', note: `no longer used (the original ${source} stays)`, secret: true, drift: false });
     } else {
       copies[target] = { source };
-      changes.push({ path: target, action: 'keep', note: `no longer used, but ${source} is gone, so this copy is kept; delete it yourself`, secret: true, drift: false });
+      changes.push({
+        path: target,
+        action: 'keep',
+        note: `no longer used, but ${source} is gone, so this copy is kept; delete it yourself`,
+        secret: true,
+        drift: false,
+      });
     }
   }
 
@@ -310,7 +352,19 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
   }
   const conflicts = plans.filter((p) => p.action === 'conflict').map((p) => p.path);
   const drift = changes.some((c) => c.drift);
-  const result: RunResult = { dest: root, mode, answers, model, changes, conflicts, recovered, previousAnswers: record?.answers, warnings: [...answerWarnings(record, model), ...secretWarnings(record, env.added)], notices: upgradeNotices(answers, resolved.fromStored), exitCode: 0 };
+  const result: RunResult = {
+    dest: root,
+    mode,
+    answers,
+    model,
+    changes,
+    conflicts,
+    recovered,
+    previousAnswers: record?.answers,
+    warnings: [...answerWarnings(record, model), ...secretWarnings(record, env.added)],
+    notices: upgradeNotices(answers, resolved.fromStored),
+    exitCode: 0,
+  };
   if (mode === 'check') {
     result.exitCode = drift ? 1 : 0;
     return result;
@@ -339,7 +393,12 @@ function answerWarnings(record: GenerationRecord | undefined, model: Model): str
   out.push(...platformWarnings(record?.answers, model));
   const projectBefore = record?.answers.projectName;
   // On Kubernetes, platformWarnings says what a new projectName means there.
-  if (answers.platform === 'compose' && (record?.answers.platform ?? 'compose') === 'compose' && typeof projectBefore === 'string' && projectBefore !== answers.projectName)
+  if (
+    answers.platform === 'compose' &&
+    (record?.answers.platform ?? 'compose') === 'compose' &&
+    typeof projectBefore === 'string' &&
+    projectBefore !== answers.projectName
+  )
     out.push(
       `--project-name goes from ${projectBefore} to ${answers.projectName}: make start will start a second, empty stack, and the old one keeps running ` +
         `with its data. To move the data: make backup COMPOSE="docker compose -p ${projectBefore}" (it dumps the old stack's database), ` +
@@ -347,7 +406,9 @@ function answerWarnings(record: GenerationRecord | undefined, model: Model): str
     );
   const versionBefore = record?.answers.bindplaneVersion;
   if (typeof versionBefore === 'string' && versionBefore !== answers.bindplaneVersion)
-    out.push(`--bindplane-version goes from ${versionBefore} to ${answers.bindplaneVersion}: apply it with make upgrade (a backup, then one instance at a time), not make start, which replaces every instance at once.`);
+    out.push(
+      `--bindplane-version goes from ${versionBefore} to ${answers.bindplaneVersion}: apply it with make upgrade (a backup, then one instance at a time), not make start, which replaces every instance at once.`,
+    );
   const agentWiring = (['httpPort', 'tls'] as const).filter((k) => record && record.answers[k] !== undefined && record.answers[k] !== answers[k]);
   if (answers.demoAgents > 0 && agentWiring.length > 0)
     out.push(
@@ -363,7 +424,7 @@ const SECRET_CONSEQUENCES: { [key: string]: string } = {
     "if this stack's database volume exists, it still has the old password and Bindplane cannot log in: restore .env from your copy, " +
     'or start PostgreSQL (docker compose up -d postgres) and run bindplane-distributed . --rotate-secret POSTGRES_PASSWORD, which sets a new one in both',
   BINDPLANE_SECRET_KEY: 'agents that connected with the old key must be given the new one',
-  KAFKA_CLUSTER_ID: "Kafka refuses data volumes of another cluster id: restore .env from your copy, or make delete CONFIRM=yes to start Kafka afresh",
+  KAFKA_CLUSTER_ID: 'Kafka refuses data volumes of another cluster id: restore .env from your copy, or make delete CONFIRM=yes to start Kafka afresh',
 };
 
 function secretWarnings(record: GenerationRecord | undefined, added: readonly string[]): string[] {

@@ -59,7 +59,11 @@ export function nextSteps(result: RunResult, cwd: string, license: LicenseState)
     const cd = `cd ${/[\s'"$]/.test(where) ? JSON.stringify(where) : where}`;
     steps.push({ text: cd, command: cd });
   }
-  if (!license.licensed) steps.push({ text: 'add your Bindplane license to .env as BINDPLANE_LICENSE=<license> (or export BINDPLANE_LICENSE)', command: 'BINDPLANE_LICENSE=<license>' });
+  if (!license.licensed)
+    steps.push({
+      text: 'add your Bindplane license to .env as BINDPLANE_LICENSE=<license> (or export BINDPLANE_LICENSE)',
+      command: 'BINDPLANE_LICENSE=<license>',
+    });
   if (before?.bindplaneVersion !== undefined && before.bindplaneVersion !== a.bindplaneVersion)
     steps.push({ text: 'make upgrade: a backup, then one instance at a time', command: 'make upgrade' });
   else if (before) steps.push({ text: 'make start: applies the change, recreating only what changed', command: 'make start' });

@@ -12,7 +12,8 @@ import { clientLoop, engineEnv, exec, get, mustExec, Stack, type LoopResult } fr
 
 const SLOW_MS = 1_000;
 const NODES = ['bindplane-1', 'bindplane-2', 'bindplane-3'];
-const summary = (r: LoopResult) => `${r.total} requests, ${r.failed.length} failed, slowest ${r.slowest} ms, versions ${[...r.versions].join(' ')}; failures: ${JSON.stringify(r.failed.slice(0, 5))}`;
+const summary = (r: LoopResult) =>
+  `${r.total} requests, ${r.failed.length} failed, slowest ${r.slowest} ms, versions ${[...r.versions].join(' ')}; failures: ${JSON.stringify(r.failed.slice(0, 5))}`;
 
 /** The release each node instance reports through the load balancer (bounded burst). */
 async function nodeVersions(stack: Stack): Promise<Map<string, string>> {
@@ -25,7 +26,10 @@ async function nodeVersions(stack: Stack): Promise<Map<string, string>> {
   return seen;
 }
 
-const psql = (stack: Stack, sql: string) => exec('docker', ['compose', 'exec', '-T', 'postgres', 'psql', '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-U', 'bindplane', '-d', 'bindplane', '-c', sql], { cwd: stack.dir });
+const psql = (stack: Stack, sql: string) =>
+  exec('docker', ['compose', 'exec', '-T', 'postgres', 'psql', '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-U', 'bindplane', '-d', 'bindplane', '-c', sql], {
+    cwd: stack.dir,
+  });
 const envValue = (stack: Stack, key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(readFileSync(path.join(stack.dir, '.env'), 'utf8'))![1]!;
 
 /** make upgrade and make restart under a client loop (needs a quiet machine), and a failed upgrade. */
@@ -86,7 +90,26 @@ export function backupDoctorCases(): void {
   it('make backup and make restore: rows come back after delete and start; a file that is not a dump changes nothing', async () => {
     const stack = await Stack.create('e-backup', { eventBus: 'nats', instances: 1, transformAgents: 0, httpPort: 18232 });
     await stack.mustMake('start');
-    await mustExec('docker', ['compose', 'exec', '-T', 'postgres', 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-U', 'bindplane', '-d', 'bindplane', '-c', 'CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 1000);'], { cwd: stack.dir });
+    await mustExec(
+      'docker',
+      [
+        'compose',
+        'exec',
+        '-T',
+        'postgres',
+        'psql',
+        '-X',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-U',
+        'bindplane',
+        '-d',
+        'bindplane',
+        '-c',
+        'CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 1000);',
+      ],
+      { cwd: stack.dir },
+    );
     const t0 = Date.now();
     const b = await stack.mustMake('backup');
     const backupMs = Date.now() - t0;
@@ -99,7 +122,11 @@ export function backupDoctorCases(): void {
     expect(execFileSync('git', ['check-ignore', file!], { cwd: stack.dir, encoding: 'utf8' }).trim()).toBe(file);
 
     // Made after the backup (as a migration would): the restore removes it.
-    await mustExec('docker', ['compose', 'exec', '-T', 'postgres', 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-U', 'bindplane', '-d', 'bindplane', '-c', 'CREATE TABLE later (n int);'], { cwd: stack.dir });
+    await mustExec(
+      'docker',
+      ['compose', 'exec', '-T', 'postgres', 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-U', 'bindplane', '-d', 'bindplane', '-c', 'CREATE TABLE later (n int);'],
+      { cwd: stack.dir },
+    );
     const beforeRestore = await stack.make('restore', [`FILE=${file}`, 'CONFIRM=yes'], { timeoutMs: 300_000 });
     expect(beforeRestore.code, beforeRestore.stderr).toBe(0);
     expect((await psql(stack, 'SELECT count(*) FROM later')).code).not.toBe(0);
@@ -131,7 +158,7 @@ export function backupDoctorCases(): void {
     // The doctor on a running, healthy stack: every check holds.
     const ok = await stack.make('doctor');
     expect(ok.code, ok.stdout).toBe(0);
-    expect(ok.stdout).toContain('port 18232 is this stack\'s load balancer');
+    expect(ok.stdout).toContain("port 18232 is this stack's load balancer");
 
     // Secret rotation: the database password changes in the running database and in .env.
     const old = envValue(stack, 'POSTGRES_PASSWORD');
@@ -145,7 +172,12 @@ export function backupDoctorCases(): void {
     expect(statSync(path.join(stack.dir, '.env')).mode & 0o777).toBe(0o600);
     await stack.mustMake('restart');
     expect((await stack.ps()).filter((p) => p.Service.startsWith('bindplane-')).map((p) => p.Health)).toEqual(['healthy', 'healthy']);
-    const login = (password: string) => exec('docker', ['compose', 'exec', '-T', 'postgres', 'psql', '-X', `host=127.0.0.1 user=bindplane password=${password} dbname=bindplane`, '-Atc', 'SELECT 1'], { cwd: stack.dir });
+    const login = (password: string) =>
+      exec(
+        'docker',
+        ['compose', 'exec', '-T', 'postgres', 'psql', '-X', `host=127.0.0.1 user=bindplane password=${password} dbname=bindplane`, '-Atc', 'SELECT 1'],
+        { cwd: stack.dir },
+      );
     expect((await login(fresh)).code).toBe(0);
     const refused = await login(old);
     expect(refused.code).not.toBe(0);

@@ -35,7 +35,11 @@ export function underLoadCases(): void {
     await stack.compose(['stop', 'bindplane-1']);
     await new Promise((r) => setTimeout(r, 8_000));
     await stack.compose(['start', 'bindplane-1']);
-    await until('bindplane-1 healthy again', async () => ((await stack.ps()).find((p) => p.Service === 'bindplane-1')?.Health === 'healthy' ? true : undefined), 90_000);
+    await until(
+      'bindplane-1 healthy again',
+      async () => ((await stack.ps()).find((p) => p.Service === 'bindplane-1')?.Health === 'healthy' ? true : undefined),
+      90_000,
+    );
     await new Promise((r) => setTimeout(r, 4_000));
     const r = await loop.stop();
     console.log(`failover: ${summary(r)}`);
@@ -76,7 +80,8 @@ export function underLoadCases(): void {
     expect(r.slowest, summary(r)).toBeLessThan(SLOW_MS);
     const shrunk = await containerIds(stack);
     expect([...shrunk.keys()].filter((s) => s.startsWith('bindplane-')).sort()).toEqual(['bindplane-1', 'bindplane-2', 'bindplane-jobs']);
-    for (const s of ['postgres', 'bindplane-jobs', 'bindplane-1', 'bindplane-2', 'loadbalancer']) expect(shrunk.get(s), `${s} was recreated`).toBe(before.get(s));
+    for (const s of ['postgres', 'bindplane-jobs', 'bindplane-1', 'bindplane-2', 'loadbalancer'])
+      expect(shrunk.get(s), `${s} was recreated`).toBe(before.get(s));
     expect(await servingServices(stack, 2)).toEqual(['bindplane-1', 'bindplane-2']);
     await stack.destroy();
   }, 400_000);

@@ -26,7 +26,11 @@ export function healthcheckCases(): void {
       const id = run.stdout.trim();
       started.push(id);
       const sh = (cmd: string) => exec('docker', ['exec', id, 'sh', '-c', cmd], { timeoutMs: 20_000 });
-      await until('the stand-in listening', async () => ((await sh(asShellSees(httpProbe(PORTS.transformAgent, '/collector-version')))).code === 0 ? true : undefined), 30_000);
+      await until(
+        'the stand-in listening',
+        async () => ((await sh(asShellSees(httpProbe(PORTS.transformAgent, '/collector-version')))).code === 0 ? true : undefined),
+        30_000,
+      );
 
       expect((await sh(asShellSees(httpProbe(PORTS.transformAgent, '/collector-version')))).code).toBe(0);
       expect((await sh(asShellSees(httpProbe(PORTS.transformAgent, '/no-such-path')))).code).not.toBe(0);

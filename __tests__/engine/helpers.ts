@@ -8,7 +8,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
 import type { Answers } from '../../src/answers/schema.js';
-import { generate } from '../../src/index.js';
+import { generate } from '../../src/library.js';
 import { CLI } from '../helpers/stack.js';
 import { runAsync } from '../servers/helpers.js';
 
@@ -36,7 +36,11 @@ export interface Exec {
 }
 
 /** Runs a command to its end (killed after timeoutMs), with the engine's environment. */
-export async function exec(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Exec> {
+export async function exec(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Exec> {
   const started = Date.now();
   const r = await runAsync(cmd, args, { ...opts, env: opts.env ?? engineEnv(), timeoutMs: opts.timeoutMs ?? 120_000 });
   return { ...r, ms: Date.now() - started };
@@ -103,7 +107,9 @@ export class Stack {
     if (r.code !== 0) {
       const ps = await this.compose(['ps', '-a']).catch(() => undefined);
       const logs = await this.compose(['logs', '--no-color', '--tail=30']).catch(() => undefined);
-      throw new Error(`make ${target} in ${this.project} exited ${r.code}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}\n--- ps\n${ps?.stdout}\n--- logs\n${logs?.stdout.slice(-8000)}`);
+      throw new Error(
+        `make ${target} in ${this.project} exited ${r.code}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}\n--- ps\n${ps?.stdout}\n--- logs\n${logs?.stdout.slice(-8000)}`,
+      );
     }
     return r;
   }
@@ -133,7 +139,12 @@ export class Stack {
     for (const kind of ['container', 'network', 'volume']) {
       const args = kind === 'container' ? ['ps', '-a', '-q', ...filter] : [kind, 'ls', '-q', ...filter];
       const r = await mustExec('docker', args);
-      out.push(...r.stdout.split('\n').filter(Boolean).map((id) => `${kind} ${id}`));
+      out.push(
+        ...r.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((id) => `${kind} ${id}`),
+      );
     }
     return out;
   }
@@ -190,7 +201,10 @@ export interface LoopResult {
  * Requests through the load balancer from `workers` parallel clients, one after another with a
  * short pause, until stop() is called, maxRequests are done or maxMs has passed.
  */
-export function clientLoop(url: string, opts: { workers?: number; pauseMs?: number; maxRequests?: number; maxMs?: number } = {}): { stop: () => Promise<LoopResult> } {
+export function clientLoop(
+  url: string,
+  opts: { workers?: number; pauseMs?: number; maxRequests?: number; maxMs?: number } = {},
+): { stop: () => Promise<LoopResult> } {
   const { workers = 2, pauseMs = 20, maxRequests = 20_000, maxMs = 240_000 } = opts;
   const result: LoopResult = { total: 0, failed: [], slowest: 0, byInstance: new Map(), versions: new Set() };
   const deadline = Date.now() + maxMs;

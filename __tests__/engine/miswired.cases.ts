@@ -48,7 +48,19 @@ export function miswiredCases(): void {
       const health = await until(
         'the jobs instance to report the wrong value',
         async () => {
-          const r = await exec('docker', ['compose', 'exec', '-T', 'bindplane-jobs', 'node', '-e', 'fetch("http://127.0.0.1:3001/health").then(async (r) => console.log(r.status, await r.text()))'], { cwd: stack.dir });
+          const r = await exec(
+            'docker',
+            [
+              'compose',
+              'exec',
+              '-T',
+              'bindplane-jobs',
+              'node',
+              '-e',
+              'fetch("http://127.0.0.1:3001/health").then(async (r) => console.log(r.status, await r.text()))',
+            ],
+            { cwd: stack.dir },
+          );
           return r.code === 0 && c.reason.test(r.stdout) ? r.stdout : undefined;
         },
         90_000,

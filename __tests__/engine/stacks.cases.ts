@@ -39,7 +39,10 @@ const CASES: Case[] = buses.flatMap(([bus, answers], i) =>
 
 /** `make logs` follows the logs forever: read it for a while, then stop it and its children. */
 async function followLogs(stack: Stack, service: string, ms: number): Promise<string> {
-  const r = await exec('timeout', ['-s', 'INT', `${ms / 1000}`, 'make', '--no-print-directory', 'logs', `SERVICE=${service}`], { cwd: stack.dir, timeoutMs: ms + 10_000 });
+  const r = await exec('timeout', ['-s', 'INT', `${ms / 1000}`, 'make', '--no-print-directory', 'logs', `SERVICE=${service}`], {
+    cwd: stack.dir,
+    timeoutMs: ms + 10_000,
+  });
   return r.stdout;
 }
 
@@ -50,7 +53,9 @@ async function agentIdOf(stack: Stack, service: string): Promise<string | undefi
 
 async function allHealthy(stack: Stack): Promise<string[]> {
   const ps = await stack.ps();
-  return ps.filter((p) => !(p.State === 'running' && (p.Health === '' || p.Health === 'healthy')) && !(p.Service === 'pubsub-topic' && p.State === 'exited')).map((p) => `${p.Service}: ${p.State} ${p.Health}`);
+  return ps
+    .filter((p) => !(p.State === 'running' && (p.Health === '' || p.Health === 'healthy')) && !(p.Service === 'pubsub-topic' && p.State === 'exited'))
+    .map((p) => `${p.Service}: ${p.State} ${p.Health}`);
 }
 
 /** a generated stack on a real engine */
@@ -69,10 +74,15 @@ export function stackCases(): void {
       expect(await allHealthy(stack)).toEqual([]);
       const services = new Set((await stack.ps()).map((p) => p.Service));
       const nodes = ['bindplane-1', 'bindplane-2'];
-      for (const s of ['postgres', 'prometheus', 'loadbalancer', 'bindplane-jobs', ...nodes, 'transform-agent-1', 'demo-agent-1', 'demo-agent-2']) expect(services, s).toContain(s);
+      for (const s of ['postgres', 'prometheus', 'loadbalancer', 'bindplane-jobs', ...nodes, 'transform-agent-1', 'demo-agent-1', 'demo-agent-2'])
+        expect(services, s).toContain(s);
 
       // The image has exactly the HTTP tools of its variant, and its healthcheck still passed.
-      const tools = await exec('docker', ['compose', 'exec', '-T', 'bindplane-1', 'sh', '-c', 'for t in curl wget bash; do command -v $t >/dev/null && echo $t; done; true'], { cwd: stack.dir });
+      const tools = await exec(
+        'docker',
+        ['compose', 'exec', '-T', 'bindplane-1', 'sh', '-c', 'for t in curl wget bash; do command -v $t >/dev/null && echo $t; done; true'],
+        { cwd: stack.dir },
+      );
       expect(tools.stdout.trim().split('\n').sort()).toEqual(c.tools === 'bash' ? ['bash'] : ['bash', c.tools].sort());
 
       // The load balancer spreads requests over every node instance, never the jobs instance.
@@ -103,7 +113,13 @@ export function stackCases(): void {
 
       phase('checked');
       // A re-created agent container is the same agent: its identity lives in its own volume.
-      const agentId = async () => /agent id (\S+)/.exec((await stack.compose(['logs', '--no-color', '--tail=50', 'demo-agent-1'])).stdout.split('\n').filter((l) => l.includes('agent id')).pop() ?? '')?.[1];
+      const agentId = async () =>
+        /agent id (\S+)/.exec(
+          (await stack.compose(['logs', '--no-color', '--tail=50', 'demo-agent-1'])).stdout
+            .split('\n')
+            .filter((l) => l.includes('agent id'))
+            .pop() ?? '',
+        )?.[1];
       const firstId = await agentId();
       expect(firstId).toMatch(/^[0-9a-f-]{36}$/);
       await stack.compose(['up', '-d', '--force-recreate', '--no-deps', 'demo-agent-1']);

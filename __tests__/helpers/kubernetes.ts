@@ -70,7 +70,10 @@ export async function schemaProblems(objs: K8sObject[]): Promise<string[]> {
     }
     // kustomize folds long base64 over lines; the API server's decoder (Go's base64) skips line
     // breaks, so they are dropped before the "byte" format is checked.
-    const data = o.kind === 'Secret' && o.data ? { ...o, data: Object.fromEntries(Object.entries(o.data as Record<string, string>).map(([k, v]) => [k, v.replace(/\n/g, '')])) } : o;
+    const data =
+      o.kind === 'Secret' && o.data
+        ? { ...o, data: Object.fromEntries(Object.entries(o.data as Record<string, string>).map(([k, v]) => [k, v.replace(/\n/g, '')])) }
+        : o;
     try {
       new Model(data).validate();
     } catch (e) {
@@ -91,7 +94,9 @@ function droppedPaths(a: unknown, b: unknown, at: string): string[] {
   }
   if (a && typeof a === 'object') {
     if (!b || typeof b !== 'object') return [at];
-    return Object.entries(a).flatMap(([k, v]) => (k in (b as object) ? droppedPaths(v, (b as Record<string, unknown>)[k], at ? `${at}.${k}` : k) : [at ? `${at}.${k}` : k]));
+    return Object.entries(a).flatMap(([k, v]) =>
+      k in (b as object) ? droppedPaths(v, (b as Record<string, unknown>)[k], at ? `${at}.${k}` : k) : [at ? `${at}.${k}` : k],
+    );
   }
   return String(a) === String(b) ? [] : [`${at} (${JSON.stringify(a)} became ${JSON.stringify(b)})`];
 }
@@ -100,7 +105,12 @@ export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 interface PodSpecLike {
-  containers: { name: string; ports?: { name?: string; containerPort: number }[]; env?: { valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[]; [probe: string]: unknown }[];
+  containers: {
+    name: string;
+    ports?: { name?: string; containerPort: number }[];
+    env?: { valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[];
+    [probe: string]: unknown;
+  }[];
   volumes?: { name: string; secret?: { secretName: string } }[];
 }
 
@@ -134,7 +144,8 @@ export function crossReferenceProblems(objs: K8sObject[], extraSecrets: K8sObjec
         const s = e.valueFrom?.secretKeyRef;
         if (!s || s.optional) continue;
         if (!secrets.has(s.name)) problems.push(`${ref(owner)}: container ${c.name} reads Secret ${s.name}, which is not rendered`);
-        else if (!secrets.get(s.name)!.has(s.key)) problems.push(`${ref(owner)}: container ${c.name} reads key ${s.key} of Secret ${s.name}, which has ${[...secrets.get(s.name)!].join(', ')}`);
+        else if (!secrets.get(s.name)!.has(s.key))
+          problems.push(`${ref(owner)}: container ${c.name} reads key ${s.key} of Secret ${s.name}, which has ${[...secrets.get(s.name)!].join(', ')}`);
       }
       const portNames = new Set((c.ports ?? []).map((p) => p.name));
       const portNumbers = new Set((c.ports ?? []).map((p) => p.containerPort));
@@ -142,10 +153,13 @@ export function crossReferenceProblems(objs: K8sObject[], extraSecrets: K8sObjec
         const p = c[probe] as { httpGet?: { port: string | number }; tcpSocket?: { port: string | number } } | undefined;
         const port = p?.httpGet?.port ?? p?.tcpSocket?.port;
         if (port === undefined) continue;
-        if (typeof port === 'string' ? !portNames.has(port) : !portNumbers.has(port)) problems.push(`${ref(owner)}: ${probe} of ${c.name} uses port ${port}, which the container does not declare`);
+        if (typeof port === 'string' ? !portNames.has(port) : !portNumbers.has(port))
+          problems.push(`${ref(owner)}: ${probe} of ${c.name} uses port ${port}, which the container does not declare`);
       }
     }
-    for (const v of spec.volumes ?? []) if (v.secret && !secrets.has(v.secret.secretName)) problems.push(`${ref(owner)}: volume ${v.name} mounts Secret ${v.secret.secretName}, which is not rendered`);
+    for (const v of spec.volumes ?? [])
+      if (v.secret && !secrets.has(v.secret.secretName))
+        problems.push(`${ref(owner)}: volume ${v.name} mounts Secret ${v.secret.secretName}, which is not rendered`);
   }
   for (const svc of byKind(objs, 'Service')) {
     const spec = svc.spec as { selector?: Record<string, string>; ports: { name?: string; targetPort?: string | number; port: number }[] };
@@ -156,7 +170,9 @@ export function crossReferenceProblems(objs: K8sObject[], extraSecrets: K8sObjec
     }
     for (const p of spec.ports) {
       const target = p.targetPort ?? p.port;
-      const found = selected.some(({ spec: ps }) => ps.containers.some((c) => (c.ports ?? []).some((cp) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target))));
+      const found = selected.some(({ spec: ps }) =>
+        ps.containers.some((c) => (c.ports ?? []).some((cp) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target))),
+      );
       if (!found) problems.push(`${ref(svc)}: port ${p.port} targets ${target}, which no selected container declares`);
     }
   }
@@ -211,7 +227,8 @@ export function describeChart(chartDir: string): Omit<ChartDescription, 'paths'>
   return { chart: chart.name, version: chart.version, appVersion: chart.appVersion, paths, enums };
 }
 
-const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v);
+const typeOf = (v: unknown) =>
+  v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v;
 
 /** Every key path of `values` must exist in the chart with the same type (a map's keys are free). */
 export function valuesKeyProblems(values: unknown, d: ChartDescription): string[] {

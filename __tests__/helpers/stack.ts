@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Answers } from '../../src/answers/schema.js';
-import { generate } from '../../src/index.js';
+import { generate } from '../../src/library.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'bin/bindplane-distributed.js');

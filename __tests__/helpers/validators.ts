@@ -265,14 +265,30 @@ export async function validateNginx(dir: string, opts: { lbService?: string } = 
       if (r.code !== 0) throw new ValidationError('sh scripts/tls-self-signed.sh', selfSigned, show(r));
     } else if (certRef && keyRef) {
       const r = await runTool('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-        '-keyout', path.join(tlsDir, path.basename(keyRef.file)), '-out', path.join(tlsDir, path.basename(certRef.file)),
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        path.join(tlsDir, path.basename(keyRef.file)),
+        '-out',
+        path.join(tlsDir, path.basename(certRef.file)),
       ]);
       if (r.code !== 0) throw new Error(`openssl could not make a throwaway certificate:\n${show(r)}`);
     }
     for (const r of tlsRefs) {
       const local = path.join(tlsDir, path.basename(r.file));
-      if (!existsSync(local)) throw new ValidationError('nginx TLS setup', confFile, `${r.directive} ${r.file}: no such file could be provided (looked in the load balancer's mounts and scripts/tls-self-signed.sh)`);
+      if (!existsSync(local))
+        throw new ValidationError(
+          'nginx TLS setup',
+          confFile,
+          `${r.directive} ${r.file}: no such file could be provided (looked in the load balancer's mounts and scripts/tls-self-signed.sh)`,
+        );
       conf = conf.split(r.file).join(local);
     }
   }
@@ -294,7 +310,8 @@ export async function validateNginx(dir: string, opts: { lbService?: string } = 
   const run = await runTool('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', hosts, confCopy, `${work}/`, output]);
   const r = { ...run, stderr: `${run.stderr}${existsSync(output) ? readFileSync(output, 'utf8') : ''}` };
   // -q prints only problems; a [warn] counts as one.
-  if (r.code !== 0 || /\[(warn|error|crit|alert|emerg)\]/.test(r.stderr)) throw new ValidationError('nginx -t (1.22, in unshare with a private /etc/hosts)', confFile, show(r));
+  if (r.code !== 0 || /\[(warn|error|crit|alert|emerg)\]/.test(r.stderr))
+    throw new ValidationError('nginx -t (1.22, in unshare with a private /etc/hosts)', confFile, show(r));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +323,11 @@ export async function validatePrometheus(dir: string): Promise<void> {
   const rulesDir = path.join(dir, 'prometheus/rules');
   const c = await runTool('promtool', ['check', 'config', config]);
   if (c.code !== 0) throw new ValidationError('promtool check config', config, show(c));
-  const rules = existsSync(rulesDir) ? readdirSync(rulesDir).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(rulesDir, f)) : [];
+  const rules = existsSync(rulesDir)
+    ? readdirSync(rulesDir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => path.join(rulesDir, f))
+    : [];
   if (rules.length === 0) throw new ValidationError('promtool check rules', rulesDir, 'no rules file');
   const r = await runTool('promtool', ['check', 'rules', ...rules]);
   if (r.code !== 0) throw new ValidationError('promtool check rules', rules.join(' '), show(r));
@@ -315,7 +336,21 @@ export async function validatePrometheus(dir: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Makefile
 
-export const MAKE_TARGETS = ['help', 'start', 'stop', 'restart', 'restart-all', 'upgrade', 'backup', 'restore', 'doctor', 'rotate-secret', 'delete', 'status', 'logs'] as const;
+export const MAKE_TARGETS = [
+  'help',
+  'start',
+  'stop',
+  'restart',
+  'restart-all',
+  'upgrade',
+  'backup',
+  'restore',
+  'doctor',
+  'rotate-secret',
+  'delete',
+  'status',
+  'logs',
+] as const;
 
 /** Explicit rule targets of a Makefile (no special targets, no file targets). */
 export function makeTargets(makefile: string): string[] {
@@ -348,7 +383,11 @@ export async function validateMake(dir: string): Promise<string[]> {
 /** shellcheck on scripts/*.sh; returns the files checked (none is fine). */
 export async function validateShell(dir: string): Promise<string[]> {
   const scripts = path.join(dir, 'scripts');
-  const files = existsSync(scripts) ? readdirSync(scripts).filter((f) => f.endsWith('.sh')).map((f) => path.join(scripts, f)) : [];
+  const files = existsSync(scripts)
+    ? readdirSync(scripts)
+        .filter((f) => f.endsWith('.sh'))
+        .map((f) => path.join(scripts, f))
+    : [];
   if (files.length === 0) return [];
   const r = await runTool('shellcheck', ['--format=gcc', ...files]);
   if (r.code !== 0 || r.stdout.trim() !== '') throw new ValidationError('shellcheck', files.join(' '), show(r));

@@ -376,7 +376,15 @@ export function hostsFile(entries: Record<string, string>): string {
 export async function startInNamespace(
   name: string,
   dir: string,
-  spec: { hosts: Record<string, string>; mounts?: NamespaceMount[]; cmd: string; args: string[]; env?: NodeJS.ProcessEnv; lifetimeSeconds?: number; stopSignal?: NodeJS.Signals },
+  spec: {
+    hosts: Record<string, string>;
+    mounts?: NamespaceMount[];
+    cmd: string;
+    args: string[];
+    env?: NodeJS.ProcessEnv;
+    lifetimeSeconds?: number;
+    stopSignal?: NodeJS.Signals;
+  },
 ): Promise<Namespace> {
   for (const t of ['unshare', 'nsenter', 'ip', 'mount']) requireTool(t);
   const hostsPath = path.join(dir, `${name}.hosts`);
@@ -428,7 +436,6 @@ export function readEnvFile(file: string): Record<string, string> {
   return out;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Compose = { services: Record<string, any>; [k: string]: any };
 
 /** docker-compose.yml parsed, with YAML merge keys (`<<:`) resolved as compose does. */

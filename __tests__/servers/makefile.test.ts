@@ -48,7 +48,8 @@ function makeIn(dir: string, args: string[], opts: { env?: Record<string, string
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_LOG: log, ...opts.env };
   // Nothing from the caller's environment may steer the Makefile: no license, no COMPOSE override,
   // no parallel make.
-  for (const k of ['BINDPLANE_LICENSE', 'COMPOSE', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'CONFIRM', 'SERVICE', 'FAKE_STOPPED']) if (!opts.env || !(k in opts.env)) delete env[k];
+  for (const k of ['BINDPLANE_LICENSE', 'COMPOSE', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'CONFIRM', 'SERVICE', 'FAKE_STOPPED'])
+    if (!opts.env || !(k in opts.env)) delete env[k];
   const r = run(makePath, args, { cwd: dir, env, input: opts.input, timeoutMs: 60_000 });
   const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
   return {
@@ -71,11 +72,18 @@ const compose = (...args: string[]) => ['compose', ...args];
 /** make restart: each Bindplane process replaced in turn (jobs, transform agent, nodes), then nginx reloaded. */
 const ROLLING_CALLS = [
   ...['postgres', 'prometheus', 'loadbalancer'].map((s) => compose('ps', '-q', '--status', 'running', s)),
-  ...['bindplane-jobs', 'transform-agent-1', 'bindplane-1', 'bindplane-2', 'bindplane-3'].map((s) => compose('up', '-d', '--no-deps', '--force-recreate', '--wait', '--wait-timeout', '300', s)),
+  ...['bindplane-jobs', 'transform-agent-1', 'bindplane-1', 'bindplane-2', 'bindplane-3'].map((s) =>
+    compose('up', '-d', '--no-deps', '--force-recreate', '--wait', '--wait-timeout', '300', s),
+  ),
   compose('exec', '-T', 'loadbalancer', 'nginx', '-t', '-q', '-c', '/etc/nginx/bindplane/nginx.conf'),
   compose('kill', '-s', 'HUP', 'loadbalancer'),
 ];
-const START_CALLS = [compose('up', '-d', '--wait'), compose('exec', '-T', 'loadbalancer', 'nginx', '-t', '-q', '-c', '/etc/nginx/bindplane/nginx.conf'), compose('kill', '-s', 'HUP', 'loadbalancer'), compose('up', '-d', '--wait', '--remove-orphans')];
+const START_CALLS = [
+  compose('up', '-d', '--wait'),
+  compose('exec', '-T', 'loadbalancer', 'nginx', '-t', '-q', '-c', '/etc/nginx/bindplane/nginx.conf'),
+  compose('kill', '-s', 'HUP', 'loadbalancer'),
+  compose('up', '-d', '--wait', '--remove-orphans'),
+];
 
 describe('Makefile (tls none)', () => {
   let dir: string;
@@ -86,7 +94,22 @@ describe('Makefile (tls none)', () => {
   });
 
   it('defines exactly the targets this suite runs', () => {
-    expect(targets(dir)).toEqual(['backup', 'delete', 'doctor', 'help', 'license', 'logs', 'restart', 'restart-all', 'restore', 'rotate-secret', 'start', 'status', 'stop', 'upgrade']);
+    expect(targets(dir)).toEqual([
+      'backup',
+      'delete',
+      'doctor',
+      'help',
+      'license',
+      'logs',
+      'restart',
+      'restart-all',
+      'restore',
+      'rotate-secret',
+      'start',
+      'status',
+      'stop',
+      'upgrade',
+    ]);
   });
 
   it('`make` alone prints the help and calls nothing', () => {
@@ -241,7 +264,13 @@ describe('Makefile (tls none)', () => {
     expect(asked.stdout).toMatch(/Type yes to restore: Nothing was restored\./);
     expect(asked.calls).toEqual([compose('ps', '-q', '--status', 'running', 'postgres'), compose('exec', '-T', 'postgres', 'pg_restore', '--list')]);
     const yes = makeIn(dir, ['restore', 'FILE=y.dump', 'CONFIRM=yes'], { env: { BINDPLANE_LICENSE: 'x' } });
-    expect(yes.calls.map((c) => c.slice(0, 3))).toEqual([compose('ps', '-q'), compose('exec', '-T'), compose('stop', 'bindplane-jobs'), compose('exec', '-T'), compose('up', '-d')]);
+    expect(yes.calls.map((c) => c.slice(0, 3))).toEqual([
+      compose('ps', '-q'),
+      compose('exec', '-T'),
+      compose('stop', 'bindplane-jobs'),
+      compose('exec', '-T'),
+      compose('up', '-d'),
+    ]);
     // Stopped PostgreSQL: refused before anything else.
     const stopped = makeIn(dir, ['restore', 'FILE=y.dump', 'CONFIRM=yes'], { env: { BINDPLANE_LICENSE: 'x', FAKE_STOPPED: '1' } });
     expect(stopped.status).not.toBe(0);
@@ -285,7 +314,23 @@ describe('Makefile with tls=selfSigned', () => {
   });
 
   it('defines a certs target besides the usual ones, and lists it in the help', () => {
-    expect(targets(dir)).toEqual(['backup', 'certs', 'delete', 'doctor', 'help', 'license', 'logs', 'restart', 'restart-all', 'restore', 'rotate-secret', 'start', 'status', 'stop', 'upgrade']);
+    expect(targets(dir)).toEqual([
+      'backup',
+      'certs',
+      'delete',
+      'doctor',
+      'help',
+      'license',
+      'logs',
+      'restart',
+      'restart-all',
+      'restore',
+      'rotate-secret',
+      'start',
+      'status',
+      'stop',
+      'upgrade',
+    ]);
     expect(makeIn(dir, []).stdout).toMatch(/^ {2}certs +\S/m);
   });
 
@@ -349,7 +394,6 @@ describe('Makefile with tls=selfSigned', () => {
   });
 });
 
-
 describe('Makefile with tls=provided', () => {
   let dir: string;
   let src: string;
@@ -359,14 +403,43 @@ describe('Makefile with tls=provided', () => {
     // A certificate and key of the user's own, made with openssl outside the stack.
     src = tempDir('bpd-provided-');
     mustRun('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30',
-      '-subj', '/CN=bindplane.example.com', '-keyout', path.join(src, 'key.pem'), '-out', path.join(src, 'cert.pem'),
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=bindplane.example.com',
+      '-keyout',
+      path.join(src, 'key.pem'),
+      '-out',
+      path.join(src, 'cert.pem'),
     ]);
     dir = await generateStack({ tls: 'provided', tlsCertFile: path.join(src, 'cert.pem'), tlsKeyFile: path.join(src, 'key.pem') });
   });
 
   it('defines a certs target that checks the copies, and lists it in the help', () => {
-    expect(targets(dir)).toEqual(['backup', 'certs', 'delete', 'doctor', 'help', 'license', 'logs', 'restart', 'restart-all', 'restore', 'rotate-secret', 'start', 'status', 'stop', 'upgrade']);
+    expect(targets(dir)).toEqual([
+      'backup',
+      'certs',
+      'delete',
+      'doctor',
+      'help',
+      'license',
+      'logs',
+      'restart',
+      'restart-all',
+      'restore',
+      'rotate-secret',
+      'start',
+      'status',
+      'stop',
+      'upgrade',
+    ]);
     expect(makeIn(dir, []).stdout).toMatch(/^ {2}certs +\S/m);
     // The generator copied the user's files, byte for byte, where compose mounts them from.
     expect(readFileSync(tlsFile('tls.crt'))).toEqual(readFileSync(path.join(src, 'cert.pem')));

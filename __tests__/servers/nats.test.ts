@@ -413,7 +413,10 @@ function natsConfig(s: Service): string {
 function startNats(c: Cluster, s: Service): Server {
   const conf = path.join(c.work, `${s.name}.conf`);
   writeFileSync(conf, natsConfig(s));
-  const proc = startServer(`nats-server ${s.name}`, 'nsenter', nsArgv(c.ns.nsPid, c.natsServer, ['-c', conf]), { lifetimeSeconds: LIFETIME_SECONDS, stdin: 'ignore' });
+  const proc = startServer(`nats-server ${s.name}`, 'nsenter', nsArgv(c.ns.nsPid, c.natsServer, ['-c', conf]), {
+    lifetimeSeconds: LIFETIME_SECONDS,
+    stdin: 'ignore',
+  });
   c.procs.set(s.name, proc);
   return proc;
 }
@@ -534,7 +537,10 @@ function routeProblems(snap: Snapshot, running: Service[]): string[] {
   for (const s of running) {
     const r = snap.routez[s.name]!;
     const peers = r.routes.map((x) => byId.get(x.remote_id) ?? `unknown server ${x.remote_id}`).sort();
-    const want = running.filter((o) => o !== s).map((o) => o.name).sort();
+    const want = running
+      .filter((o) => o !== s)
+      .map((o) => o.name)
+      .sort();
     if (r.num_routes !== want.length) problems.push(`${s.name}: num_routes ${r.num_routes}, want ${want.length}`);
     if (JSON.stringify(peers) !== JSON.stringify(want)) problems.push(`${s.name}: routed to [${peers.join(', ')}], want [${want.join(', ')}]`);
   }
@@ -584,7 +590,7 @@ async function waitForRoutes(c: Cluster, running: Service[], opts: { interest?: 
     );
   } catch (e) {
     const out = running.map((s) => `${s.name}:\n${c.procs.get(s.name)?.output().slice(-1500)}`).join('\n');
-    throw new Error(`${(e as Error).message}\nlast problems: ${problems.join('; ')}\n${out}`);
+    throw new Error(`${(e as Error).message}\nlast problems: ${problems.join('; ')}\n${out}`, { cause: e });
   }
 }
 
@@ -669,7 +675,9 @@ describe.each(SIZES)('NATS with %i instances: fixed servers, every process a cli
     expect(c.subject).toBeTruthy();
     // The routes name the servers once each, on the cluster port, the same on every server.
     for (const s of c.servers) {
-      expect(s.env.BINDPLANE_NATS_SERVER_CLUSTER_ROUTES, s.name).toBe(c.servers.map((o) => `nats://${o.name}:${o.env.BINDPLANE_NATS_SERVER_CLUSTER_PORT}`).join(','));
+      expect(s.env.BINDPLANE_NATS_SERVER_CLUSTER_ROUTES, s.name).toBe(
+        c.servers.map((o) => `nats://${o.name}:${o.env.BINDPLANE_NATS_SERVER_CLUSTER_PORT}`).join(','),
+      );
     }
   });
 
@@ -682,7 +690,12 @@ describe.each(SIZES)('NATS with %i instances: fixed servers, every process a cli
       expect(v.http_port).toBe(Number(s.env.BINDPLANE_NATS_SERVER_HTTP_PORT));
       expect(v.cluster.name).toBe(s.env.BINDPLANE_NATS_SERVER_CLUSTER_NAME);
       expect(v.cluster.cluster_port).toBe(Number(s.env.BINDPLANE_NATS_SERVER_CLUSTER_PORT));
-      expect([...v.cluster.urls].sort()).toEqual(s.env.BINDPLANE_NATS_SERVER_CLUSTER_ROUTES!.split(',').map((r) => r.replace(/^nats:\/\//, '')).sort());
+      expect([...v.cluster.urls].sort()).toEqual(
+        s.env
+          .BINDPLANE_NATS_SERVER_CLUSTER_ROUTES!.split(',')
+          .map((r) => r.replace(/^nats:\/\//, ''))
+          .sort(),
+      );
       expect(snap.routez[s.name]!.num_routes, s.name).toBe(c.servers.length - 1);
     }
     expect(routeProblems(snap, c.servers)).toEqual([]);
@@ -718,7 +731,9 @@ describe.each(SIZES)('NATS with %i instances: fixed servers, every process a cli
     for (const z of Object.values(s2.connz)) for (const conn of z.connections) expect(conn.subscriptions_list).toEqual([c.subject]);
     const used = new Set(Object.values(at));
     expect(used.size).toBeGreaterThanOrEqual(Math.min(2, c.servers.length));
-    console.log(`NATS ${instances} instances: glibc resolves ${c.alias} to ${JSON.stringify(r.glibc)}; clients per server ${JSON.stringify(Object.fromEntries(c.servers.map((s) => [s.name, Object.values(at).filter((x) => x === s.name).length])))}`);
+    console.log(
+      `NATS ${instances} instances: glibc resolves ${c.alias} to ${JSON.stringify(r.glibc)}; clients per server ${JSON.stringify(Object.fromEntries(c.servers.map((s) => [s.name, Object.values(at).filter((x) => x === s.name).length])))}`,
+    );
   });
 
   it('delivers what a client on one server publishes to every client, on every server, exactly once', async () => {

@@ -18,7 +18,20 @@ import tls from 'node:tls';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, generateStack, tempDir } from '../helpers/stack.js';
-import { isAlive, mustRun, nsRun, readCompose, readEnvFile, recordDescendants, requireTool, startInNamespace, stopServer, waitFor, type Namespace, type NamespaceMount } from './helpers.js';
+import {
+  isAlive,
+  mustRun,
+  nsRun,
+  readCompose,
+  readEnvFile,
+  recordDescendants,
+  requireTool,
+  startInNamespace,
+  stopServer,
+  waitFor,
+  type Namespace,
+  type NamespaceMount,
+} from './helpers.js';
 
 const WS_MODULE = createRequire(import.meta.url).resolve('ws');
 
@@ -186,7 +199,9 @@ async function startLb(answers: Parameters<typeof generateStack>[0]): Promise<Lb
   const confText = readFileSync(path.join(stack, 'nginx/nginx.conf'), 'utf8');
   const port = Number(/^\s*listen (\d+)( ssl)?;/m.exec(confText)![1]);
   const healthPort = Number(/^\s*listen 127\.0\.0\.1:(\d+);/m.exec(confText)![1]);
-  const names = Object.keys(compose.services).filter((s) => /^bindplane-\d+$/.test(s)).sort();
+  const names = Object.keys(compose.services)
+    .filter((s) => /^bindplane-\d+$/.test(s))
+    .sort();
   expect(names.length).toBe(answers?.instances ?? 3);
   // The upstream lists exactly those services, on Bindplane's port.
   const upstream = [...confText.matchAll(/^\s*server (bindplane-\d+):(\d+) /gm)];
@@ -473,7 +488,10 @@ describe('nginx.conf (tls none) in front of 3 stand-in instances', () => {
     const victim = lb.names[1]!;
     for (const code of [502, 503, 504]) {
       const { statuses, byBackend } = await spread(lb, 9, `/v1/some/api?fail-${victim}=${code}`);
-      expect(statuses.every((s) => s === 200), `${code}: ${statuses.join(' ')}`).toBe(true);
+      expect(
+        statuses.every((s) => s === 200),
+        `${code}: ${statuses.join(' ')}`,
+      ).toBe(true);
       expect(Object.keys(byBackend).sort()).toEqual(lb.names.filter((n) => n !== victim));
     }
   });

@@ -101,9 +101,26 @@ beforeAll(async () => {
   chownSync(pwfile, uid, gid);
 
   // The image's entrypoint: initdb --username=$POSTGRES_USER --pwfile=<password>.
-  mustRun('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, 'initdb'), '-D', data, `--username=${pgEnv.user}`, `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8'], {
-    timeoutMs: 60_000,
-  });
+  mustRun(
+    'runuser',
+    [
+      '-u',
+      'postgres',
+      '--',
+      path.join(PG_BIN, 'initdb'),
+      '-D',
+      data,
+      `--username=${pgEnv.user}`,
+      `--pwfile=${pwfile}`,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '-E',
+      'UTF8',
+    ],
+    {
+      timeoutMs: 60_000,
+    },
+  );
   // The image's pg_hba.conf addition (POSTGRES_HOST_AUTH_METHOD defaults to scram-sha-256).
   appendFileSync(path.join(data, 'pg_hba.conf'), '\nhost all all all scram-sha-256\n');
 
@@ -112,7 +129,7 @@ beforeAll(async () => {
     mounts: [{ source: socketDir, target: '/var/run/postgresql' }],
     // The compose command's arguments, plus the image's listen_addresses='*'.
     cmd: 'runuser',
-    args: ['-u', 'postgres', '--', path.join(PG_BIN, 'postgres'), '-D', data, '-c', "listen_addresses=*", ...serverArgs],
+    args: ['-u', 'postgres', '--', path.join(PG_BIN, 'postgres'), '-D', data, '-c', 'listen_addresses=*', ...serverArgs],
     lifetimeSeconds: 180,
     // Fast shutdown.
     stopSignal: 'SIGINT',
@@ -124,7 +141,22 @@ beforeAll(async () => {
   });
   recordDescendants(ns.server);
   // The image's entrypoint then creates POSTGRES_DB (over the local socket, as the superuser).
-  mustRun('nsenter', nsArgv(ns.nsPid, 'psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '/var/run/postgresql', '-U', pgEnv.user, '-d', 'postgres', '-c', `CREATE DATABASE "${pgEnv.db}"`]));
+  mustRun(
+    'nsenter',
+    nsArgv(ns.nsPid, 'psql', [
+      '-X',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      '/var/run/postgresql',
+      '-U',
+      pgEnv.user,
+      '-d',
+      'postgres',
+      '-c',
+      `CREATE DATABASE "${pgEnv.db}"`,
+    ]),
+  );
 });
 
 afterAll(async () => {
@@ -176,7 +208,11 @@ describe("Bindplane's connection settings", () => {
   });
 
   it('may create its schema (the jobs instance runs the migrations)', () => {
-    const r = psql(bindplaneConninfo(), 'CREATE TABLE bpd_probe (id int); INSERT INTO bpd_probe VALUES (1); SELECT count(*) FROM bpd_probe; DROP TABLE bpd_probe', secrets.POSTGRES_PASSWORD);
+    const r = psql(
+      bindplaneConninfo(),
+      'CREATE TABLE bpd_probe (id int); INSERT INTO bpd_probe VALUES (1); SELECT count(*) FROM bpd_probe; DROP TABLE bpd_probe',
+      secrets.POSTGRES_PASSWORD,
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split('\n')).toContain('1');
   });
@@ -200,4 +236,3 @@ describe("Bindplane's connection settings", () => {
     for (const r of results) expect(r.code, r.stderr).toBe(0);
   });
 });
-

@@ -70,8 +70,14 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   prometheus = startServer('prometheus', 'prometheus', [...flags, `--web.listen-address=127.0.0.1:${port}`], { lifetimeSeconds: 180, stdin: 'ignore' });
   // The compose healthcheck's URL, then readiness.
-  await waitFor('prometheus /-/healthy', async () => (await fetchBounded(`${base}/-/healthy`, {}, 2_000)).ok || undefined, { server: prometheus, timeoutMs: 20_000 });
-  await waitFor('prometheus /-/ready', async () => (await fetchBounded(`${base}/-/ready`, {}, 2_000)).ok || undefined, { server: prometheus, timeoutMs: 20_000 });
+  await waitFor('prometheus /-/healthy', async () => (await fetchBounded(`${base}/-/healthy`, {}, 2_000)).ok || undefined, {
+    server: prometheus,
+    timeoutMs: 20_000,
+  });
+  await waitFor('prometheus /-/ready', async () => (await fetchBounded(`${base}/-/ready`, {}, 2_000)).ok || undefined, {
+    server: prometheus,
+    timeoutMs: 20_000,
+  });
 });
 
 afterAll(async () => {
@@ -226,7 +232,10 @@ describe('the 5-minute and 1-hour rollups (promtool test rules, on the generated
 
   it('promtool really evaluates them (a wrong expectation fails)', () => {
     const wrong = structuredClone(tests);
-    wrong[0]!.promql_expr_test[0] = { ...rollup('bindplane_agent_measurements:rollup:rate:5m', '10m'), exp_samples: [{ labels: '{configuration="linux-logs", processor="throughputmeasurement/_d0_logs_source0"}', value: 4 }] };
+    wrong[0]!.promql_expr_test[0] = {
+      ...rollup('bindplane_agent_measurements:rollup:rate:5m', '10m'),
+      exp_samples: [{ labels: '{configuration="linux-logs", processor="throughputmeasurement/_d0_logs_source0"}', value: 4 }],
+    };
     const r = promtoolTest('wrong', wrong);
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/FAILED/);

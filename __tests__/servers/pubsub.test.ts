@@ -6,7 +6,20 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, generateStack } from '../helpers/stack.js';
-import { fetchBounded, freePort, interpolate, readCompose, readEnvFile, requireTool, run, startServer, stopServer, waitFor, type Compose, type Server } from './helpers.js';
+import {
+  fetchBounded,
+  freePort,
+  interpolate,
+  readCompose,
+  readEnvFile,
+  requireTool,
+  run,
+  startServer,
+  stopServer,
+  waitFor,
+  type Compose,
+  type Server,
+} from './helpers.js';
 
 const EMULATOR = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator';
 

@@ -20,11 +20,27 @@ type Options = Record<string, unknown>;
 const YEOMAN_OWN_OPTIONS = ['help', 'h', 'skip-cache', 'skip-install', 'force-install', 'ask-answered'];
 
 /** Keys Yeoman and yo put into a generator's options besides the declared ones. */
-const YEOMAN_INTERNAL_OPTIONS = ['_', '_meta', 'env', 'resolved', 'namespace', 'sharedData', 'forwardErrorToEnvironment', 'skipLocalCache', 'localConfigOnly', 'skipParseOptions', 'customPriorities', 'layers', 'dest', 'insight', 'interactive'];
+const YEOMAN_INTERNAL_OPTIONS = [
+  '_',
+  '_meta',
+  'env',
+  'resolved',
+  'namespace',
+  'sharedData',
+  'forwardErrorToEnvironment',
+  'skipLocalCache',
+  'localConfigOnly',
+  'skipParseOptions',
+  'customPriorities',
+  'layers',
+  'dest',
+  'insight',
+  'interactive',
+];
 
 export default class BindplaneDistributedGenerator extends Generator {
   /** Every option declared, Yeoman's own included. Filled in the constructor, before field initializers would run. */
-  private declare declared: Set<string>;
+  declare private declared: Set<string>;
   private layers: Layer[] = [];
   private prompted: Record<string, AnswerValue> = {};
   private result?: RunResult;
@@ -42,7 +58,10 @@ export default class BindplaneDistributedGenerator extends Generator {
     this._declare('dry-run', { type: Boolean, description: 'Show the plan with diffs; write nothing' });
     this._declare('force', { type: Boolean, description: 'Replace edited files and files the generator did not write' });
     // Repeatable: keep every value instead of String()-joining them.
-    this._declare('restore', { type: ((v: string | string[]) => ([] as string[]).concat(v)) as never, description: 'Write a generated file you deleted again (repeatable)' });
+    this._declare('restore', {
+      type: ((v: string | string[]) => ([] as string[]).concat(v)) as never,
+      description: 'Write a generated file you deleted again (repeatable)',
+    });
     // Ask questions only with a terminal on stdin; tests with mocked answers turn it on.
     this._declare('interactive', { type: Boolean, hide: true, description: 'Ask unanswered questions (default: when stdin is a terminal)' });
     for (const a of ANSWERS) this._declare(flagOf(a.name), { type: String, description: a.message });
@@ -87,7 +106,10 @@ export default class BindplaneDistributedGenerator extends Generator {
     for (const key of Object.keys(options)) {
       if (known.has(key)) continue;
       const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-      const hint = didYouMean(flag, [...this.declared].filter((n) => n.length > 1));
+      const hint = didYouMean(
+        flag,
+        [...this.declared].filter((n) => n.length > 1),
+      );
       throw new InputError(`--${flag} is not a known option${hint ? `; did you mean --${hint}?` : ''} (see --help)`, flag);
     }
   }
@@ -137,7 +159,8 @@ export default class BindplaneDistributedGenerator extends Generator {
 
   /** Yeoman's prompts (so yeoman-test's mocked answers reach the flow), one question at a time. */
   private _asker(): Asker {
-    const one = async <T>(question: Record<string, unknown>): Promise<T> => ((await this.prompt([question as never])) as Record<string, T>)[question.name as string]!;
+    const one = async <T>(question: Record<string, unknown>): Promise<T> =>
+      ((await this.prompt([question as never])) as Record<string, T>)[question.name as string]!;
     return {
       input: (q) => one<string>({ type: 'input', ...q }),
       select: (q) => one<string>({ type: 'select', ...q }),

@@ -32,12 +32,15 @@ export function fileContentProblem(abs: string, content: FileContent): string | 
     }
     case 'pem-certificate':
       if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) return 'is not PEM';
-      if (!/-----BEGIN CERTIFICATE-----/.test(text)) return isPrivateKey(text) ? 'is a private key, not a certificate: is it the key file?' : 'is PEM but not a certificate';
+      if (!/-----BEGIN CERTIFICATE-----/.test(text))
+        return isPrivateKey(text) ? 'is a private key, not a certificate: is it the key file?' : 'is PEM but not a certificate';
       return certificate(text) ? undefined : 'is not a readable PEM certificate';
     case 'pem-private-key':
       if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) return 'is not PEM';
       if (isPrivateKey(text)) return undefined;
-      return /-----BEGIN CERTIFICATE-----/.test(text) ? 'is a certificate, not a private key: is it the certificate file?' : 'is PEM but not a readable, unencrypted private key';
+      return /-----BEGIN CERTIFICATE-----/.test(text)
+        ? 'is a certificate, not a private key: is it the certificate file?'
+        : 'is PEM but not a readable, unencrypted private key';
   }
 }
 

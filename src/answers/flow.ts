@@ -55,7 +55,9 @@ export const CONFIRM_QUESTION = 'Write the stack with these answers?';
 function questionsToAsk(opts: FlowOptions): { basic: AnswerSpec[]; advanced: AnswerSpec[] } {
   const given = new Set(opts.layers.flatMap((l) => Object.keys(l.values)));
   const pending = new Set(
-    opts.askAnswered ? ANSWERS.filter((s) => !given.has(s.name)).map((s) => s.name) : pendingQuestions(opts.layers, opts.stored, opts.dest, true).map((s) => s.name),
+    opts.askAnswered
+      ? ANSWERS.filter((s) => !given.has(s.name)).map((s) => s.name)
+      : pendingQuestions(opts.layers, opts.stored, opts.dest, true).map((s) => s.name),
   );
   const specs = ANSWERS.filter((s) => pending.has(s.name));
   return { basic: specs.filter((s) => s.basic), advanced: specs.filter((s) => !s.basic) };
@@ -118,7 +120,12 @@ async function askOne(ask: Asker, spec: AnswerSpec, known: Record<string, Answer
   const kind = spec.kind;
   const raw =
     kind.type === 'enum' || kind.type === 'intEnum'
-      ? await ask.select({ name: spec.name, message, choices: kind.values.map((v) => ({ value: String(v), name: spec.labels?.[String(v)] ?? String(v) })), default: def })
+      ? await ask.select({
+          name: spec.name,
+          message,
+          choices: kind.values.map((v) => ({ value: String(v), name: spec.labels?.[String(v)] ?? String(v) })),
+          default: def,
+        })
       : await ask.input({ name: spec.name, message, default: def, validate: (v) => validatePrompt(spec, v, opts.dest, known as Partial<Answers>) });
   if (raw === '' || raw === undefined) return undefined;
   return coerce(spec, raw, 'prompt', process.cwd(), opts.dest);

@@ -12,7 +12,14 @@ function property(spec: AnswerSpec): Record<string, unknown> {
       return { description, type: 'string', enum: [...k.values], ...def };
     case 'intEnum':
       // Integers, or their digits as a string (flags and YAML give text).
-      return { description, anyOf: [{ type: 'integer', enum: [...k.values] }, { type: 'string', enum: k.values.map(String) }], ...def };
+      return {
+        description,
+        anyOf: [
+          { type: 'integer', enum: [...k.values] },
+          { type: 'string', enum: k.values.map(String) },
+        ],
+        ...def,
+      };
     case 'int':
       return { description, type: 'integer', minimum: k.min, maximum: k.max, ...def };
     case 'string':
@@ -29,7 +36,8 @@ export function answersJsonSchema(): Record<string, unknown> {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'https://unpkg.com/generator-bindplane-distributed/answers.schema.json',
     title: 'Answers of generator-bindplane-distributed',
-    description: 'Answers for `bindplane-distributed --answers FILE` (YAML or JSON). Every answer is optional here; cross-field rules (pubsub needs pubsubProjectId, tls provided needs both files) are checked by the generator.',
+    description:
+      'Answers for `bindplane-distributed --answers FILE` (YAML or JSON). Every answer is optional here; cross-field rules (pubsub needs pubsubProjectId, tls provided needs both files) are checked by the generator.',
     type: 'object',
     additionalProperties: false,
     properties: {

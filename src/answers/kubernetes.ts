@@ -19,9 +19,13 @@ export function kubernetesRefusals(a: Answers): Refusal[] {
       why: 'kafka is not available on kubernetes: the official chart removed it (deprecated in 2024); use nats (the chart runs its own NATS servers) or pubsub (Google Pub/Sub, or its emulator)',
     });
   if ((a.demoAgents ?? 0) > 0)
-    out.push({ answer: 'demoAgents', why: `${a.demoAgents} demo agents: demo agents run only on compose; on kubernetes leave it out or give 0, and connect your own agents to remoteUrl` });
+    out.push({
+      answer: 'demoAgents',
+      why: `${a.demoAgents} demo agents: demo agents run only on compose; on kubernetes leave it out or give 0, and connect your own agents to remoteUrl`,
+    });
   const fullname = chartFullname(a.projectName);
-  const tooLong = fullname.length > FULLNAME_MAX ? ` (the chart would name its objects "${fullname}-…", over ${FULLNAME_MAX} characters before the suffix)` : '';
+  const tooLong =
+    fullname.length > FULLNAME_MAX ? ` (the chart would name its objects "${fullname}-…", over ${FULLNAME_MAX} characters before the suffix)` : '';
   if (!DNS1123_LABEL.test(a.projectName) || tooLong)
     out.push({
       answer: 'projectName',
@@ -30,6 +34,10 @@ export function kubernetesRefusals(a: Answers): Refusal[] {
         `starting and ending with a letter or digit, at most ${FULLNAME_MAX - 10} characters (or ${FULLNAME_MAX} if it contains "bindplane")`,
     });
   const host = new URL(a.remoteUrl).hostname;
-  if (IPV4.test(host)) out.push({ answer: 'remoteUrl', why: `${JSON.stringify(a.remoteUrl)}: the Ingress needs a host name, not an IP address; use a DNS name that points at your ingress controller` });
+  if (IPV4.test(host))
+    out.push({
+      answer: 'remoteUrl',
+      why: `${JSON.stringify(a.remoteUrl)}: the Ingress needs a host name, not an IP address; use a DNS name that points at your ingress controller`,
+    });
   return out;
 }

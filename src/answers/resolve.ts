@@ -37,7 +37,15 @@ export interface ResolveOptions {
 
 /** How a message names an answer: as the person gave it (a flag, a key of a file), never by an internal name. */
 const where = (source: Source, name: string) =>
-  source === 'flag' ? `--${flagOf(name)}` : source === 'answers file' ? `${name} in the answers file` : source === '.yo-rc.json' ? `${name} in .yo-rc.json` : source === 'prompt' ? '' : name;
+  source === 'flag'
+    ? `--${flagOf(name)}`
+    : source === 'answers file'
+      ? `${name} in the answers file`
+      : source === '.yo-rc.json'
+        ? `${name} in .yo-rc.json`
+        : source === 'prompt'
+          ? ''
+          : name;
 
 const prefixed = (source: Source, name: string, text: string) => {
   const w = where(source, name);
@@ -139,7 +147,8 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
     }
   }
   if (problems.length === 1) throw problems[0];
-  if (problems.length > 1) throw new InputError(`${problems.length} answers are wrong:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`, problems[0]!.field);
+  if (problems.length > 1)
+    throw new InputError(`${problems.length} answers are wrong:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`, problems[0]!.field);
   const answers: Record<string, AnswerValue> = {};
   const stored: Record<string, AnswerValue> = {};
   const missing: AnswerName[] = [];
@@ -173,7 +182,10 @@ function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts:
   if (a.tls !== 'none' && a.remoteUrl.startsWith('http:') && from.remoteUrl)
     throw new InputError(prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses http:// but tls is ${a.tls}; use an https:// URL`), 'remoteUrl');
   if (a.tls === 'none' && a.remoteUrl.startsWith('https:') && from.remoteUrl)
-    throw new InputError(prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses https:// but tls is none; use an http:// URL or turn tls on`), 'remoteUrl');
+    throw new InputError(
+      prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses https:// but tls is none; use an http:// URL or turn tls on`),
+      'remoteUrl',
+    );
   const refused = kubernetesRefusals(a)[0];
   if (refused) throw new InputError(prefixed(src(refused.answer), refused.answer, `${refused.why} (platform is kubernetes)`), refused.answer);
   if (opts.skipFileChecks) return;
@@ -184,11 +196,24 @@ function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts:
     if (opts.copyExists?.(name) && !existsSync(path.resolve(opts.dest, file))) continue;
     const problem = fileContentProblem(path.resolve(opts.dest, file), spec.kind.content);
     // A clone has only what was committed: a file outside the stack, and the git-ignored copies, stay behind.
-    const again = src(name) === '.yo-rc.json' && problem === 'does not exist' ? ` on this machine; give it again with --${flagOf(name)} PATH (a clone has only what was committed, and the copies in local/ are git-ignored)` : '';
+    const again =
+      src(name) === '.yo-rc.json' && problem === 'does not exist'
+        ? ` on this machine; give it again with --${flagOf(name)} PATH (a clone has only what was committed, and the copies in local/ are git-ignored)`
+        : '';
     if (problem) throw new InputError(prefixed(src(name), name, `${show(file)} ${problem}${again}; use ${allowedText(spec.kind)}`), name);
   }
-  if (a.tls === 'provided' && a.tlsCertFile && a.tlsKeyFile && existsSync(path.resolve(opts.dest, a.tlsCertFile)) && existsSync(path.resolve(opts.dest, a.tlsKeyFile))) {
+  if (
+    a.tls === 'provided' &&
+    a.tlsCertFile &&
+    a.tlsKeyFile &&
+    existsSync(path.resolve(opts.dest, a.tlsCertFile)) &&
+    existsSync(path.resolve(opts.dest, a.tlsKeyFile))
+  ) {
     const problem = keyPairProblem(path.resolve(opts.dest, a.tlsCertFile), path.resolve(opts.dest, a.tlsKeyFile));
-    if (problem) throw new InputError(prefixed(src('tlsKeyFile'), 'tlsKeyFile', `${show(a.tlsKeyFile)} ${problem} ${show(a.tlsCertFile)}; give the key the certificate was made for`), 'tlsKeyFile');
+    if (problem)
+      throw new InputError(
+        prefixed(src('tlsKeyFile'), 'tlsKeyFile', `${show(a.tlsKeyFile)} ${problem} ${show(a.tlsCertFile)}; give the key the certificate was made for`),
+        'tlsKeyFile',
+      );
   }
 }

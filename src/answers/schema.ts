@@ -107,7 +107,12 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'projectName',
-    kind: { type: 'string', pattern: NAME, maxLength: 63, allowed: 'lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters' },
+    kind: {
+      type: 'string',
+      pattern: NAME,
+      maxLength: 63,
+      allowed: 'lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters',
+    },
     message: 'Project name',
     hint: 'the Compose project; on Kubernetes the Helm release and the namespace',
     // Each stack its own project: two stacks sharing a name share containers and volumes.
@@ -170,7 +175,12 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'pubsubProjectId',
-    kind: { type: 'string', pattern: /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, maxLength: 30, allowed: 'a Google Cloud project ID: 6 to 30 lower-case letters, digits and "-", starting with a letter' },
+    kind: {
+      type: 'string',
+      pattern: /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
+      maxLength: 30,
+      allowed: 'a Google Cloud project ID: 6 to 30 lower-case letters, digits and "-", starting with a letter',
+    },
     message: 'Google Cloud project ID of the Pub/Sub topic',
     when: isPubsub,
     basic: true,
@@ -178,7 +188,12 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'pubsubTopic',
-    kind: { type: 'string', pattern: /^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$/, maxLength: 255, allowed: 'a Pub/Sub topic name: 3 to 255 characters, starting with a letter' },
+    kind: {
+      type: 'string',
+      pattern: /^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$/,
+      maxLength: 255,
+      allowed: 'a Pub/Sub topic name: 3 to 255 characters, starting with a letter',
+    },
     message: 'Pub/Sub topic',
     default: 'bindplane-event-bus',
     when: isPubsub,
@@ -199,7 +214,12 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'postgresHost',
-    kind: { type: 'string', pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, maxLength: 253, allowed: 'a DNS name such as db.example.com (lower-case letters, digits, "." and "-")' },
+    kind: {
+      type: 'string',
+      pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/,
+      maxLength: 253,
+      allowed: 'a DNS name such as db.example.com (lower-case letters, digits, "." and "-")',
+    },
     message: 'Host of an external PostgreSQL',
     hint: 'leave empty to run PostgreSQL in the cluster',
     when: isKubernetes,
@@ -219,7 +239,12 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'prometheusRetention',
-    kind: { type: 'string', pattern: /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/, maxLength: 20, allowed: 'a Prometheus duration with units from largest to smallest, such as 15d, 12h or 1w2d' },
+    kind: {
+      type: 'string',
+      pattern: /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/,
+      maxLength: 20,
+      allowed: 'a Prometheus duration with units from largest to smallest, such as 15d, 12h or 1w2d',
+    },
     message: 'How long Prometheus keeps measurements',
     default: '15d',
   },

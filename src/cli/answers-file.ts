@@ -16,11 +16,15 @@ export async function loadAnswersFile(file: string, cwd: string): Promise<Layer>
   try {
     const st = statSync(abs);
     if (!st.isFile()) throw new InputError(`--answers ${JSON.stringify(file)}: not a file; give a YAML or JSON answers file`, 'answers');
-    if (st.size > MAX_BYTES) throw new InputError(`--answers ${JSON.stringify(file)}: ${st.size} bytes is too large; an answers file is at most ${MAX_BYTES} bytes`, 'answers');
+    if (st.size > MAX_BYTES)
+      throw new InputError(`--answers ${JSON.stringify(file)}: ${st.size} bytes is too large; an answers file is at most ${MAX_BYTES} bytes`, 'answers');
     text = readFileSync(abs, 'utf8');
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(`--answers ${JSON.stringify(file)}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a YAML or JSON answers file`, 'answers');
+    throw new InputError(
+      `--answers ${JSON.stringify(file)}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a YAML or JSON answers file`,
+      'answers',
+    );
   }
   // Loaded only here: most runs have no answers file.
   return { source: 'answers file', values: parseAnswers(text, file, await import('js-yaml')), baseDir: path.dirname(abs) };

@@ -60,7 +60,10 @@ export function parseCli(argv: readonly string[]): CliArgs {
   }
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (parsed.positionals.length > 1)
-    throw new InputError(`one destination folder at most, got ${parsed.positionals.length}: ${parsed.positionals.map((p) => JSON.stringify(p)).join(' ')}`, 'dest');
+    throw new InputError(
+      `one destination folder at most, got ${parsed.positionals.length}: ${parsed.positionals.map((p) => JSON.stringify(p)).join(' ')}`,
+      'dest',
+    );
   if (v.check && v['dry-run']) throw new InputError('--check and --dry-run do not go together: --check only tells whether anything would change', 'check');
   if (v.force && v.check) throw new InputError('--force and --check do not go together', 'force');
   if (typeof v['rotate-secret'] === 'string') {
@@ -150,7 +153,10 @@ export function wrapWords(text: string, width: number): string[] {
 
 export function helpText(version: string, width = 80): string {
   const w = Math.max(60, Math.min(width, 120));
-  const answerRows: [string, string][] = ANSWERS.map((a) => [`  --${flagOf(a.name)} ${placeholderOf(a)}`, `${a.message}${a.hint ? ` (${a.hint})` : ''}: ${allowedText(a.kind)}. ${defaultText(a)}`.trim()]);
+  const answerRows: [string, string][] = ANSWERS.map((a) => [
+    `  --${flagOf(a.name)} ${placeholderOf(a)}`,
+    `${a.message}${a.hint ? ` (${a.hint})` : ''}: ${allowedText(a.kind)}. ${defaultText(a)}`.trim(),
+  ]);
   const optionRows: [string, string][] = [
     ['  --answers FILE', 'answers in YAML or JSON, full or partial (schema: answers.schema.json)'],
     ['  --defaults', 'never ask: unanswered questions take their stored or default value'],
@@ -164,10 +170,14 @@ export function helpText(version: string, width = 80): string {
   ];
   const para = (t: string) => wrapWords(t, w);
   return [
-    ...para(`bindplane-distributed ${version}: writes a ready-to-run distributed Bindplane stack for Docker Compose or Kubernetes, and updates it when answers change (your edits to generated files are merged, never lost).`),
+    ...para(
+      `bindplane-distributed ${version}: writes a ready-to-run distributed Bindplane stack for Docker Compose or Kubernetes, and updates it when answers change (your edits to generated files are merged, never lost).`,
+    ),
     '',
     'Usage: bindplane-distributed [DEST] [options] [--<answer> VALUE ...]',
-    ...para('DEST is the stack\'s folder (default: the stack that holds the current folder, else the current folder). A folder named help or version is written ./help.'),
+    ...para(
+      "DEST is the stack's folder (default: the stack that holds the current folder, else the current folder). A folder named help or version is written ./help.",
+    ),
     '',
     'Options:',
     ...formatRows(optionRows, w),
@@ -175,6 +185,8 @@ export function helpText(version: string, width = 80): string {
     ...para('Answers (flags win over --answers, which wins over .yo-rc.json, which wins over defaults):'),
     ...formatRows(answerRows, w),
     '',
-    ...para('Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input or a folder the generator may not write (nothing written), 75 busy (another run is working on the folder: nothing done, run again), 130 cancelled at a prompt.'),
+    ...para(
+      'Exit codes: 0 done, 1 conflicts left or drift found, 2 bad input or a folder the generator may not write (nothing written), 75 busy (another run is working on the folder: nothing done, run again), 130 cancelled at a prompt.',
+    ),
   ].join('\n');
 }

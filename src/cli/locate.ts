@@ -37,6 +37,9 @@ export function locateDestination(cwd: string, given: string | undefined): Desti
   if (above === undefined) return { root };
   const shown = path.relative(cwd, above) || '.';
   if (given !== undefined)
-    throw new InputError(`${JSON.stringify(given)} is inside the stack in ${shown}; give that folder to update the stack, or a folder outside it for a new one`, 'dest');
+    throw new InputError(
+      `${JSON.stringify(given)} is inside the stack in ${shown}; give that folder to update the stack, or a folder outside it for a new one`,
+      'dest',
+    );
   return { root: above, note: `using the stack in ${shown} (the nearest folder above with its .yo-rc.json)` };
 }

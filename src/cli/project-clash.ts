@@ -24,7 +24,10 @@ export function projectClash(project: string, dest: string, env: NodeJS.ProcessE
   }
   const same = projects.find((p) => p.Name === project);
   if (!same) return undefined;
-  const folders = (same.ConfigFiles ?? '').split(',').filter(Boolean).map((f) => path.dirname(f));
+  const folders = (same.ConfigFiles ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((f) => path.dirname(f));
   if (folders.includes(dest)) return undefined;
   return (
     `a Compose project named ${project} already exists (${same.Status ?? 'status unknown'}${folders.length ? `, from ${folders.join(', ')}` : ''}): ` +

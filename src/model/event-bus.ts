@@ -114,7 +114,11 @@ export function eventBusEnv(bus: EventBusModel): EnvVar[] {
         ...(bus.credentialsPath
           ? [{ key: 'BINDPLANE_GOOGLE_PUB_SUB_CREDENTIALS_FILE', value: bus.credentialsPath }]
           : [
-              { key: 'BINDPLANE_GOOGLE_PUB_SUB_ENDPOINT', value: `pubsub-emulator:${PORTS.pubsub}`, note: "The local Pub/Sub emulator (unverified beyond the Helm chart's variable list)." },
+              {
+                key: 'BINDPLANE_GOOGLE_PUB_SUB_ENDPOINT',
+                value: `pubsub-emulator:${PORTS.pubsub}`,
+                note: "The local Pub/Sub emulator (unverified beyond the Helm chart's variable list).",
+              },
               { key: 'BINDPLANE_GOOGLE_PUB_SUB_INSECURE', value: 'true' },
             ]),
       ];

@@ -10,7 +10,23 @@ import { httpProbe, shellTest } from './health.js';
 import { buildKubernetes, type KubernetesModel } from './kubernetes/index.js';
 import { operations, type Operations } from './operations.js';
 import { settingKey } from './pins.js';
-import { DB, IMAGES, JOBS_SERVICE, LB_SERVICE, LOCAL_COPIES, LOCAL_DIR, NODE_PREFIX, PORTS, range, TRANSFORM_AGENT_PREFIX, type BindplaneService, type CopiedAnswer, type Dependency, type EnvVar, type Secret } from './types.js';
+import {
+  DB,
+  IMAGES,
+  JOBS_SERVICE,
+  LB_SERVICE,
+  LOCAL_COPIES,
+  LOCAL_DIR,
+  NODE_PREFIX,
+  PORTS,
+  range,
+  TRANSFORM_AGENT_PREFIX,
+  type BindplaneService,
+  type CopiedAnswer,
+  type Dependency,
+  type EnvVar,
+  type Secret,
+} from './types.js';
 
 export * from './types.js';
 export type { EventBusModel, KafkaBroker } from './event-bus.js';
@@ -170,7 +186,10 @@ export function buildModel(a: Answers): Model {
   const jobs: BindplaneService = { name: JOBS_SERVICE, mode: 'all', env: [] };
   const bindplanes = [jobs, ...nodes];
   const eventBus = eventBusModel(a, bindplanes);
-  const transformAgents = range(a.transformAgents).map((i) => ({ name: `${TRANSFORM_AGENT_PREFIX}${i}`, address: `${TRANSFORM_AGENT_PREFIX}${i}:${PORTS.transformAgent}` }));
+  const transformAgents = range(a.transformAgents).map((i) => ({
+    name: `${TRANSFORM_AGENT_PREFIX}${i}`,
+    address: `${TRANSFORM_AGENT_PREFIX}${i}:${PORTS.transformAgent}`,
+  }));
   const lb = {
     service: LB_SERVICE,
     port: a.httpPort,
@@ -181,7 +200,10 @@ export function buildModel(a: Answers): Model {
     wsScheme: tlsOn ? 'wss' : 'ws',
   } as const;
   const copies = fileCopies(a);
-  const copyWords = [copies.some((c) => c.answer === 'pubsubCredentialsFile') ? 'Pub/Sub credentials' : '', copies.some((c) => c.answer === 'tlsCertFile') ? 'certificate and key' : ''].filter(Boolean);
+  const copyWords = [
+    copies.some((c) => c.answer === 'pubsubCredentialsFile') ? 'Pub/Sub credentials' : '',
+    copies.some((c) => c.answer === 'tlsCertFile') ? 'certificate and key' : '',
+  ].filter(Boolean);
   const busWords = eventBusWords(eventBus);
   const registry = a.imageRegistry;
   const secrets = [...baseSecrets(a), ...eventBusSecrets(eventBus)];

@@ -30,9 +30,16 @@ const PER_PROCESS_MIB = 512;
 const BASE_MIB = 1024;
 const BASE_DISK_MIB = 5 * 1024;
 
-export function operations(names: Operations['names'], supportServices: string[], secrets: Secret[], platform: 'compose' | 'kubernetes' = 'compose'): Operations {
+export function operations(
+  names: Operations['names'],
+  supportServices: string[],
+  secrets: Secret[],
+  platform: 'compose' | 'kubernetes' = 'compose',
+): Operations {
   // --rotate-secret changes the database's own password through docker compose, which a cluster has not.
-  const rotatable = secrets.filter((s) => s.kind !== 'kafkaClusterId' && s.key !== 'BINDPLANE_PASSWORD' && !(platform === 'kubernetes' && s.key === 'POSTGRES_PASSWORD'));
+  const rotatable = secrets.filter(
+    (s) => s.kind !== 'kafkaClusterId' && s.key !== 'BINDPLANE_PASSWORD' && !(platform === 'kubernetes' && s.key === 'POSTGRES_PASSWORD'),
+  );
   return {
     script: 'scripts/stack.sh',
     names,

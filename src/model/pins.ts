@@ -25,7 +25,7 @@ export const PINS = {
   bindplaneChart: {
     value: '1.31.1',
     source:
-      "observIQ/bindplane-op-helm charts/bindplane/Chart.yaml (aa0b89d, 2025-09-04): the newest release whose values.yaml and templates were read and rendered with helm; its key paths are described in src/model/kubernetes/bindplane-chart-1.31.1.json",
+      'observIQ/bindplane-op-helm charts/bindplane/Chart.yaml (aa0b89d, 2025-09-04): the newest release whose values.yaml and templates were read and rendered with helm; its key paths are described in src/model/kubernetes/bindplane-chart-1.31.1.json',
   },
   pubsubEmulator: { value: 'gcr.io/google.com/cloudsdktool/google-cloud-cli:529.0.0-emulators', source: "Google Cloud CLI's emulators image" },
 } as const satisfies { [name: string]: Pin };

@@ -10,7 +10,18 @@ export const IMAGES = {
   pubsubEmulator: PINS.pubsubEmulator.value,
 } as const;
 
-export const PORTS = { bindplane: 3001, transformAgent: 4568, postgres: 5432, prometheus: 9090, kafka: 9092, kafkaController: 9093, natsClient: 4222, natsCluster: 6222, natsHttp: 8222, pubsub: 8085 } as const;
+export const PORTS = {
+  bindplane: 3001,
+  transformAgent: 4568,
+  postgres: 5432,
+  prometheus: 9090,
+  kafka: 9092,
+  kafkaController: 9093,
+  natsClient: 4222,
+  natsCluster: 6222,
+  natsHttp: 8222,
+  pubsub: 8085,
+} as const;
 
 export const LB_SERVICE = 'loadbalancer';
 /** Name prefixes of the numbered services: bindplane-1, transform-agent-1. */
@@ -61,4 +72,3 @@ export interface Dependency {
   service: string;
   condition: 'service_healthy' | 'service_completed_successfully';
 }
-

@@ -13,7 +13,20 @@
 // taken. Libraries such as proper-lockfile judge staleness by the lock's age, refreshed by a timer
 // that a synchronous run never lets fire, and leave a crashed run's lock in the way until it ages.
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { BusyError, InputError, StateError } from '../errors.js';
@@ -77,7 +90,9 @@ function gone(h: Holder): boolean {
 
 function busy(root: string, h: Holder, remove: string): BusyError {
   const who = h.pid > 0 ? `pid ${h.pid}${h.host === HOST ? '' : ` on ${h.host}`}` : 'unknown';
-  return new BusyError(`another bindplane-distributed run (${who}) is working on ${root}; run again when it has finished (or, if no such run exists, delete ${remove})`);
+  return new BusyError(
+    `another bindplane-distributed run (${who}) is working on ${root}; run again when it has finished (or, if no such run exists, delete ${remove})`,
+  );
 }
 
 const isCode = (e: unknown, ...codes: string[]) => codes.includes((e as NodeJS.ErrnoException).code ?? '');
@@ -110,7 +125,10 @@ function clearStale(root: string, lockFile: string, seen: Holder, guard: string,
     if (!isCode(e, 'EEXIST')) throw e;
     const h = readHolder(guard);
     if (!h) return; // cleared meanwhile: look again
-    if (gone(h)) throw new StateError(`a run that died while clearing a stale lock left ${guard}; if no bindplane-distributed run is working on ${root}, delete it and run again`);
+    if (gone(h))
+      throw new StateError(
+        `a run that died while clearing a stale lock left ${guard}; if no bindplane-distributed run is working on ${root}, delete it and run again`,
+      );
     throw busy(root, h, guard);
   }
   try {
@@ -124,7 +142,9 @@ function clearStale(root: string, lockFile: string, seen: Holder, guard: string,
 
 /** A leftover staging folder with no lock in it (an older release's, or not ours at all): only a person can judge it. */
 function lockless(root: string, staging: string): StateError {
-  return new StateError(`${staging} is left from an interrupted first generation of ${root}; if no bindplane-distributed run is working on it, delete it and run again`);
+  return new StateError(
+    `${staging} is left from an interrupted first generation of ${root}; if no bindplane-distributed run is working on it, delete it and run again`,
+  );
 }
 
 /** Writes this run's lock content to a file of its own, to be linked or renamed into place. */
@@ -202,7 +222,11 @@ function lockFresh(root: string, ctx: Ctx): Attempt {
   try {
     madeParent = mkdirSync(parent, { recursive: true });
   } catch (e) {
-    if (readOnly(e)) throw new InputError(`destination ${JSON.stringify(root)}: cannot create it (${(e as NodeJS.ErrnoException).code}); choose a folder you may write in`, 'dest');
+    if (readOnly(e))
+      throw new InputError(
+        `destination ${JSON.stringify(root)}: cannot create it (${(e as NodeJS.ErrnoException).code}); choose a folder you may write in`,
+        'dest',
+      );
     throw e;
   }
   const removeParents = () => {

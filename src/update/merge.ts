@@ -34,7 +34,10 @@ export interface Hunk {
 
 /** The changes that turn `base` into `side`, from node-diff3's diff of the lines' texts. */
 export function hunksOf(base: readonly string[], side: readonly Line[], name: Side): Hunk[] {
-  return diffIndices([...base], side.map((l) => l.text)).map((d) => ({
+  return diffIndices(
+    [...base],
+    side.map((l) => l.text),
+  ).map((d) => ({
     side: name,
     start: d.buffer1[0],
     end: d.buffer1[0] + d.buffer1[1],
@@ -56,9 +59,9 @@ export function slides(h: Hunk, base: readonly string[], side: readonly Line[], 
   const canUp = (c: Hunk) => c.start - 1 >= lo && (insert ? side[c.at + k - 1]!.text === base[c.start - 1] : base[c.start - 1] === base[c.end - 1]);
   const canDown = (c: Hunk) => c.end + 1 <= hi && (insert ? side[c.at]!.text === base[c.start] : base[c.start] === base[c.end]);
   const up: Hunk[] = [];
-  for (let c = h; canUp(c); ) up.push((c = moved(-(up.length + 1))));
+  for (let c = h; canUp(c);) up.push((c = moved(-(up.length + 1))));
   const down: Hunk[] = [];
-  for (let c = h; canDown(c); ) down.push((c = moved(down.length + 1)));
+  for (let c = h; canDown(c);) down.push((c = moved(down.length + 1)));
   const out: Hunk[] = [];
   for (let i = 0; i < Math.max(up.length, down.length); i++) out.push(...(up[i] ? [up[i]!] : []), ...(down[i] ? [down[i]!] : []));
   return out;

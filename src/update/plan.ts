@@ -124,11 +124,28 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
   const modeOk = ((disk.mode & 0o111) !== 0) === ((f.mode & 0o111) !== 0);
   if (!rec) {
     // Not written by the generator: only identical bytes are adopted; the caller refuses the rest unless forced.
-    if (same) return { path: f.path, action: modeOk ? 'unchanged' : 'update', write: modeOk ? undefined : f.content, mode: f.mode, entry: entryFor(f.content, f.mode), base: f.content, before: disk.content };
+    if (same)
+      return {
+        path: f.path,
+        action: modeOk ? 'unchanged' : 'update',
+        write: modeOk ? undefined : f.content,
+        mode: f.mode,
+        entry: entryFor(f.content, f.mode),
+        base: f.content,
+        before: disk.content,
+      };
     return fresh('replace', 'it was not written by the generator; replaced because of --force');
   }
   if (same) {
-    return { path: f.path, action: modeOk ? 'unchanged' : 'update', write: modeOk ? undefined : f.content, mode: f.mode, entry: entryFor(f.content, f.mode), base: f.content, before: disk.content };
+    return {
+      path: f.path,
+      action: modeOk ? 'unchanged' : 'update',
+      write: modeOk ? undefined : f.content,
+      mode: f.mode,
+      entry: entryFor(f.content, f.mode),
+      base: f.content,
+      before: disk.content,
+    };
   }
   // The previous render decides: a file equal to it holds nothing of the person's. (Bytes written
   // last time are not enough: after a merge they hold the person's lines too.)
@@ -137,11 +154,27 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
   if (input.force) return fresh('replace', 'your edits were replaced by the new render because of --force');
   if (base === undefined) {
     // No merge base survives (the record was damaged): keep the person's file and say so.
-    return { path: f.path, action: 'keep', note: 'edited, and no merge base is recorded; compare with --dry-run --force', mode: f.mode, entry: rec, base: f.content, before: disk.content };
+    return {
+      path: f.path,
+      action: 'keep',
+      note: 'edited, and no merge base is recorded; compare with --dry-run --force',
+      mode: f.mode,
+      entry: rec,
+      base: f.content,
+      before: disk.content,
+    };
   }
   if (base === f.content) {
     // The templates did not change this file: the edit stands as it is.
-    return { path: f.path, action: 'keep', note: 'edited by you; the generator has no change for it', mode: f.mode, entry: { ...rec, orphaned: undefined }, base, before: disk.content };
+    return {
+      path: f.path,
+      action: 'keep',
+      note: 'edited by you; the generator has no change for it',
+      mode: f.mode,
+      entry: { ...rec, orphaned: undefined },
+      base,
+      before: disk.content,
+    };
   }
   const merged = mergeThreeWay(disk.content, base, f.content);
   return {

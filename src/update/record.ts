@@ -35,11 +35,11 @@ export interface GenerationRecord {
   copies: { [path: string]: { source: string } };
 }
 
-
 function outside(file: string, p: string): StateError {
-  return new StateError(`${file} names ${JSON.stringify(p)}, a path outside the repository; restore it from git, or delete the ${RECORD_DIR} folder to start over`);
+  return new StateError(
+    `${file} names ${JSON.stringify(p)}, a path outside the repository; restore it from git, or delete the ${RECORD_DIR} folder to start over`,
+  );
 }
-
 
 /** Reads the record, refusing one written by a newer generator or in an unknown format. */
 export function readRecord(root: string, ownVersion: string): GenerationRecord | undefined {
@@ -65,7 +65,8 @@ export function readRecord(root: string, ownVersion: string): GenerationRecord |
     isObject(rec.copies) &&
     Object.values(rec.files).every((f) => isObject(f) && typeof f.sha256 === 'string' && typeof f.mode === 'string') &&
     Object.values(rec.copies).every((c) => isObject(c) && typeof c.source === 'string');
-  if (!shapeOk) throw new StateError(`${RECORD_FILE} is damaged (an entry has the wrong shape); restore it from git, or delete the ${RECORD_DIR} folder to start over`);
+  if (!shapeOk)
+    throw new StateError(`${RECORD_FILE} is damaged (an entry has the wrong shape); restore it from git, or delete the ${RECORD_DIR} folder to start over`);
   // A record comes with a repository someone else may have written: never let it point elsewhere.
   for (const p of [...Object.keys(rec.files), ...Object.keys(rec.copies)]) if (!isInsidePath(p)) throw outside(RECORD_FILE, p);
   return rec;
@@ -99,7 +100,8 @@ export function parseBases(text: string): Map<string, string> {
     if (!m) continue;
     const count = Number(m[2]);
     const body = lines.slice(i, i + count);
-    if (body.length !== count) throw new StateError(`${BASE_FILE} is cut short at ${m[1]}; restore it from git, or delete the ${RECORD_DIR} folder to start over`);
+    if (body.length !== count)
+      throw new StateError(`${BASE_FILE} is cut short at ${m[1]}; restore it from git, or delete the ${RECORD_DIR} folder to start over`);
     const file = JSON.parse(m[1]!) as string;
     if (!isInsidePath(file)) throw outside(BASE_FILE, file);
     bases.set(file, count === 0 ? '' : `${body.join('\n')}${m[3] ? '' : '\n'}`);
@@ -117,7 +119,12 @@ export function readBases(root: string): Map<string, string> {
 
 /** Stable JSON: keys in a fixed order so the same record gives the same bytes. */
 export function serializeRecord(rec: GenerationRecord): string {
-  const sortKeys = (o: { [k: string]: unknown }) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+  const sortKeys = (o: { [k: string]: unknown }) =>
+    Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, o[k]]),
+    );
   return `${JSON.stringify(
     {
       generator: rec.generator,

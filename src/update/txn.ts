@@ -10,7 +10,22 @@
 // (on libuv's thread pool), so the file system commits them as one: one at a time, they made batch
 // generation five times slower. Should a disk still lose a staged file, the journal's hashes tell,
 // and recovery refuses to apply it.
-import { closeSync, existsSync, fchmodSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fsync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { StateError } from '../errors.js';
@@ -21,9 +36,7 @@ export const RECORD_DIR = '.bindplane-distributed';
 export const TXN_DIR = `${RECORD_DIR}/txn`;
 const JOURNAL = 'journal.json';
 
-export type Op =
-  | { op: 'write'; path: string; content: string; mode: number }
-  | { op: 'delete'; path: string };
+export type Op = { op: 'write'; path: string; content: string; mode: number } | { op: 'delete'; path: string };
 
 type JournalOp = { op: 'write'; path: string; stage: string; mode: number; sha256: string } | { op: 'delete'; path: string } | { op: 'prune'; path: string };
 
@@ -122,7 +135,9 @@ function applyJournal(root: string, journal: Journal, verify: boolean): Set<stri
       if (existsSync(staged)) {
         // Recovery checks what it is about to apply; a run that staged the files itself knows them.
         if (verify && sha256(readFileSync(staged)) !== op.sha256)
-          throw new StateError(`an interrupted update left ${op.path} damaged in ${TXN_DIR} (a power loss?); restore the folder from git, then delete ${TXN_DIR}`);
+          throw new StateError(
+            `an interrupted update left ${op.path} damaged in ${TXN_DIR} (a power loss?); restore the folder from git, then delete ${TXN_DIR}`,
+          );
         mkdirP(path.dirname(target));
         renameSync(staged, target);
       }
@@ -158,7 +173,9 @@ export function recover(root: string): 'none' | 'finished' | 'rolled back' {
     try {
       journal = JSON.parse(readFileSync(journalFile, 'utf8')) as Journal;
     } catch {
-      throw new StateError(`the journal of an interrupted update in ${TXN_DIR} is damaged (a power loss?); restore the folder from git, then delete ${TXN_DIR}`);
+      throw new StateError(
+        `the journal of an interrupted update in ${TXN_DIR} is damaged (a power loss?); restore the folder from git, then delete ${TXN_DIR}`,
+      );
     }
     // Only this generator writes journals, but a repository can carry anything: stay inside it.
     const bad = Array.isArray(journal.ops)

@@ -275,14 +275,22 @@ async function ensureComposePlugin(env, log) {
   const sources = path.join(aptDir, 'sources.list');
   fs.writeFileSync(sources, `deb [check-valid-until=no] ${MIRROR} forky main\n`);
   const aptOpts = [
-    '-o', `Dir::Etc::SourceList=${sources}`,
-    '-o', 'Dir::Etc::SourceParts=/nonexistent',
-    '-o', 'Dir::Etc::Preferences=/nonexistent',
-    '-o', 'Dir::Etc::PreferencesParts=/nonexistent',
-    '-o', `Dir::State::Lists=${lists}`,
-    '-o', `Dir::Cache=${cache}`,
-    '-o', 'Dir::State::status=/dev/null',
-    '-o', 'Acquire::Check-Valid-Until=false',
+    '-o',
+    `Dir::Etc::SourceList=${sources}`,
+    '-o',
+    'Dir::Etc::SourceParts=/nonexistent',
+    '-o',
+    'Dir::Etc::Preferences=/nonexistent',
+    '-o',
+    'Dir::Etc::PreferencesParts=/nonexistent',
+    '-o',
+    `Dir::State::Lists=${lists}`,
+    '-o',
+    `Dir::Cache=${cache}`,
+    '-o',
+    'Dir::State::status=/dev/null',
+    '-o',
+    'Acquire::Check-Valid-Until=false',
   ];
   await run('apt-get', [...aptOpts, 'update'], { env, timeoutMs: 10 * MIN, what: 'apt-get update (private configuration for forky)' });
   const work = fs.mkdtempSync(path.join(CACHE, '.compose-'));
@@ -331,7 +339,7 @@ function masterOf(name) {
 
 /** Mount points under dir, deepest first. @param {string} dir */
 function mountsUnder(dir) {
-  let text = '';
+  let text;
   try {
     text = fs.readFileSync('/proc/self/mounts', 'utf8');
   } catch {
@@ -339,9 +347,14 @@ function mountsUnder(dir) {
   }
   const unesc = (/** @type {string} */ s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  return [...new Set(text.split('\n').map((l) => unesc(l.split(' ')[1] || '')).filter((m) => m === dir || m.startsWith(prefix)))].sort(
-    (a, b) => b.length - a.length,
-  );
+  return [
+    ...new Set(
+      text
+        .split('\n')
+        .map((l) => unesc(l.split(' ')[1] || ''))
+        .filter((m) => m === dir || m.startsWith(prefix)),
+    ),
+  ].sort((a, b) => b.length - a.length);
 }
 
 /** Unmounts everything under dir; returns what could not be unmounted. @param {string} dir */
@@ -474,7 +487,10 @@ function dataRootTmpfs() {
   }
   const availMiB = Math.floor(availKiB / 1024);
   if (want !== '1' && availMiB < 6 * 1024) return null;
-  return { sizeMiB: Math.max(2048, Math.floor(availMiB * 0.6)), why: want === '1' ? 'BPD_ENGINE_TMPFS=1' : `${availMiB} MiB free; BPD_ENGINE_TMPFS=0 turns it off` };
+  return {
+    sizeMiB: Math.max(2048, Math.floor(availMiB * 0.6)),
+    why: want === '1' ? 'BPD_ENGINE_TMPFS=1' : `${availMiB} MiB free; BPD_ENGINE_TMPFS=0 turns it off`,
+  };
 }
 
 /**
@@ -504,7 +520,10 @@ export async function startEngine({ log = defaultLog } = {}) {
   const tmpfs = dataRootTmpfs();
   if (tmpfs) {
     fs.mkdirSync(`${dir}/data`);
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${tmpfs.sizeMiB}m,mode=0710`, `bpde-${name.slice(5)}`, `${dir}/data`], { env: env0, timeoutMs: 30 * SEC }).catch((e) => {
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${tmpfs.sizeMiB}m,mode=0710`, `bpde-${name.slice(5)}`, `${dir}/data`], {
+      env: env0,
+      timeoutMs: 30 * SEC,
+    }).catch((e) => {
       fs.rmSync(dir, { recursive: true, force: true });
       throw e;
     });
@@ -513,7 +532,8 @@ export async function startEngine({ log = defaultLog } = {}) {
   const args = [
     `--data-root=${dir}/data`,
     `--exec-root=${dir}/exec`,
-    `-H`, host,
+    `-H`,
+    host,
     `--pidfile=${dir}/dockerd.pid`,
     '--bridge=none',
     '--iptables=false',
@@ -523,7 +543,8 @@ export async function startEngine({ log = defaultLog } = {}) {
     // Published ports (the load balancer's) listen on loopback only.
     '--ip=127.0.0.1',
     `--cgroup-parent=${cgroupParent}`,
-    '--exec-opt', 'native.cgroupdriver=cgroupfs',
+    '--exec-opt',
+    'native.cgroupdriver=cgroupfs',
     '--shutdown-timeout=10',
   ];
   const out = fs.openSync(logFile, 'a');
@@ -653,7 +674,7 @@ export async function startEngine({ log = defaultLog } = {}) {
   };
   const doStop = async () => {
     const t0 = Date.now();
-    let timings = '';
+    let timings;
     if (cleaned) return; // already cleaned up by a signal handler
     signal(pid, 'SIGTERM');
     let until = Date.now() + 20 * SEC;
@@ -684,9 +705,7 @@ export async function startEngine({ log = defaultLog } = {}) {
   let last = null;
   while (Date.now() < deadline) {
     if (exited) break;
-    last = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { env: { ...env0, ...env }, timeoutMs: 5 * SEC, allowFail: true }).catch(
-      () => null,
-    );
+    last = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { env: { ...env0, ...env }, timeoutMs: 5 * SEC, allowFail: true }).catch(() => null);
     if (last && last.code === 0 && last.stdout.trim()) {
       daemonAnswered = true;
       break;

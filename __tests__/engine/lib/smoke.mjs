@@ -84,7 +84,10 @@ async function checkPrometheus(engine, work) {
   const t = Date.now();
   const conf = path.join(work, 'prometheus');
   fs.mkdirSync(conf, { recursive: true });
-  fs.writeFileSync(path.join(conf, 'prometheus.yml'), 'global:\n  scrape_interval: 5s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ["127.0.0.1:9090"]\n');
+  fs.writeFileSync(
+    path.join(conf, 'prometheus.yml'),
+    'global:\n  scrape_interval: 5s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ["127.0.0.1:9090"]\n',
+  );
   // prettier-ignore
   await docker(engine, ['run', '-d', '--name', 'smoke-prometheus', '--network', NET, '-p', '127.0.0.1::9090',
     '-v', `${conf}:/etc/prometheus:ro`, '-v', 'smoke-prometheus-data:/prometheus',
@@ -100,10 +103,17 @@ async function checkPrometheus(engine, work) {
   log(`prometheus buildinfo: ${b.body.trim()}`);
   const f = JSON.parse((await http(`http://127.0.0.1:${port}/api/v1/status/flags`)).body);
   check(f.data['web.enable-remote-write-receiver'] === 'true', 'remote-write receiver flag is on');
-  const w = await http(`http://127.0.0.1:${port}/api/v1/write`, { method: 'POST', body: 'x', headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy' } });
+  const w = await http(`http://127.0.0.1:${port}/api/v1/write`, {
+    method: 'POST',
+    body: 'x',
+    headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy' },
+  });
   check(w.status !== 404 && w.status < 500, `POST /api/v1/write is handled (${w.status}: ${w.body.trim().slice(0, 80)})`);
   const who = await docker(engine, ['exec', 'smoke-prometheus', 'sh', '-c', 'id -un; ls -ld /prometheus; ls /prometheus']);
-  check(/^nobody\n/.test(who.stdout) && /wal/.test(who.stdout), `runs as nobody and writes its TSDB to the volume (${who.stdout.trim().replace(/\n/g, ' | ')})`);
+  check(
+    /^nobody\n/.test(who.stdout) && /wal/.test(who.stdout),
+    `runs as nobody and writes its TSDB to the volume (${who.stdout.trim().replace(/\n/g, ' | ')})`,
+  );
   phases.prometheus = Date.now() - t;
 }
 
@@ -167,14 +177,21 @@ async function checkPostgres(engine) {
   const ms = await waitHealthy(engine, 'smoke-postgres');
   check(true, `postgres initialised and healthy (pg_isready) after ${(ms / 1000).toFixed(1)} s`);
   const psql = (/** @type {string} */ pw, /** @type {string} */ sql) =>
-    docker(engine, ['run', '--rm', '--network', NET, IMAGES.postgres, 'psql', `host=smoke-postgres user=bindplane password=${pw} dbname=bindplane`, '-Atc', sql], {
-      allowFail: true,
-    });
+    docker(
+      engine,
+      ['run', '--rm', '--network', NET, IMAGES.postgres, 'psql', `host=smoke-postgres user=bindplane password=${pw} dbname=bindplane`, '-Atc', sql],
+      {
+        allowFail: true,
+      },
+    );
   const ok = await psql('x', 'select 1');
   check(ok.code === 0 && ok.stdout.trim() === '1', `psql over the network with the right password: ${ok.stdout.trim() || ok.tail}`);
   const mc = await psql('x', 'show max_connections');
   check(mc.stdout.trim() === '520', `command ["postgres", "-c", "max_connections=520"] reaches the server: ${mc.stdout.trim()}`);
-  const who = await psql('x', "select rolsuper, (select pg_get_userbyid(datdba) from pg_database where datname = 'bindplane'), current_setting('password_encryption') from pg_roles where rolname = 'bindplane'");
+  const who = await psql(
+    'x',
+    "select rolsuper, (select pg_get_userbyid(datdba) from pg_database where datname = 'bindplane'), current_setting('password_encryption') from pg_roles where rolname = 'bindplane'",
+  );
   check(who.stdout.trim() === 't|bindplane|scram-sha-256', `bindplane is a superuser owning database bindplane, scram: ${who.stdout.trim()}`);
   const bad = await psql('wrong', 'select 1');
   check(bad.code !== 0 && /password authentication failed/.test(bad.tail), `a wrong password fails: ${bad.tail.split('\n').pop()}`);
@@ -202,9 +219,21 @@ async function checkPubsub(engine) {
   const ms = await waitHealthy(engine, 'smoke-pubsub');
   check(true, `pubsub emulator healthy (curl /) after ${(ms / 1000).toFixed(1)} s`);
   const put = () =>
-    docker(engine, ['run', '--rm', '--network', NET, IMAGES.pubsub, 'sh', '-c', "curl -s -o /dev/null -w '%{http_code}' -X PUT http://smoke-pubsub:8085/v1/projects/smoke-project/topics/smoke-topic"]);
+    docker(engine, [
+      'run',
+      '--rm',
+      '--network',
+      NET,
+      IMAGES.pubsub,
+      'sh',
+      '-c',
+      "curl -s -o /dev/null -w '%{http_code}' -X PUT http://smoke-pubsub:8085/v1/projects/smoke-project/topics/smoke-topic",
+    ]);
   const a = await put();
-  check(a.stdout.trim() === '200', `PUT /v1/projects/smoke-project/topics/smoke-topic (topic names need 3+ characters) from another container: ${a.stdout.trim()}`);
+  check(
+    a.stdout.trim() === '200',
+    `PUT /v1/projects/smoke-project/topics/smoke-topic (topic names need 3+ characters) from another container: ${a.stdout.trim()}`,
+  );
   const b = await put();
   check(b.stdout.trim() === '409', `the same PUT again: ${b.stdout.trim()} (already exists)`);
   const bad = await docker(engine, ['run', '--rm', IMAGES.pubsub, 'gcloud', 'components', 'list'], { allowFail: true });
@@ -289,7 +318,10 @@ function snapshot() {
     bpde: fs.readdirSync('/tmp').filter((d) => d.startsWith('bpde-')),
     ifaces: fs.readdirSync('/sys/class/net'),
     etcDocker: fs.existsSync('/etc/docker') ? fs.readdirSync('/etc/docker') : null,
-    mounts: fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes('/tmp/bpde-')),
+    mounts: fs
+      .readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('/tmp/bpde-')),
     runContainerd: fs.existsSync('/run/containerd'),
   };
 }
@@ -354,20 +386,30 @@ async function main() {
     check(JSON.stringify(after.etcDocker) === JSON.stringify(before.etcDocker), `/etc/docker as before (${JSON.stringify(before.etcDocker)})`);
     check(after.runContainerd === before.runContainerd, `/run/containerd ${before.runContainerd ? 'still there as before' : 'not left behind'}`);
   }
-  const procs = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(engine.dir);
-    } catch {
-      return false;
-    }
-  });
+  const procs = fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(engine.dir);
+      } catch {
+        return false;
+      }
+    });
   check(procs.length === 0, 'no process mentions the engine folder');
   const cg = fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(path.join('/sys/fs/cgroup', h, path.basename(engine.dir))));
   check(cg.length === 0, 'no cgroup of the engine is left');
 
-  const cacheFiles = fs.readdirSync(CACHE).filter((f) => f.endsWith('.tar')).map((f) => `${f} ${(fs.statSync(path.join(CACHE, f)).size / 1e6).toFixed(0)} MB`);
+  const cacheFiles = fs
+    .readdirSync(CACHE)
+    .filter((f) => f.endsWith('.tar'))
+    .map((f) => `${f} ${(fs.statSync(path.join(CACHE, f)).size / 1e6).toFixed(0)} MB`);
   log(`cache files: ${cacheFiles.join(', ')}`);
-  log(`phases: ${Object.entries(phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
+  log(
+    `phases: ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+      .join(', ')}`,
+  );
   log(`smoke passed in ${secs(T0)}`);
 }
 

@@ -35,7 +35,10 @@ export function imageSpecs() {
   const releases = [...Object.entries(BINDPLANE_VERSIONS), ['bash', UPGRADE_FROM], ['bash', BROKEN_RELEASE]];
   for (const [tools, version] of releases) {
     const health = version === BROKEN_RELEASE ? { HEALTH: 'never' } : {};
-    specs.push({ ...standin(`${REGISTRY}/bindplane-ee:${version}`, 'bindplane', tools, version), buildArgs: { ROLE: 'bindplane', TOOLS: tools, VERSION: version, ...health } });
+    specs.push({
+      ...standin(`${REGISTRY}/bindplane-ee:${version}`, 'bindplane', tools, version),
+      buildArgs: { ROLE: 'bindplane', TOOLS: tools, VERSION: version, ...health },
+    });
     specs.push(standin(`${REGISTRY}/bindplane-transform-agent:${version}-bindplane`, 'transform-agent', tools, version));
   }
   return specs;

@@ -52,7 +52,11 @@ export interface Label {
 }
 
 export const KUBERNETES_DIR = 'k8s';
-export const RESOURCE_FILES = { namespace: `${KUBERNETES_DIR}/namespace.yaml`, postgres: `${KUBERNETES_DIR}/postgres.yaml`, pubsubEmulator: `${KUBERNETES_DIR}/pubsub-emulator.yaml` } as const;
+export const RESOURCE_FILES = {
+  namespace: `${KUBERNETES_DIR}/namespace.yaml`,
+  postgres: `${KUBERNETES_DIR}/postgres.yaml`,
+  pubsubEmulator: `${KUBERNETES_DIR}/pubsub-emulator.yaml`,
+} as const;
 
 const CHART_REPO = { name: 'bindplane', url: 'https://observiq.github.io/bindplane-op-helm' } as const;
 /** The chart hard-codes Prometheus's retention (templates/prometheus.yaml, chart 1.31.1). */
@@ -105,7 +109,11 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
   const bus = pubsub(a, names);
   const postgres = kubernetesPostgres(a, names, sizing);
   const tls = a.tls !== 'none';
-  const resources = [RESOURCE_FILES.namespace, ...(postgres.external ? [] : [RESOURCE_FILES.postgres]), ...(bus?.emulator ? [RESOURCE_FILES.pubsubEmulator] : [])];
+  const resources = [
+    RESOURCE_FILES.namespace,
+    ...(postgres.external ? [] : [RESOURCE_FILES.postgres]),
+    ...(bus?.emulator ? [RESOURCE_FILES.pubsubEmulator] : []),
+  ];
   return {
     chart: { name: 'bindplane', version: PINS.bindplaneChart.value, repoName: CHART_REPO.name, repoUrl: CHART_REPO.url, ref: `${CHART_REPO.name}/bindplane` },
     names,

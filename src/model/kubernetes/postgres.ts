@@ -27,7 +27,11 @@ export interface KubernetesPostgres {
   autoscalingWarning: string;
 }
 
-export function kubernetesPostgres(a: Answers, names: KubernetesNames, sizing: { serverMaxConnections: number; sizedForProcesses: number }): KubernetesPostgres {
+export function kubernetesPostgres(
+  a: Answers,
+  names: KubernetesNames,
+  sizing: { serverMaxConnections: number; sizedForProcesses: number },
+): KubernetesPostgres {
   const external = a.postgresHost !== undefined;
   return {
     external,

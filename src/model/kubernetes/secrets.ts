@@ -51,7 +51,8 @@ export function kubernetesSecrets(a: Answers, names: KubernetesNames, tls: boole
       ],
       literals: [],
     });
-  if (pubsubCredentials) generated.push({ name: names.pubsubSecret, envs: [], files: [{ key: 'credentials.json', path: LOCAL_COPIES.pubsubCredentialsFile }], literals: [] });
+  if (pubsubCredentials)
+    generated.push({ name: names.pubsubSecret, envs: [], files: [{ key: 'credentials.json', path: LOCAL_COPIES.pubsubCredentialsFile }], literals: [] });
   return {
     envFile: ENV_FILE_FOR_KUSTOMIZE,
     generated,
