@@ -1,14 +1,13 @@
 // The question flow at a real terminal (a pseudo-terminal through util-linux `script`), for the
 // CLI and for the real `yo`: the few questions of the default path, the advanced gate, the summary
 // to confirm, Ctrl-C, and file answers refused at their own prompt.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ADVANCED_QUESTION, CONFIRM_QUESTION } from '../src/answers/flow.js';
 import { promptMessage, validatePrompt } from '../src/answers/questions.js';
 import { ANSWERS, specOf } from '../src/answers/schema.js';
-import { CLI, cleanupTempDirs, tempDir } from './helpers/stack.js';
+import { CLI, cleanupTempDirs, selfSignedPair, tempDir } from './helpers/stack.js';
 import { KEY, Terminal } from './helpers/pty.js';
 
 afterAll(cleanupTempDirs);
@@ -22,12 +21,7 @@ const asked = (screen: string) =>
     .map(([n]) => n);
 
 function makeCert(dir: string, name = ''): { cert: string; key: string } {
-  const cert = path.join(dir, `cert${name}.pem`);
-  const key = path.join(dir, `key${name}.pem`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-keyout', key, '-out', cert], {
-    stdio: 'ignore',
-  });
-  return { cert, key };
+  return selfSignedPair(dir, { cert: `cert${name}.pem`, key: `key${name}.pem` });
 }
 
 describe('the questions as written', () => {

@@ -1,12 +1,11 @@
 // Regeneration through the real CLI, in one folder across several runs.
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUSY_EXIT } from '../src/errors.js';
 import { parseBases, serializeBases } from '../src/update/record.js';
-import { changed, CLI, cleanupTempDirs, cli, snapshot, tempDir } from './helpers/stack.js';
+import { changed, CLI, cleanupTempDirs, cli, selfSignedPair, snapshot, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
 
@@ -289,25 +288,7 @@ describe('what the review found', () => {
 describe("copies of the person's files", () => {
   function withCert(): { work: string; dest: string } {
     const work = tempDir('bpd-copies-');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        path.join(work, 'k.pem'),
-        '-out',
-        path.join(work, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedPair(work);
     const dest = path.join(work, 'stack');
     const r = gen(dest, '--tls', 'provided', '--tls-cert-file', path.join(work, 'c.pem'), '--tls-key-file', path.join(work, 'k.pem'));
     expect(r.status, r.stderr).toBe(0);

@@ -1,13 +1,12 @@
 // The Yeoman generator through yeoman-test: every event bus, one and many instances, every TLS mode,
 // prompts with mocked answers, and regeneration in one folder with force off (yeoman-test forces by default).
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import helpers, { type RunResult } from 'yeoman-test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { projectNameFor } from '../src/answers/schema.js';
-import { ROOT, snapshot } from './helpers/stack.js';
+import { ROOT, selfSignedPair, snapshot } from './helpers/stack.js';
 
 const GENERATOR = path.join(ROOT, 'generators/app/index.js');
 // yeoman-test forces twice: in the environment (third argument) and in the generator's options
@@ -26,25 +25,7 @@ const nodes = (dir: string) => Object.keys(compose(dir).services).filter((s) => 
 const stored = (dir: string) => JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
 
 function makeCert(dir: string): void {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      path.join(dir, 'k.pem'),
-      '-out',
-      path.join(dir, 'c.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedPair(dir);
 }
 
 describe('yo bindplane-distributed with options', () => {

@@ -81,12 +81,12 @@ function readDisk(root: string, rel: string): DiskFile | undefined {
   const p = path.join(root, rel);
   try {
     const st = statSync(p);
-    if (!st.isFile()) throw new StateError(`${rel} is not a regular file; move it away so the generator can write there`);
+    if (!st.isFile()) throw new InputError(`${rel} is not a regular file; move it away so the generator can write there`, rel);
     return { content: readFileSync(p, 'utf8'), mode: st.mode & 0o777 };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'ENOTDIR') throw new StateError(`${rel}: a file of yours stands where the generator needs a folder (${path.dirname(rel)}); move it away`);
+    if (code === 'ENOTDIR') throw new InputError(`${rel}: a file of yours stands where the generator needs a folder (${path.dirname(rel)}); move it away`, rel);
     throw e;
   }
 }
@@ -178,9 +178,11 @@ function refuseForeign(foreign: readonly string[]): void {
  * stack has a file (the files of the default answers with each event bus), and conflict markers
  * left from an earlier run. run() checks again, with the final answers, under the lock.
  */
-export function preflight(opts: Pick<RunOptions, 'dest' | 'force'>): void {
+export function preflight(opts: Pick<RunOptions, 'dest' | 'force' | 'layers'>): void {
   const root = path.resolve(opts.dest);
   checkDestination(root, 'apply');
+  // The answers given so far: unknown keys, wrong values and missing files are said now, not after the questions.
+  resolveAnswers(opts.layers ?? [], { dest: root, givenOnly: true });
   if (!existsSync(root)) return;
   const record = readStored(root).record;
   const bases = readBases(root);
@@ -361,7 +363,7 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
     conflicts,
     recovered,
     previousAnswers: record?.answers,
-    warnings: [...answerWarnings(record, model), ...secretWarnings(record, env.added)],
+    warnings: [...answerWarnings(record, model), ...secretWarnings(record, env.added, answers.platform)],
     notices: upgradeNotices(answers, resolved.fromStored),
     exitCode: 0,
   };
@@ -407,7 +409,9 @@ function answerWarnings(record: GenerationRecord | undefined, model: Model): str
   const versionBefore = record?.answers.bindplaneVersion;
   if (typeof versionBefore === 'string' && versionBefore !== answers.bindplaneVersion)
     out.push(
-      `--bindplane-version goes from ${versionBefore} to ${answers.bindplaneVersion}: apply it with make upgrade (a backup, then one instance at a time), not make start, which replaces every instance at once.`,
+      answers.platform === 'kubernetes'
+        ? `--bindplane-version goes from ${versionBefore} to ${answers.bindplaneVersion}: take a backup first (make backup), then make deploy; the chart's Deployments replace one pod at a time.`
+        : `--bindplane-version goes from ${versionBefore} to ${answers.bindplaneVersion}: apply it with make upgrade (a backup, then one instance at a time), not make start, which replaces every instance at once.`,
     );
   const agentWiring = (['httpPort', 'tls'] as const).filter((k) => record && record.answers[k] !== undefined && record.answers[k] !== answers[k]);
   if (answers.demoAgents > 0 && agentWiring.length > 0)
@@ -427,7 +431,15 @@ const SECRET_CONSEQUENCES: { [key: string]: string } = {
   KAFKA_CLUSTER_ID: 'Kafka refuses data volumes of another cluster id: restore .env from your copy, or make delete CONFIRM=yes to start Kafka afresh',
 };
 
-function secretWarnings(record: GenerationRecord | undefined, added: readonly string[]): string[] {
+/** On Kubernetes the database is the StatefulSet's volume claim, and rotation of its password is Compose only. */
+const KUBERNETES_SECRET_CONSEQUENCES: { [key: string]: string } = {
+  POSTGRES_PASSWORD:
+    "if this stack's PostgreSQL volume claim exists, it still has the old password and Bindplane cannot log in: restore .env from your copy " +
+    '(or set the new password in the database yourself, e.g. ALTER ROLE through kubectl exec, then make deploy)',
+};
+
+function secretWarnings(record: GenerationRecord | undefined, added: readonly string[], platform: string): string[] {
   if (!record) return [];
-  return added.map((key) => `${key} was missing from ${ENV_FILE} and is made anew: ${SECRET_CONSEQUENCES[key] ?? 'the old value no longer applies'}.`);
+  const consequences = platform === 'kubernetes' ? { ...SECRET_CONSEQUENCES, ...KUBERNETES_SECRET_CONSEQUENCES } : SECRET_CONSEQUENCES;
+  return added.map((key) => `${key} was missing from ${ENV_FILE} and is made anew: ${consequences[key] ?? 'the old value no longer applies'}.`);
 }

@@ -59,15 +59,34 @@ export function nextSteps(result: RunResult, cwd: string, license: LicenseState)
     const cd = `cd ${/[\s'"$]/.test(where) ? JSON.stringify(where) : where}`;
     steps.push({ text: cd, command: cd });
   }
+  const kubernetes = a.platform === 'kubernetes';
   if (!license.licensed)
     steps.push({
-      text: 'add your Bindplane license to .env as BINDPLANE_LICENSE=<license> (or export BINDPLANE_LICENSE)',
+      // Kubernetes takes the license only from .env (kustomize's secretGenerator), unquoted.
+      text: kubernetes
+        ? 'add your Bindplane license to .env as BINDPLANE_LICENSE=<license> (unquoted; make deploy reads it from there)'
+        : 'add your Bindplane license to .env as BINDPLANE_LICENSE=<license> (or export BINDPLANE_LICENSE)',
       command: 'BINDPLANE_LICENSE=<license>',
     });
-  if (before?.bindplaneVersion !== undefined && before.bindplaneVersion !== a.bindplaneVersion)
-    steps.push({ text: 'make upgrade: a backup, then one instance at a time', command: 'make upgrade' });
-  else if (before) steps.push({ text: 'make start: applies the change, recreating only what changed', command: 'make start' });
-  else steps.push({ text: 'make start: starts the stack and waits until every service is healthy', command: 'make start' });
-  if (!before) steps.push({ text: `open ${a.remoteUrl} and sign in as ${a.adminUsername}; the password is BINDPLANE_PASSWORD in .env`, command: a.remoteUrl });
+  const releaseChanged = before?.bindplaneVersion !== undefined && before.bindplaneVersion !== a.bindplaneVersion;
+  if (kubernetes) {
+    const why = releaseChanged
+      ? "the chart's Deployments replace one pod at a time"
+      : before
+        ? 'applies the change'
+        : 'applies the kustomization, then the chart, and waits';
+    steps.push({ text: `make deploy: ${why}`, command: 'make deploy' });
+    if (!before)
+      steps.push({
+        text: `make port-forward, then open http://localhost:${a.httpPort} (or ${a.remoteUrl} through your Ingress) and sign in as ${a.adminUsername}; the password is BINDPLANE_PASSWORD in .env`,
+        command: 'make port-forward',
+      });
+  } else {
+    if (releaseChanged) steps.push({ text: 'make upgrade: a backup, then one instance at a time', command: 'make upgrade' });
+    else if (before) steps.push({ text: 'make start: applies the change, recreating only what changed', command: 'make start' });
+    else steps.push({ text: 'make start: starts the stack and waits until every service is healthy', command: 'make start' });
+    if (!before)
+      steps.push({ text: `open ${a.remoteUrl} and sign in as ${a.adminUsername}; the password is BINDPLANE_PASSWORD in .env`, command: a.remoteUrl });
+  }
   return { heading: before ? `done: updated the stack in ${where}` : `done: a new stack in ${where}`, steps };
 }

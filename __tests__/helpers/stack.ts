@@ -1,5 +1,5 @@
 // Shared by the test suites: make generated stacks in temporary folders, and run the real CLI.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,4 +84,18 @@ export function changed(before: Map<string, FileState>, after: Map<string, FileS
       return !a || !b || a.content !== b.content || a.mtimeMs !== b.mtimeMs || a.mode !== b.mode;
     })
     .sort();
+}
+
+/** A self-signed certificate and its key, made by openssl: `cert` and `key` are their paths. */
+export function selfSignedPair(
+  dir: string,
+  names: { cert?: string; key?: string } = {},
+  opts: { keyType?: 'rsa' | 'ec'; cn?: string; days?: number } = {},
+): { cert: string; key: string } {
+  const cert = path.join(dir, names.cert ?? 'c.pem');
+  const key = path.join(dir, names.key ?? 'k.pem');
+  const keyArgs = opts.keyType === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
+  const args = ['req', '-x509', ...keyArgs, '-nodes', '-days', String(opts.days ?? 2), '-subj', `/CN=${opts.cn ?? 'localhost'}`, '-keyout', key, '-out', cert];
+  execFileSync('openssl', args, { stdio: 'ignore' });
+  return { cert, key };
 }

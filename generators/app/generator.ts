@@ -4,12 +4,12 @@
 // writing stage, in one transaction with the answers, so Yeoman's conflicter never prompts for
 // untouched files. scripts/bundle-cli.mjs bundles this file with yeoman-generator, so the package
 // needs no dependency on it; `yo` brings the environment.
-import path from 'node:path';
 import Generator from 'yeoman-generator';
 import { askQuestions, isCancel, type Asker } from '../../src/answers/flow.js';
 import { didYouMean, type Layer } from '../../src/answers/resolve.js';
 import { ANSWERS, flagOf, type AnswerValue } from '../../src/answers/schema.js';
 import { loadAnswersFile } from '../../src/cli/answers-file.js';
+import { locateDestination } from '../../src/cli/locate.js';
 import { printResult } from '../../src/cli/main.js';
 import { preflight, run, storedLayer, type Mode, type RunResult } from '../../src/engine.js';
 import { InputError, StateError } from '../../src/errors.js';
@@ -117,7 +117,11 @@ export default class BindplaneDistributedGenerator extends Generator {
   async initializing(): Promise<void> {
     try {
       this._checkFlags();
-      this.root = path.resolve(this.destinationRoot(), String(this._opt('dest') ?? '.'));
+      // As the CLI: from inside a stack, that stack; a destination inside one is refused.
+      const dest = this._opt('dest');
+      const located = locateDestination(this.destinationRoot(), dest === undefined ? undefined : String(dest));
+      if (located.note) process.stderr.write(`${located.note}\n`);
+      this.root = located.root;
       const given = this._opt('layers');
       if (Array.isArray(given)) {
         this.layers = given as Layer[];
@@ -141,7 +145,7 @@ export default class BindplaneDistributedGenerator extends Generator {
     if (this.failed || this._opt('defaults') || this._mode !== 'apply' || !interactive) return;
     try {
       // What would refuse the run whatever the answers is said before the first question.
-      preflight({ dest: this.root, force: Boolean(this._opt('force')) });
+      preflight({ dest: this.root, force: Boolean(this._opt('force')), layers: this.layers });
       this.prompted = await askQuestions(this._asker(), {
         layers: this.layers,
         stored: storedLayer(this.root),
@@ -175,7 +179,8 @@ export default class BindplaneDistributedGenerator extends Generator {
       const restore = this._opt('restore');
       this.result = await run({
         dest: this.root,
-        layers: [...this.layers, { source: 'prompt', values: this.prompted, baseDir: process.cwd() }],
+        // Prompted file answers come back relative to the stack.
+        layers: [...this.layers, { source: 'prompt', values: this.prompted, baseDir: this.root }],
         mode: this._mode,
         force: Boolean(this._opt('force')),
         restore: (Array.isArray(restore) ? restore.map(String) : typeof restore === 'string' ? [restore] : []).filter((r) => r !== ''),

@@ -46,7 +46,13 @@ export function fileContentProblem(abs: string, content: FileContent): string | 
 
 /** Why a certificate and a key do not go together, or undefined when the key is the certificate's. */
 export function keyPairProblem(certAbs: string, keyAbs: string): string | undefined {
-  const cert = certificate(readFileSync(certAbs, 'utf8'));
+  let certText: string;
+  try {
+    certText = readFileSync(certAbs, 'utf8');
+  } catch {
+    return undefined; // the certificate's own check says what is wrong with it
+  }
+  const cert = certificate(certText);
   if (!cert) return undefined;
   try {
     return cert.checkPrivateKey(createPrivateKey(readFileSync(keyAbs, 'utf8'))) ? undefined : 'is not the private key of the certificate';

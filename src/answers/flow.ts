@@ -3,8 +3,10 @@
 // "Adjust advanced settings?" that opens the rest, then a summary to confirm before anything is
 // written. The edges bring the prompts (@inquirer/prompts in the CLI, Yeoman's in the generator).
 import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from './questions.js';
+import { InputError } from '../errors.js';
+import { kubernetesRefusals } from './kubernetes.js';
 import { coerce, resolveAnswers, type Layer } from './resolve.js';
-import { ANSWERS, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
+import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 export interface Choice {
   value: string;
@@ -85,6 +87,7 @@ export async function askQuestions(ask: Asker, opts: FlowOptions): Promise<Recor
       }
       const proposed = promptDefault(spec, known as Partial<Answers>, opts.dest);
       known[spec.name] = value;
+      await settleWithPlatform(ask, known, prompted, opts);
       // A derived answer accepted as proposed stays derived, so it follows its sources later.
       if (typeof spec.default === 'function' && value === proposed && !opts.stored?.values[spec.name]) continue;
       prompted[spec.name] = value;
@@ -96,9 +99,29 @@ export async function askQuestions(ask: Asker, opts: FlowOptions): Promise<Recor
     if (await ask.confirm({ name: 'advanced', message: ADVANCED_QUESTION, default: false })) await askAll(advanced);
   }
   if (asked === 0) return prompted;
-  ask.say(summary({ ...opts, layers: [...opts.layers, { source: 'prompt', values: prompted, baseDir: process.cwd() }] }));
+  // Prompted file answers are already relative to the stack (see askOne), so the stack is their base.
+  ask.say(summary({ ...opts, layers: [...opts.layers, { source: 'prompt', values: prompted, baseDir: opts.dest }] }));
   if (!(await ask.confirm({ name: 'confirm', message: CONFIRM_QUESTION, default: true }))) throw new Cancelled();
   return prompted;
+}
+
+/**
+ * An answer given before the platform that the platform refuses (the event bus is asked first,
+ * Kafka then Kubernetes): asked again now, with the reason, rather than refused after every
+ * question; given by flag or file, it is refused at once.
+ */
+async function settleWithPlatform(ask: Asker, known: Record<string, AnswerValue>, prompted: Record<string, AnswerValue>, opts: FlowOptions): Promise<void> {
+  for (;;) {
+    const refused = kubernetesRefusals(known as Partial<Answers>).find((r) => r.answer !== 'platform' && r.answer in known);
+    if (!refused) return;
+    const spec = ANSWERS.find((s) => s.name === refused.answer)!;
+    if (!(refused.answer in prompted)) throw new InputError(`--${flagOf(refused.answer)}: ${refused.why} (platform is kubernetes)`, refused.answer);
+    ask.say(refused.why);
+    const value = await askOne(ask, spec, { ...known, [spec.name]: undefined as never }, opts);
+    if (value === undefined) delete known[spec.name];
+    else known[spec.name] = prompted[spec.name] = value;
+    if (value === undefined) delete prompted[spec.name];
+  }
 }
 
 /** What is known before asking: the given layers, then (unless asked again) the stored answers, then the defaults. */

@@ -10,7 +10,8 @@ export interface Refusal {
 
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
 
-export function kubernetesRefusals(a: Answers): Refusal[] {
+/** What Kubernetes refuses of the answers known so far (a prompt checks one answer as it is typed). */
+export function kubernetesRefusals(a: Partial<Answers>): Refusal[] {
   if (a.platform !== 'kubernetes') return [];
   const out: Refusal[] = [];
   if (a.eventBus === 'kafka')
@@ -21,20 +22,19 @@ export function kubernetesRefusals(a: Answers): Refusal[] {
   if ((a.demoAgents ?? 0) > 0)
     out.push({
       answer: 'demoAgents',
-      why: `${a.demoAgents} demo agents: demo agents run only on compose; on kubernetes leave it out or give 0, and connect your own agents to remoteUrl`,
+      why: `${a.demoAgents} demo agents: demo agents run only on compose; on kubernetes leave it out or give 0, and connect your own agents to the remote URL (--remote-url)`,
     });
-  const fullname = chartFullname(a.projectName);
+  const fullname = a.projectName === undefined ? '' : chartFullname(a.projectName);
   const tooLong =
     fullname.length > FULLNAME_MAX ? ` (the chart would name its objects "${fullname}-…", over ${FULLNAME_MAX} characters before the suffix)` : '';
-  if (!DNS1123_LABEL.test(a.projectName) || tooLong)
+  if (a.projectName !== undefined && (!DNS1123_LABEL.test(a.projectName) || tooLong))
     out.push({
       answer: 'projectName',
       why:
         `${JSON.stringify(a.projectName)} cannot name a Helm release and a namespace${tooLong}: on kubernetes use lower-case letters, digits and "-", ` +
         `starting and ending with a letter or digit, at most ${FULLNAME_MAX - 10} characters (or ${FULLNAME_MAX} if it contains "bindplane")`,
     });
-  const host = new URL(a.remoteUrl).hostname;
-  if (IPV4.test(host))
+  if (a.remoteUrl !== undefined && IPV4.test(new URL(a.remoteUrl).hostname))
     out.push({
       answer: 'remoteUrl',
       why: `${JSON.stringify(a.remoteUrl)}: the Ingress needs a host name, not an IP address; use a DNS name that points at your ingress controller`,

@@ -1,6 +1,7 @@
 // Which questions a person still has to be asked, and how each is shown and checked (for flow.ts).
 import path from 'node:path';
 import { fileContentProblem, keyPairProblem } from './file-content.js';
+import { kubernetesRefusals } from './kubernetes.js';
 import { coerce, type Layer } from './resolve.js';
 import { ANSWERS, allowedText, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
@@ -42,6 +43,8 @@ export function validatePrompt(spec: AnswerSpec, raw: string, dest: string, know
   if (raw === '' && !spec.required) return true;
   try {
     const value = coerce(spec, raw, 'prompt', process.cwd(), dest);
+    const refused = kubernetesRefusals({ platform: known.platform, [spec.name]: value }).find((r) => r.answer === spec.name);
+    if (refused) return refused.why;
     if (spec.kind.type !== 'file') return true;
     const abs = path.resolve(dest, String(value));
     const problem = fileContentProblem(abs, spec.kind.content);

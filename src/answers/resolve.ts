@@ -33,6 +33,8 @@ export interface ResolveOptions {
   copyExists?: (name: AnswerName) => boolean;
   /** Skip checks of files on this machine (used by --check, which must not fail for a missing source). */
   skipFileChecks?: boolean;
+  /** Check only the values given (each alone, and the files they name), not the rules that need answers still to come (before the questions). */
+  givenOnly?: boolean;
 }
 
 /** How a message names an answer: as the person gave it (a flag, a key of a file), never by an internal name. */
@@ -146,6 +148,13 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
       }
     }
   }
+  if (opts.givenOnly && !opts.skipFileChecks)
+    for (const [name, value] of Object.entries(given) as [AnswerName, AnswerValue][]) {
+      const spec = specOf(name)!;
+      if (spec.kind.type !== 'file') continue;
+      const problem = fileContentProblem(path.resolve(opts.dest, String(value)), spec.kind.content);
+      if (problem) problems.push(new InputError(prefixed(givenFrom[name]!, name, `${show(value)} ${problem}; use ${allowedText(spec.kind)}`), name));
+    }
   if (problems.length === 1) throw problems[0];
   if (problems.length > 1)
     throw new InputError(`${problems.length} answers are wrong:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`, problems[0]!.field);
@@ -172,7 +181,7 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
   }
   const fromStored = (Object.keys(answers) as AnswerName[]).filter((n) => givenFrom[n] === '.yo-rc.json');
   const result = { answers: answers as unknown as Answers, stored: stored as Partial<Answers>, missing, fromStored };
-  if (missing.length === 0) crossCheck(result.answers, givenFrom, opts);
+  if (missing.length === 0 && !opts.givenOnly) crossCheck(result.answers, givenFrom, opts);
   return result;
 }
 
@@ -186,8 +195,12 @@ function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts:
       prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses https:// but tls is none; use an http:// URL or turn tls on`),
       'remoteUrl',
     );
-  const refused = kubernetesRefusals(a)[0];
-  if (refused) throw new InputError(prefixed(src(refused.answer), refused.answer, `${refused.why} (platform is kubernetes)`), refused.answer);
+  const refused = kubernetesRefusals(a).map((r) =>
+    from[r.answer] ? prefixed(src(r.answer), r.answer, `${r.why} (platform is kubernetes)`) : `${r.why} (a default; give --${flagOf(r.answer)} on kubernetes)`,
+  );
+  if (refused.length === 1) throw new InputError(refused[0]!, 'platform');
+  if (refused.length > 1)
+    throw new InputError(`${refused.length} answers do not work on kubernetes:\n${refused.map((r) => `  - ${r}`).join('\n')}`, 'platform');
   if (opts.skipFileChecks) return;
   for (const name of ['pubsubCredentialsFile', 'tlsCertFile', 'tlsKeyFile'] as const) {
     const file = a[name];

@@ -1,6 +1,10 @@
 // The answers: one declarative table that drives validation, defaults, prompts,
 // CLI flags and the published JSON Schema (scripts/build-assets.mjs emits it).
+import { FULLNAME_MAX } from '../model/kubernetes/names.js';
 import { PINS } from '../model/pins.js';
+
+/** The longest project name the chart's object names leave room for (without "bindplane" in it). */
+const KUBERNETES_NAME_MAX = FULLNAME_MAX - 10;
 
 export type EventBus = 'kafka' | 'pubsub' | 'nats';
 export type TlsMode = 'none' | 'selfSigned' | 'provided';
@@ -116,7 +120,8 @@ export const ANSWERS: readonly AnswerSpec[] = [
     message: 'Project name',
     hint: 'the Compose project; on Kubernetes the Helm release and the namespace',
     // Each stack its own project: two stacks sharing a name share containers and volumes.
-    default: (_a, place) => projectNameFor(place.dest),
+    // On Kubernetes it also names the chart's objects, which allow fewer characters.
+    default: (a, place) => projectNameFor(place.dest, isKubernetes(a) ? KUBERNETES_NAME_MAX : 63),
     keepDerived: true,
     defaultText: "the folder's name",
   },
@@ -315,13 +320,13 @@ export const ANSWERS: readonly AnswerSpec[] = [
 ];
 
 /** A folder's name made a valid project name: lower case, letters, digits and "-" (a DNS label, so Kubernetes takes it too). */
-export function projectNameFor(dest: string): string {
+export function projectNameFor(dest: string, maxLength = 63): string {
   const base = dest.split(/[\\/]/).filter(Boolean).pop() ?? '';
   const name = base
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/^[^a-z0-9]+/, '')
-    .slice(0, 63)
+    .slice(0, maxLength)
     .replace(/-+$/, '');
   return name || 'bindplane';
 }

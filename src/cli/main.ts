@@ -32,11 +32,16 @@ const defaultIo: Io = {
   columns: process.stdout.isTTY ? process.stdout.columns : undefined,
 };
 
-/** Whether the stack has its license: exported, or a non-empty BINDPLANE_LICENSE line in its .env. */
-function licenseState(dest: string): LicenseState {
-  if (process.env.BINDPLANE_LICENSE) return { licensed: true };
+/**
+ * Whether the stack has its license: a non-empty BINDPLANE_LICENSE line in its .env, or on Compose
+ * also exported (Kubernetes reads .env only, and unquoted).
+ */
+function licenseState(dest: string, platform: string): LicenseState {
+  const kubernetes = platform === 'kubernetes';
+  if (!kubernetes && process.env.BINDPLANE_LICENSE) return { licensed: true };
   try {
-    return { licensed: /^BINDPLANE_LICENSE=["']?[^"'\s]/m.test(readFileSync(path.join(dest, '.env'), 'utf8')) };
+    const line = kubernetes ? /^BINDPLANE_LICENSE=[^"'\s]/m : /^BINDPLANE_LICENSE=["']?[^"'\s]/m;
+    return { licensed: line.test(readFileSync(path.join(dest, '.env'), 'utf8')) };
   } catch {
     return { licensed: false };
   }
@@ -60,7 +65,7 @@ export async function printResult(result: RunResult, io: Pick<Io, 'out' | 'color
   } else if (result.conflicts.length > 0) {
     io.out('written, with conflicts to resolve: edit the files above, then run again');
   } else if (result.changes.some((c) => c.drift || c.path === '.env')) {
-    const next = nextSteps(result, process.cwd(), licenseState(result.dest));
+    const next = nextSteps(result, process.cwd(), licenseState(result.dest, result.answers.platform));
     io.out('');
     io.out(style.heading(next.heading));
     io.out(style.heading('next:'));
@@ -93,13 +98,15 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       const stored = storedLayer(root);
       if (pendingQuestions(layers, stored, root).length > 0) {
         // What would refuse the run whatever the answers is said before the first question.
-        preflight({ dest: root, force: args.force });
+        preflight({ dest: root, force: args.force, layers });
         const { inquirerAsker } = await import('./interactive.js');
-        layers.push({ source: 'prompt', values: await askQuestions(inquirerAsker, { dest: root, layers, stored }), baseDir: cwd });
+        // Prompted file answers come back relative to the stack.
+        layers.push({ source: 'prompt', values: await askQuestions(inquirerAsker, { dest: root, layers, stored }), baseDir: root });
       }
     }
     const result = await run({ dest: root, layers, mode: args.mode, force: args.force, restore: args.restore });
-    if (args.mode !== 'check' && result.previousAnswers?.projectName !== result.answers.projectName) {
+    // Compose projects share containers and volumes by name; Kubernetes namespaces are another matter.
+    if (args.mode !== 'check' && result.answers.platform === 'compose' && result.previousAnswers?.projectName !== result.answers.projectName) {
       const clash = projectClash(result.answers.projectName, result.dest);
       if (clash) result.warnings.push(clash);
     }
