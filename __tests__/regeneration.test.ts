@@ -162,7 +162,7 @@ describe('edits survive', () => {
     unlinkSync(path.join(dest, 'README.md'));
     const r = gen(dest, '--instances', '4');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/deleted\s+README.md\s+\(you deleted it; it stays deleted \(--restore README.md brings it back\)\)/);
+    expect(r.stdout).toMatch(/deleted\s+README.md\s+\(you deleted it; it stays deleted; --restore README.md brings it back\)/);
     expect(existsSync(path.join(dest, 'README.md'))).toBe(false);
     // Not drift: it was the person's decision.
     expect(cli([dest, '--check']).status).toBe(0);

@@ -169,6 +169,12 @@ describe('the run lock, inside the destination', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(existsSync(lock)).toBe(false);
     expect(readdirSync(path.dirname(dest))).toEqual(['stack']);
+    // A dead run's lock in a folder without a stack: cleared, and its folder with it.
+    const bare = path.join(tempDir('bpd-lock-'), 'bare');
+    mkdirSync(path.join(bare, '.bindplane-distributed'), { recursive: true });
+    writeFileSync(path.join(bare, '.bindplane-distributed/lock'), lockText(deadPid()));
+    expect(cli([bare, '--check']).status).toBe(2);
+    expect(readdirSync(bare)).toEqual([]);
   });
 
   it('a first generation is locked through its staging folder beside the destination, and a dead one is thrown away', () => {

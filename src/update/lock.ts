@@ -168,9 +168,8 @@ interface Ctx {
 function lockExisting(root: string, { text }: Ctx): Attempt {
   const file = path.join(root, LOCK_FILE);
   const dir = path.dirname(file);
-  let made: string | undefined;
   try {
-    made = mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
   } catch (e) {
     if (readOnly(e)) return { exists: true, clearedLeftover: false, release: () => {} };
     if (isCode(e, 'ENOENT')) return 'again'; // the destination itself went away
@@ -201,13 +200,12 @@ function lockExisting(root: string, { text }: Ctx): Attempt {
     clearedLeftover: false,
     release: () => {
       if (readHolder(file)?.text === text) unlinkSync(file);
-      // A run that found no stack leaves no trace of its lock either.
-      if (made !== undefined) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          // a stack was written there, or another run uses the folder now
-        }
+      // A run that found no stack leaves no trace of its lock either, nor of a dead run's (rmdir
+      // takes only an empty folder; a run that has just made it again retries on ENOENT).
+      try {
+        rmdirSync(dir);
+      } catch {
+        // a stack was written there, or another run uses the folder now
       }
     },
   };

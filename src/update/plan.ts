@@ -112,7 +112,7 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
     return {
       path: f.path,
       action: 'deleted',
-      note: `you deleted it; it stays deleted (--restore ${f.path} brings it back)`,
+      note: `you deleted it; it stays deleted; --restore ${f.path} brings it back`,
       mode: f.mode,
       // The record stays as it was: a deletion is the person's decision, not drift.
       entry: rec,
