@@ -143,7 +143,11 @@ describe('an update killed at any point', () => {
       if (r.killed) killed++;
       cli([dir, '--check']);
       const now = state(dir);
-      expect(same(now, beforeState) || same(now, afterState), `kill ${i}`).toBe(true);
+      // On failure, name the files that are neither as before nor as after.
+      const odd = [...new Set([...now.keys(), ...beforeState.keys(), ...afterState.keys()])].filter(
+        (k) => now.get(k) !== beforeState.get(k) && now.get(k) !== afterState.get(k),
+      );
+      expect(same(now, beforeState) || same(now, afterState), `kill ${i} at ${Math.round((ms * (i + 0.5)) / 12)} ms: ${odd.join(', ')}`).toBe(true);
     }
     expect(killed).toBeGreaterThan(3);
   }, 120_000);

@@ -2,7 +2,7 @@
 // secrets' random source, .gitignore keeping an interrupted update's files out of git; and the run
 // lock's states one at a time (lock-stress.test.ts runs it under load).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -169,6 +169,12 @@ describe('the run lock, inside the destination', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(existsSync(lock)).toBe(false);
     expect(readdirSync(path.dirname(dest))).toEqual(['stack']);
+    // A run killed between writing its own file and linking it leaves lock.<pid>: the next run removes it.
+    writeFileSync(`${lock}.${deadPid()}`, lockText(deadPid()));
+    writeFileSync(`${lock}.${process.pid}`, lockText(process.pid));
+    expect(cli([dest, '--check']).status).toBe(0);
+    expect(readdirSync(path.dirname(lock)).filter((f) => f.startsWith('lock'))).toEqual([`lock.${process.pid}`]);
+    rmSync(`${lock}.${process.pid}`);
     // A dead run's lock in a folder without a stack: cleared, and its folder with it.
     const bare = path.join(tempDir('bpd-lock-'), 'bare');
     mkdirSync(path.join(bare, '.bindplane-distributed'), { recursive: true });

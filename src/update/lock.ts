@@ -21,6 +21,7 @@ import {
   closeSync,
   readFileSync,
   renameSync,
+  readdirSync,
   rmdirSync,
   rmSync,
   unlinkSync,
@@ -164,6 +165,18 @@ interface Ctx {
   lockless: number;
 }
 
+/**
+ * A run killed between writing its own file and linking it (or removing it) leaves `lock.<pid>`;
+ * the holder of the lock removes those of runs that are gone, so no trace outlives them.
+ */
+function sweepDeadOwnFiles(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!/^lock\.\d+$/.test(name) || Number(name.slice(5)) === process.pid) continue;
+    const h = readHolder(path.join(dir, name));
+    if (h && h.host === HOST && h.pid > 0 && !alive(h.pid)) rmSync(path.join(dir, name), { force: true });
+  }
+}
+
 /** The destination exists: the lock file inside it. */
 function lockExisting(root: string, { text }: Ctx): Attempt {
   const file = path.join(root, LOCK_FILE);
@@ -184,6 +197,7 @@ function lockExisting(root: string, { text }: Ctx): Attempt {
   }
   try {
     linkSync(own, file);
+    sweepDeadOwnFiles(dir);
   } catch (e) {
     if (isCode(e, 'ENOENT')) return 'again'; // a run removed the empty folder it had made
     if (!isCode(e, 'EEXIST')) throw e;
