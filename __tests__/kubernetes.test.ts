@@ -49,6 +49,23 @@ function pemPair(): { cert: string; key: string } {
   return { cert: path.join(d, 'c.pem'), key: path.join(d, 'k.pem') };
 }
 
+/** A Kubernetes stack with Pub/Sub credentials and provided TLS files, made here; `extra` adds answers. */
+async function credentialsStack(extra: Partial<Answers>): Promise<string> {
+  const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
+  writeFileSync(creds, JSON.stringify({ type: 'service_account', project_id: 'bindplane-test' }));
+  const { cert, key } = pemPair();
+  return kubernetesStack({
+    eventBus: 'pubsub',
+    pubsubProjectId: 'bindplane-test',
+    pubsubCredentialsFile: creds,
+    tls: 'provided',
+    tlsCertFile: cert,
+    tlsKeyFile: key,
+    remoteUrl: 'https://bindplane.example.com',
+    ...extra,
+  });
+}
+
 const secretOf = (objs: K8sObject[], name: string) =>
   objs.find((o) => o.kind === 'Secret' && o.metadata.name === name) as (K8sObject & { data: Record<string, string> }) | undefined;
 const decode = (s: string) => Buffer.from(s, 'base64').toString('utf8');
@@ -152,18 +169,7 @@ describe('kubernetes: Secrets, variants and refusals', () => {
   });
 
   it('Pub/Sub with credentials and provided TLS: Secrets from the copies, no emulator', async () => {
-    const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
-    writeFileSync(creds, JSON.stringify({ type: 'service_account', project_id: 'bindplane-test' }));
-    const { cert, key } = pemPair();
-    const dir = await kubernetesStack({
-      eventBus: 'pubsub',
-      pubsubProjectId: 'bindplane-test',
-      pubsubCredentialsFile: creds,
-      tls: 'provided',
-      tlsCertFile: cert,
-      tlsKeyFile: key,
-      remoteUrl: 'https://bindplane.example.com',
-    });
+    const dir = await credentialsStack({});
     const objs = kustomize(dir);
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
       [
@@ -324,17 +330,7 @@ describe('kubernetes: helm template of the other variants', () => {
   }
 
   it('Pub/Sub with credentials, provided TLS and an external PostgreSQL: the chart mounts the credentials Secret and dials the external host', async () => {
-    const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
-    writeFileSync(creds, JSON.stringify({ type: 'service_account', project_id: 'bindplane-test' }));
-    const { cert, key } = pemPair();
-    const dir = await kubernetesStack({
-      eventBus: 'pubsub',
-      pubsubProjectId: 'bindplane-test',
-      pubsubCredentialsFile: creds,
-      tls: 'provided',
-      tlsCertFile: cert,
-      tlsKeyFile: key,
-      remoteUrl: 'https://bindplane.example.com',
+    const dir = await credentialsStack({
       postgresHost: 'db.example.com',
       projectName: 'prod',
     });

@@ -122,21 +122,8 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
   const same = disk.content === f.content;
   // Only the executable bit: git keeps no other, and a umask of 002 makes 664 where we write 644.
   const modeOk = ((disk.mode & 0o111) !== 0) === ((f.mode & 0o111) !== 0);
-  if (!rec) {
-    // Not written by the generator: only identical bytes are adopted; the caller refuses the rest unless forced.
-    if (same)
-      return {
-        path: f.path,
-        action: modeOk ? 'unchanged' : 'update',
-        write: modeOk ? undefined : f.content,
-        mode: f.mode,
-        entry: entryFor(f.content, f.mode),
-        base: f.content,
-        before: disk.content,
-      };
-    return fresh('replace', 'it was not written by the generator; replaced because of --force');
-  }
-  if (same) {
+  // Identical bytes are the render, whoever wrote them: adopted as they are (a file the generator did not write, too).
+  if (same)
     return {
       path: f.path,
       action: modeOk ? 'unchanged' : 'update',
@@ -146,7 +133,8 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
       base: f.content,
       before: disk.content,
     };
-  }
+  // Not written by the generator and different: the caller refuses it unless forced.
+  if (!rec) return fresh('replace', 'it was not written by the generator; replaced because of --force');
   // The previous render decides: a file equal to it holds nothing of the person's. (Bytes written
   // last time are not enough: after a merge they hold the person's lines too.)
   const base = input.base(f.path);
