@@ -65,7 +65,7 @@ describe('--rotate-secret', () => {
     const unknown = cli([dest, '--rotate-secret', 'KAFKA_CLUSTER_ID']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(
-      /--rotate-secret: "KAFKA_CLUSTER_ID" is not a secret this stack can rotate; use one of BINDPLANE_SESSION_SECRET, BINDPLANE_SECRET_KEY, POSTGRES_PASSWORD/,
+      /--rotate-secret: "KAFKA_CLUSTER_ID" is not a secret this stack can rotate; use one of BINDPLANE_SESSION_SECRET, POSTGRES_PASSWORD/,
     );
     const mixed = cli([dest, '--rotate-secret', 'POSTGRES_PASSWORD', '--instances', '4']);
     expect(mixed.status).toBe(2);

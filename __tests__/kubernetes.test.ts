@@ -3,11 +3,12 @@
 // are followed, every key path of values.yaml exists in the pinned chart; with BINDPLANE_CHART_DIR
 // naming a local copy of the chart, helm template renders it with the generated values too.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Answers } from '../src/answers/schema.js';
 import { PINS } from '../src/model/pins.js';
+import { readEnvFile } from './servers/helpers.js';
 import { cleanupTempDirs, cli, generateStack, tempDir } from './helpers/stack.js';
 import { validateYamllint } from './helpers/validators.js';
 import {
@@ -79,7 +80,7 @@ function valuesSecretRefs(values: any): { name: string; key?: string }[] {
     { name: values.config.secret, key: 'license' },
     { name: values.backend.postgres.credentialSecret.name, key: values.backend.postgres.credentialSecret.usernameKey },
     { name: values.backend.postgres.credentialSecret.name, key: values.backend.postgres.credentialSecret.passwordKey },
-    ...values.extraEnv.map((e: any) => ({ name: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key })),
+    ...(values.extraEnv ?? []).map((e: any) => ({ name: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key })),
   ];
   if (values.ingress.tls.enable) refs.push({ name: values.ingress.tls.secret, key: 'tls.crt' }, { name: values.ingress.tls.secret, key: 'tls.key' });
   if (values.eventbus.pubsub?.credentials) refs.push({ name: values.eventbus.pubsub.credentials.secret, key: values.eventbus.pubsub.credentials.subPath });
@@ -145,8 +146,7 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     const committed = ['values.yaml', 'kustomization.yaml', 'k8s/postgres.yaml', 'k8s/namespace.yaml', 'Makefile', 'README.md', 'scripts/kube.sh'];
     for (const f of committed) {
       const text = readFileSync(path.join(dir, f), 'utf8');
-      for (const key of ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'BINDPLANE_SECRET_KEY', 'POSTGRES_PASSWORD'])
-        expect(text, `${f} holds ${key}`).not.toContain(env[key]!);
+      for (const key of ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'POSTGRES_PASSWORD']) expect(text, `${f} holds ${key}`).not.toContain(env[key]!);
     }
     expect(spawnSync('git', ['init', '-q'], { cwd: dir }).status).toBe(0);
     for (const f of ['.env', 'local/tls/tls.key', 'local/pubsub/credentials.json'])
@@ -302,7 +302,8 @@ describe('kubernetes: helm template of the official chart with the generated val
         expect(e.BINDPLANE_POSTGRES_HOST).toBe('bindplane-postgres');
         expect(e.BINDPLANE_POSTGRES_PASSWORD.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'POSTGRES_PASSWORD' });
         expect(e.BINDPLANE_PASSWORD.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'password' });
-        expect(e.BINDPLANE_SECRET_KEY.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'BINDPLANE_SECRET_KEY' });
+        // No server-level key (deprecated; the project's key is what agents present).
+        expect(e.BINDPLANE_SECRET_KEY).toBeUndefined();
         expect(e.BINDPLANE_LICENSE.secretKeyRef).toMatchObject({ name: 'bindplane-secrets', key: 'license' });
         expect(e.BINDPLANE_REMOTE_URL).toBe(tls === 'none' ? 'http://localhost' : 'https://localhost');
         if (bus === 'pubsub') {
@@ -387,16 +388,42 @@ describe('kubernetes: the checks themselves fail on broken objects', () => {
 });
 
 describe('kubernetes: the Makefile drives kubectl and helm as the README says', () => {
-  /** Stand-ins for kubectl and helm that log their arguments (the cluster itself cannot run here). */
-  function standIns(): { bin: string; log: string } {
+  /**
+   * Stand-ins for kubectl and helm that log their arguments (the cluster itself cannot run here).
+   * `kubectl exec ... -- bindplane ...` answers as the enterprise server's CLI does on a first start
+   * (observIQ's self-hosted demo of bindplane-ee 1.103.0): 403 Forbidden until an organization
+   * exists, which `create organization` makes with a new project key, kept in the state folder (the
+   * database); `apply -f -` records what it was given.
+   */
+  function standIns(): { bin: string; log: string; state: string } {
     const bin = tempDir('bpd-kbin-');
     const log = path.join(bin, 'calls.log');
-    for (const tool of ['kubectl', 'helm']) {
-      writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> "${log}"\n[ "$1 $2" = "config current-context" ] && echo test-context\nexit 0\n`, {
-        mode: 0o755,
-      });
-    }
-    return { bin, log };
+    const state = path.join(bin, 'server');
+    mkdirSync(state);
+    writeFileSync(path.join(bin, 'helm'), `#!/bin/sh\necho "helm $*" >> "${log}"\nexit 0\n`, { mode: 0o755 });
+    const kubectl = [
+      '#!/bin/sh',
+      `echo "kubectl $*" >> "${log}"`,
+      '[ "$1 $2" = "config current-context" ] && echo test-context',
+      'case "$*" in *" -- bindplane "*) ;; *) exit 0 ;; esac',
+      'while [ "$1" != -- ]; do shift; done; shift 2',
+      '[ "$1" = --remote-url ] && shift 2',
+      `S="${state}"`,
+      'case "$*" in',
+      '  "get projects")',
+      '    [ -f "$S/key" ] || { echo "Error: 403 Forbidden" >&2; exit 1; }',
+      '    printf "NAME\\tID\\tSECRETKEY \\nDefault Project\\t01\\t%s\\t\\n" "$(cat "$S/key")" ;;',
+      '  "create organization "*)',
+      '    [ ! -f "$S/key" ] || { echo "Error: an organization already exists" >&2; exit 1; }',
+      '    n=$(($(cat "$S/count" 2>/dev/null || echo 0) + 1)); echo "$n" > "$S/count"; echo "project-key-$n" > "$S/key"',
+      '    printf "NAME \\n%s\\t\\nNAME\\tSECRETKEY \\nDefault Project\\tproject-key-%s\\t\\n" "$3" "$n" ;;',
+      '  "apply -f -") cat >> "$S/applied"; echo "Configuration applied created" ;;',
+      '  "get agents") echo "No matching resources found." ;;',
+      '  *) echo "Error: unknown command $1 for bindplane" >&2; exit 1 ;;',
+      'esac',
+    ].join('\n');
+    writeFileSync(path.join(bin, 'kubectl'), `${kubectl}\n`, { mode: 0o755 });
+    return { bin, log, state };
   }
   const make = (dir: string, bin: string, ...args: string[]) =>
     spawnSync('make', ['--no-print-directory', ...args], {
@@ -421,7 +448,56 @@ describe('kubernetes: the Makefile drives kubectl and helm as the README says', 
       'kubectl --namespace bindplane rollout status statefulset/bindplane-postgres --timeout=300s',
       'helm repo add bindplane https://observiq.github.io/bindplane-op-helm --force-update',
       `helm upgrade --install bindplane bindplane/bindplane --version ${PINS.bindplaneChart.value} --namespace bindplane --values values.yaml --wait --timeout 300s`,
+      ...firstStartCalls(['get projects', 'create organization bindplane', 'get projects']),
     ]);
+  });
+
+  const firstStartCalls = (commands: string[]) =>
+    commands.map((c) => `kubectl --namespace bindplane exec -i deployment/bindplane-jobs -- bindplane --remote-url http://127.0.0.1:3001 ${c}`);
+  const envOf = (dir: string) => readFileSync(path.join(dir, '.env'), 'utf8');
+
+  it('deploy, the first time: creates the organization, keeps its key in .env (0600, never printed), applies resources/; again: changes nothing', async () => {
+    const dir = await generateStack({ platform: 'kubernetes', instances: 2, organizationName: 'team-a' });
+    const { bin, log, state } = standIns();
+    appendFileSync(path.join(dir, '.env'), `BINDPLANE_LICENSE=${LICENSE}\n`);
+    mkdirSync(path.join(dir, 'resources'));
+    writeFileSync(path.join(dir, 'resources/20-second.yaml'), 'kind: Destination # second\n');
+    writeFileSync(path.join(dir, 'resources/10-first.yaml'), 'kind: Configuration # first\n');
+    writeFileSync(path.join(dir, 'resources/notes.md'), 'not a resource\n');
+    const first = make(dir, bin, 'deploy');
+    expect(first.status, first.stderr).toBe(0);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls.filter((c) => c.includes(' exec '))).toEqual(
+      firstStartCalls(['get projects', 'create organization team-a', 'get projects', 'apply -f -', 'apply -f -']),
+    );
+    expect(readFileSync(path.join(state, 'applied'), 'utf8')).toBe('kind: Configuration # first\nkind: Destination # second\n');
+    expect(envOf(dir)).toMatch(/^PROJECT_SECRET_KEY=project-key-1$/m);
+    expect(statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600);
+    // Neither the key nor a password reaches the output or a command line.
+    const env = readEnvFile(path.join(dir, '.env'));
+    for (const text of [first.stdout, first.stderr, readFileSync(log, 'utf8')]) {
+      expect(text).not.toContain('project-key-1');
+      expect(text).not.toContain(env.BINDPLANE_PASSWORD);
+    }
+    const before = envOf(dir);
+    const mtime = statSync(path.join(dir, '.env')).mtimeMs;
+    writeFileSync(log, '');
+    const again = make(dir, bin, 'deploy');
+    expect(again.status, again.stderr).toBe(0);
+    expect(
+      readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((c) => c.includes(' exec ')),
+    ).toEqual(firstStartCalls(['get projects']));
+    expect(envOf(dir)).toBe(before);
+    expect(statSync(path.join(dir, '.env')).mtimeMs).toBe(mtime);
+    // A new database (the namespace deleted): a new organization and a new key.
+    rmSync(path.join(state, 'key'));
+    const fresh = make(dir, bin, 'deploy');
+    expect(fresh.status, fresh.stderr).toBe(0);
+    expect(envOf(dir)).toMatch(/^PROJECT_SECRET_KEY=project-key-2$/m);
+    expect(envOf(dir).match(/^PROJECT_SECRET_KEY=/gm)).toHaveLength(1);
   });
 
   it('restart applies the Secrets, then replaces jobs, the NATS servers and the nodes one rollout at a time; --rotate-secret leaves POSTGRES_PASSWORD alone', async () => {
@@ -439,7 +515,7 @@ describe('kubernetes: the Makefile drives kubectl and helm as the README says', 
     ]);
     const rotate = cli([dir, '--rotate-secret', 'POSTGRES_PASSWORD']);
     expect(rotate.status).toBe(2);
-    expect(rotate.stderr).toMatch(/use one of BINDPLANE_SESSION_SECRET, BINDPLANE_SECRET_KEY/);
+    expect(rotate.stderr).toMatch(/use one of BINDPLANE_SESSION_SECRET/);
   });
 
   it('delete asks, and does nothing without a yes; port-forward maps httpPort; doctor checks the context', async () => {

@@ -164,10 +164,10 @@ describe('exit codes', () => {
     const dest = path.join(tempDir(), 'r1');
     expect(cli([dest, '--defaults']).status).toBe(0);
     rmSync(path.join(dest, '.yo-rc.json'));
-    const r = cli([dest, '--rotate-secret', 'BINDPLANE_SECRET_KEY']);
+    const r = cli([dest, '--rotate-secret', 'BINDPLANE_SESSION_SECRET']);
     expect(r.status, r.stderr).toBe(0);
     const none = tempDir();
-    const refused = cli([none, '--rotate-secret', 'BINDPLANE_SECRET_KEY']);
+    const refused = cli([none, '--rotate-secret', 'BINDPLANE_SESSION_SECRET']);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('holds no stack');
   });

@@ -272,6 +272,8 @@ function checkCredentials(compose: ComposeFile): string[] {
   return Object.entries(compose.services).flatMap(([name, s]) =>
     [...environmentOf(s)]
       .filter(([k]) => /PASSWORD|SECRET|_KEY$|CLUSTER_ID/.test(k))
+      // The demo agents' key is the project's, which make start writes to .env before it starts them.
+      .filter(([k, v]) => !(k === 'OPAMP_SECRET_KEY' && v === '${PROJECT_SECRET_KEY:-}'))
       .filter(([, v]) => !/^\$\{[A-Z_]+:\?[^}]+\}$/.test(v ?? ''))
       .map(([k, v]) => `${name}: ${k} is ${JSON.stringify(v)}, not a required reference to .env`),
   );
@@ -535,7 +537,7 @@ const VARIANTS: Variant[] = [
       httpPort: 8443,
       adminUsername: 'ops@example.com',
       projectName: 'my_proj',
-      postgresVersion: '13',
+      postgresVersion: '14',
     }),
   },
   {
@@ -652,9 +654,13 @@ for (const variant of VARIANTS) {
 
     it('shellcheck accepts the scripts; yamllint the YAML files', async ({ expect }) => {
       const scripts = await validateShell(dir);
-      expect(scripts.map((f) => path.relative(dir, f))).toEqual(
-        a.tls === 'selfSigned' ? ['scripts/stack.sh', 'scripts/tls-self-signed.sh'] : ['scripts/stack.sh'],
-      );
+      const expected = [
+        ...((a.demoAgents ?? 0) > 0 ? ['scripts/enroll-agent.sh'] : []),
+        'scripts/first-start.sh',
+        'scripts/stack.sh',
+        ...(a.tls === 'selfSigned' ? ['scripts/tls-self-signed.sh'] : []),
+      ];
+      expect(scripts.map((f) => path.relative(dir, f))).toEqual(expected);
       const yamls = await validateYamllint(dir);
       expect(yamls.map((f) => path.relative(dir, f))).toEqual(
         expect.arrayContaining(['docker-compose.yml', 'prometheus/prometheus.yml', 'prometheus/rules/bindplane.yml']),
@@ -715,13 +721,7 @@ for (const variant of VARIANTS) {
     });
 
     it('.env is 0600, git-ignored, and its secrets are distinct and shell-safe', ({ expect }) => {
-      const keys = [
-        'BINDPLANE_PASSWORD',
-        'BINDPLANE_SESSION_SECRET',
-        'BINDPLANE_SECRET_KEY',
-        'POSTGRES_PASSWORD',
-        ...(a.eventBus === 'kafka' ? ['KAFKA_CLUSTER_ID'] : []),
-      ];
+      const keys = ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'POSTGRES_PASSWORD', ...(a.eventBus === 'kafka' ? ['KAFKA_CLUSTER_ID'] : [])];
       expect(checkSecrets(dir, keys)).toEqual([]);
       const copies = [
         ...(a.tls === 'provided' ? ['local/tls/tls.crt', 'local/tls/tls.key'] : []),
@@ -1012,14 +1012,14 @@ describe.concurrent('the validators reject broken files', () => {
       rewrite(x, '.env', (t) =>
         t
           .replace(/^POSTGRES_PASSWORD=.*$/m, `POSTGRES_PASSWORD=${readEnvFile(path.join(x, '.env')).get('BINDPLANE_PASSWORD')}`)
-          .replace(/^BINDPLANE_SECRET_KEY=/m, 'BINDPLANE_SECRET_KEY="'),
+          .replace(/^BINDPLANE_SESSION_SECRET=/m, 'BINDPLANE_SESSION_SECRET="'),
       );
       spawnSync('chmod', ['644', path.join(x, '.env')]);
     });
     const secrets = checkSecrets(d, ['BINDPLANE_PASSWORD']).join('\n');
     expect(secrets).toMatch(/mode 644/);
     expect(secrets).toMatch(/POSTGRES_PASSWORD has the same value as BINDPLANE_PASSWORD/);
-    expect(secrets).toMatch(/BINDPLANE_SECRET_KEY contains/);
+    expect(secrets).toMatch(/BINDPLANE_SESSION_SECRET contains/);
     d = broken(g, (x) => rewrite(x, '.gitignore', (t) => t.replace(/^\/\.env$/m, '')));
     expect(checkGitignore(d, ['.env'], [])).toEqual(['.gitignore does not ignore .env']);
     // Kafka: a broker advertising localhost; a voter without the controller role.
@@ -1077,13 +1077,7 @@ describe('random valid answer sets', () => {
         const dir = await generateStack(given);
         await validateAll(dir);
         const compose = loadCompose(dir);
-        const keys = [
-          'BINDPLANE_PASSWORD',
-          'BINDPLANE_SESSION_SECRET',
-          'BINDPLANE_SECRET_KEY',
-          'POSTGRES_PASSWORD',
-          ...(a.eventBus === 'kafka' ? ['KAFKA_CLUSTER_ID'] : []),
-        ];
+        const keys = ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'POSTGRES_PASSWORD', ...(a.eventBus === 'kafka' ? ['KAFKA_CLUSTER_ID'] : [])];
         const problems = [
           ...checkUpstreams(dir, compose, a.instances),
           ...checkBindplaneVariables(dir, compose),

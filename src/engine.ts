@@ -364,7 +364,7 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
     recovered,
     previousAnswers: record?.answers,
     warnings: [...answerWarnings(record, model), ...secretWarnings(record, env.added, answers.platform)],
-    notices: upgradeNotices(answers, resolved.fromStored),
+    notices: upgradeNotices(answers, resolved.fromStored, resolved.legacy),
     exitCode: 0,
   };
   if (mode === 'check') {

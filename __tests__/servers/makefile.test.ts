@@ -16,6 +16,10 @@ const FAKE_DOCKER = `#!/bin/sh
 } >> "$DOCKER_LOG"
 # \`compose ps -q\` finds a running container unless the test says the stack is stopped.
 case " $* " in *" ps "*"-q "*) [ -n "\${FAKE_STOPPED:-}" ] || echo fake-container-id ;; esac
+# The bindplane CLI in the jobs container, as a server whose organization exists answers.
+case " $* " in *" exec -T bindplane-jobs bindplane "*" get projects "*) printf 'NAME\\tID\\tSECRETKEY \\nDefault Project\\t01\\tfake-project-key\\t\\n' ;; esac
+case " $* " in *" exec -T bindplane-jobs bindplane "*" get agents "*) echo 'No matching resources found.' ;; esac
+case " $* " in *" exec -T bindplane-jobs bindplane "*" apply -f - "*) cat > /dev/null; echo 'Configuration fake created' ;; esac
 # \`compose config --services\` lists the services of the compose file, as compose would.
 case " $* " in *" config --services "*) awk '/^services:/ { s = 1; next } /^[a-z]/ { s = 0 } s && /^  [a-z0-9-]+:$/ { sub(":", ""); print $1 }' docker-compose.yml ;; esac
 `;
@@ -51,13 +55,16 @@ function makeIn(dir: string, args: string[], opts: { env?: Record<string, string
   for (const k of ['BINDPLANE_LICENSE', 'COMPOSE', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'CONFIRM', 'SERVICE', 'FAKE_STOPPED'])
     if (!opts.env || !(k in opts.env)) delete env[k];
   const r = run(makePath, args, { cwd: dir, env, input: opts.input, timeoutMs: 60_000 });
-  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  // `compose config` only reads the file (the day-2 script lists services with it): left out.
+  const lines = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .filter((l) => !/ \[compose\] \[config\]/.test(l));
   return {
     status: r.status,
     stdout: r.stdout,
     stderr: r.stderr,
-    // `compose config` only reads the file (the day-2 script lists services with it): left out.
-    calls: lines.map((l) => [...l.matchAll(/ \[([^\]]*)\]/g)].map((m) => m[1]!)).filter((c) => !(c[0] === 'compose' && c[1] === 'config')),
+    calls: lines.map((l) => [...l.matchAll(/ \[([^\]]*)\]/g)].map((m) => m[1]!)),
     certAtCall: lines.map((l) => l.startsWith('cert=yes')),
   };
 }
@@ -78,7 +85,13 @@ const ROLLING_CALLS = [
   compose('exec', '-T', 'loadbalancer', 'nginx', '-t', '-q', '-c', '/etc/nginx/bindplane/nginx.conf'),
   compose('kill', '-s', 'HUP', 'loadbalancer'),
 ];
+/** The image's bindplane CLI in the jobs instance, as the day-2 script runs it. */
+const bp = (...args: string[]) => compose('exec', '-T', 'bindplane-jobs', 'bindplane', '--remote-url', 'http://127.0.0.1:3001', ...args);
+/** Every service of the compose file but the demo agents (they start after the first start). */
+const SERVICES = ['postgres', 'prometheus', 'transform-agent-1', 'bindplane-jobs', 'bindplane-1', 'bindplane-2', 'bindplane-3', 'loadbalancer'];
 const START_CALLS = [
+  compose('up', '-d', '--wait', ...SERVICES),
+  bp('get', 'projects'),
   compose('up', '-d', '--wait'),
   compose('exec', '-T', 'loadbalancer', 'nginx', '-t', '-q', '-c', '/etc/nginx/bindplane/nginx.conf'),
   compose('kill', '-s', 'HUP', 'loadbalancer'),
@@ -95,6 +108,7 @@ describe('Makefile (tls none)', () => {
 
   it('defines exactly the targets this suite runs', () => {
     expect(targets(dir)).toEqual([
+      'apply',
       'backup',
       'delete',
       'doctor',
@@ -146,6 +160,26 @@ describe('Makefile (tls none)', () => {
     expect(r.calls).toEqual(START_CALLS);
     expect(r.stdout).toMatch(/Bindplane: http:\/\/localhost:3001 \(user admin/);
     expect(makeIn(dir, ['license'], { env: { BINDPLANE_LICENSE: 'x' } }).status).toBe(0);
+    // The project's key went to .env (mode 0600), and nowhere else.
+    expect(readFileSync(path.join(dir, '.env'), 'utf8')).toMatch(/^PROJECT_SECRET_KEY=fake-project-key$/m);
+    expect(statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600);
+    expect(r.stdout + r.stderr).not.toContain('fake-project-key');
+  });
+
+  it('apply sends each resources/*.yaml to the CLI on its standard input, in the order of the names', () => {
+    covered.add('apply');
+    const none = makeIn(dir, ['apply']);
+    expect(none.status, none.stderr).toBe(0);
+    expect(none.stdout).toMatch(/no resources\/ folder: nothing to apply/);
+    expect(none.calls).toEqual([]);
+    const copy = tempDir('bpd-make-');
+    mustRun('cp', ['-a', `${dir}/.`, copy]);
+    mustRun('mkdir', [path.join(copy, 'resources')]);
+    for (const f of ['20-b.yaml', '10-a.yml', 'README.md']) writeFileSync(path.join(copy, 'resources', f), `# ${f}\n`);
+    const r = makeIn(copy, ['apply']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual([bp('apply', '-f', '-'), bp('apply', '-f', '-')]);
+    expect(r.stdout).toMatch(/Configuration fake created/);
   });
 
   it('start with the license in .env works too', () => {
@@ -167,7 +201,7 @@ describe('Makefile (tls none)', () => {
     expect(licensed.calls).toEqual(ROLLING_CALLS);
     const expected: Record<string, string[][]> = {
       stop: [compose('stop')],
-      status: [compose('ps')],
+      status: [compose('ps'), bp('get', 'agents')],
       logs: [compose('logs', '-f', '--tail=200')],
     };
     for (const [target, calls] of Object.entries(expected)) {
@@ -294,7 +328,7 @@ describe('Makefile (tls none)', () => {
     covered.add('rotate-secret');
     const none = makeIn(dir, ['rotate-secret']);
     expect(none.status).not.toBe(0);
-    expect(none.stderr).toMatch(/Which secret\? make rotate-secret NAME=BINDPLANE_SESSION_SECRET\|BINDPLANE_SECRET_KEY\|POSTGRES_PASSWORD/);
+    expect(none.stderr).toMatch(/Which secret\? make rotate-secret NAME=BINDPLANE_SESSION_SECRET\|POSTGRES_PASSWORD/);
     const r = makeIn(dir, ['rotate-secret', 'NAME=BINDPLANE_SESSION_SECRET', 'GENERATOR=echo generator']);
     expect(r.stdout).toContain('generator . --rotate-secret BINDPLANE_SESSION_SECRET');
   });
@@ -315,6 +349,7 @@ describe('Makefile with tls=selfSigned', () => {
 
   it('defines a certs target besides the usual ones, and lists it in the help', () => {
     expect(targets(dir)).toEqual([
+      'apply',
       'backup',
       'certs',
       'delete',
@@ -385,7 +420,7 @@ describe('Makefile with tls=selfSigned', () => {
     const expected: [string[], string[][]][] = [
       [['stop'], [compose('stop')]],
       [['restart'], ROLLING_CALLS],
-      [['status'], [compose('ps')]],
+      [['status'], [compose('ps'), bp('get', 'agents')]],
       [['logs'], [compose('logs', '-f', '--tail=200')]],
       [['delete'], []],
       [['delete', 'CONFIRM=yes'], [compose('down', '--volumes', '--remove-orphans')]],
@@ -424,6 +459,7 @@ describe('Makefile with tls=provided', () => {
 
   it('defines a certs target that checks the copies, and lists it in the help', () => {
     expect(targets(dir)).toEqual([
+      'apply',
       'backup',
       'certs',
       'delete',

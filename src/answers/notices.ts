@@ -1,6 +1,7 @@
 // Generator upgrades never change a stack by themselves: every fixed default is stored in
 // .yo-rc.json when a stack is generated, so a newer generator keeps the stack's event bus and
 // releases. What it does is say what is newer, and how to take it.
+import { postgresMajor, UNSUPPORTED_POSTGRES } from './resolve.js';
 import { ANSWERS, flagOf, PINNED, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
 
 /** Defaults that earlier generator versions used. A stack still on one is told of today's default. */
@@ -28,9 +29,20 @@ const PIN_WORDS: Record<keyof typeof PINNED, { what: string; then: string }> = {
   agentVersion: { what: 'demo agent pin', then: '' },
 };
 
+/** What is wrong with a legacy value, and the flag that moves the stack (see AnswerSpec.legacyDefault). */
+const LEGACY_WORDS: Partial<Record<AnswerName, (a: Answers) => string>> = {
+  agentKey: () =>
+    "this stack gives Bindplane a server-level BINDPLANE_SECRET_KEY, which today's enterprise server refuses (agents get 401 Unauthorized): " +
+    "pass --agent-key project to use the project's key, which make start reads after creating the organization (--agent-key server keeps it as it is and stops this notice)",
+};
+
 /** One line per answer this stack keeps from an older generator's defaults, and per newer pin. */
-export function upgradeNotices(answers: Answers, fromStored: readonly AnswerName[]): string[] {
-  const out: string[] = [];
+export function upgradeNotices(answers: Answers, fromStored: readonly AnswerName[], legacy: readonly AnswerName[] = []): string[] {
+  const out: string[] = legacy.flatMap((n) => LEGACY_WORDS[n]?.(answers) ?? []);
+  if (fromStored.includes('postgresVersion') && UNSUPPORTED_POSTGRES.includes(postgresMajor(answers.postgresVersion)))
+    out.push(
+      `PostgreSQL ${answers.postgresVersion} is no longer supported by Bindplane (14 to 18 are): back up (make backup), then move the data to a newer release; --postgres-version 16 alone starts an empty database`,
+    );
   for (const name of fromStored) {
     const value = answers[name] as AnswerValue;
     const current = specOf(name)?.default;

@@ -22,9 +22,9 @@ export function pendingQuestions(layers: readonly Layer[], stored: Layer | undef
       continue;
     }
     if (!liveWhen && spec.when && !spec.when(known as Partial<Answers>)) continue;
-    const def = promptDefault(spec, known as Partial<Answers>, dest);
+    const def = stored && spec.legacyDefault !== undefined ? spec.legacyDefault : promptDefault(spec, known as Partial<Answers>, dest);
     if (def !== undefined) known[spec.name] = def;
-    if (typeof spec.default === 'function' && stored) continue;
+    if ((typeof spec.default === 'function' || spec.legacyDefault !== undefined) && stored) continue;
     pending.push(spec);
   }
   return pending;

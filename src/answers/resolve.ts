@@ -24,6 +24,8 @@ export interface Resolved {
   missing: AnswerName[];
   /** Answers whose value came from what the repository stored, not from this run. */
   fromStored: AnswerName[];
+  /** Answers a stack from an older generator lacks, which keep their legacy value (see AnswerSpec.legacyDefault). */
+  legacy: AnswerName[];
 }
 
 export interface ResolveOptions {
@@ -161,6 +163,9 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
   const answers: Record<string, AnswerValue> = {};
   const stored: Record<string, AnswerValue> = {};
   const missing: AnswerName[] = [];
+  const legacy: AnswerName[] = [];
+  // A stack exists when its stored answers are a layer: what it lacks it had no answer for.
+  const existingStack = layers.some((l) => l.source === '.yo-rc.json');
   for (const spec of ANSWERS) {
     const applies = spec.when ? spec.when(answers as Partial<Answers>) : true;
     const value = given[spec.name];
@@ -169,6 +174,9 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
       stored[spec.name] = value;
     } else if (!applies) {
       continue;
+    } else if (existingStack && spec.legacyDefault !== undefined) {
+      answers[spec.name] = spec.legacyDefault;
+      legacy.push(spec.name);
     } else if (typeof spec.default === 'function') {
       answers[spec.name] = spec.default(answers as Partial<Answers>, { dest: opts.dest });
       if (spec.keepDerived) stored[spec.name] = answers[spec.name]!;
@@ -180,14 +188,28 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
     }
   }
   const fromStored = (Object.keys(answers) as AnswerName[]).filter((n) => givenFrom[n] === '.yo-rc.json');
-  const result = { answers: answers as unknown as Answers, stored: stored as Partial<Answers>, missing, fromStored };
+  const result = { answers: answers as unknown as Answers, stored: stored as Partial<Answers>, missing, fromStored, legacy };
   if (missing.length === 0 && !opts.givenOnly) crossCheck(result.answers, givenFrom, opts);
   return result;
 }
 
+/** PostgreSQL releases Bindplane no longer supports (docs.bindplane.com, PostgreSQL page: 14 to 18 are). */
+export const UNSUPPORTED_POSTGRES = ['13'];
+export const postgresMajor = (v: string) => v.split('.')[0]!;
+
 function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts: ResolveOptions): void {
   // A value nobody gave (a default) is named by the flag that would change it.
   const src = (n: AnswerName) => from[n] ?? 'flag';
+  // A stack that has it keeps it (upgradeNotices warns); a new answer may not choose it.
+  if (UNSUPPORTED_POSTGRES.includes(postgresMajor(a.postgresVersion)) && from.postgresVersion !== '.yo-rc.json')
+    throw new InputError(
+      prefixed(
+        src('postgresVersion'),
+        'postgresVersion',
+        `PostgreSQL ${a.postgresVersion} is no longer supported by Bindplane (14 to 18 are); use ${allowedText(specOf('postgresVersion')!.kind)}`,
+      ),
+      'postgresVersion',
+    );
   if (a.tls !== 'none' && a.remoteUrl.startsWith('http:') && from.remoteUrl)
     throw new InputError(prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses http:// but tls is ${a.tls}; use an https:// URL`), 'remoteUrl');
   if (a.tls === 'none' && a.remoteUrl.startsWith('https:') && from.remoteUrl)

@@ -9,6 +9,7 @@ const KUBERNETES_NAME_MAX = FULLNAME_MAX - 10;
 export type EventBus = 'kafka' | 'pubsub' | 'nats';
 export type TlsMode = 'none' | 'selfSigned' | 'provided';
 export type Platform = 'compose' | 'kubernetes';
+export type AgentKey = 'project' | 'server';
 
 export interface Answers {
   platform: Platform;
@@ -34,6 +35,10 @@ export interface Answers {
   tlsKeyFile?: string;
   remoteUrl: string;
   adminUsername: string;
+  /** What agents authenticate with: the project's generated key (today's servers) or the server-level key of stacks from before 2026-12. */
+  agentKey: AgentKey;
+  /** The organization first start creates (agentKey project only). */
+  organizationName?: string;
   /** Compose only (absent on Kubernetes, where the answer does not apply). */
   demoAgents: number;
   agentVersion: string;
@@ -79,6 +84,11 @@ export interface AnswerSpec {
   when?: (a: Partial<Answers>) => boolean;
   /** Required (when it applies) although it has no default. */
   required?: boolean;
+  /**
+   * The value a stack generated before this answer existed keeps when its .yo-rc.json lacks it
+   * (never stored, so the stack's files stay as they were until its owner gives the answer).
+   */
+  legacyDefault?: AnswerValue;
 }
 
 /** Defaults pinned on purpose, from the one table of pins (src/model/pins.ts, with their sources). */
@@ -213,7 +223,8 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'postgresVersion',
-    kind: { type: 'string', pattern: /^1[3-8](\.\d{1,2})?$/, maxLength: 5, allowed: 'a PostgreSQL release from 13 to 18, such as "16" or "16.4"' },
+    // 13 still parses, so that a stack that has it keeps it (with a warning); resolve.ts refuses it for new answers.
+    kind: { type: 'string', pattern: /^1[3-8](\.\d{1,2})?$/, maxLength: 5, allowed: 'a PostgreSQL release from 14 to 18, such as "16" or "16.4"' },
     message: 'PostgreSQL release',
     default: '16',
   },
@@ -301,6 +312,34 @@ export const ANSWERS: readonly AnswerSpec[] = [
     kind: { type: 'string', pattern: /^[A-Za-z0-9._@-]+$/, maxLength: 64, allowed: 'letters, digits, ".", "_", "@" and "-", at most 64 characters' },
     message: "Bindplane administrator's user name",
     default: 'admin',
+  },
+  {
+    name: 'agentKey',
+    kind: { type: 'enum', values: ['project', 'server'] },
+    message: 'Key the agents authenticate with',
+    hint: "project: the project's key, which make start reads from the server after creating the organization; server: a BINDPLANE_SECRET_KEY on the server, refused by today's enterprise server",
+    labels: {
+      project: "The project's key, read at first start (today's enterprise server)",
+      server: 'A server-level BINDPLANE_SECRET_KEY: deprecated, agents get 401 from the enterprise server',
+    },
+    default: 'project',
+    // Stacks generated before 2026-12 gave the server a key of their own: they keep it until moved.
+    legacyDefault: 'server',
+  },
+  {
+    name: 'organizationName',
+    kind: {
+      type: 'string',
+      pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      maxLength: 63,
+      allowed: 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63 characters',
+    },
+    message: 'Organization that first start creates',
+    hint: 'used once, when the server has no organization yet; renaming it later does not rename the one created',
+    default: (a) => a.projectName ?? 'bindplane',
+    keepDerived: true,
+    defaultText: 'the project name',
+    when: (a) => a.agentKey !== 'server',
   },
   {
     name: 'demoAgents',

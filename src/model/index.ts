@@ -7,11 +7,13 @@ import { eventBusEnv, eventBusModel, eventBusSecrets, eventBusServices, eventBus
 import { compareReleases } from '../answers/notices.js';
 import { commandWords, type CommandWords } from './command.js';
 import { httpProbe, shellTest } from './health.js';
+import { demoAgentLabels, firstStart, SERVER_KEY_VAR, type FirstStart } from './first-start.js';
 import { buildKubernetes, type KubernetesModel } from './kubernetes/index.js';
 import { operations, type Operations } from './operations.js';
 import { settingKey } from './pins.js';
 import {
   DB,
+  DEMO_AGENT_PREFIX,
   IMAGES,
   JOBS_SERVICE,
   LB_SERVICE,
@@ -31,6 +33,7 @@ import {
 export * from './types.js';
 export type { EventBusModel, KafkaBroker } from './event-bus.js';
 export type { KubernetesModel } from './kubernetes/index.js';
+export type { FirstStart, StarterConfiguration } from './first-start.js';
 
 export interface Model {
   answers: Answers;
@@ -57,6 +60,8 @@ export interface Model {
   remoteUrl: string;
   demoAgents: { count: number; agents: { name: string; volume: string }[]; stateDir: string; endpoint: string; labels: string; skipTlsVerify: boolean };
   secrets: Secret[];
+  /** How agents authenticate and what the first start does (first-start.ts). */
+  firstStart: FirstStart;
   /** The person's files copied into the repository: which answer names the source, where the copy goes. */
   copies: { answer: CopiedAnswer; source: string; path: string }[];
   localDir: string;
@@ -126,11 +131,12 @@ function sharedBindplaneEnv(a: Answers, transformAgents: { address: string }[], 
   return [...env, ...eventBusEnv(bus)];
 }
 
-function baseSecrets(a: Answers): Secret[] {
+function baseSecrets(a: Answers, fs: FirstStart): Secret[] {
   return [
     { key: 'BINDPLANE_PASSWORD', kind: 'token', length: 24, purpose: `password of the Bindplane user ${a.adminUsername}` },
     { key: 'BINDPLANE_SESSION_SECRET', kind: 'uuid', purpose: 'signs UI sessions' },
-    { key: 'BINDPLANE_SECRET_KEY', kind: 'uuid', purpose: 'secret key agents present when they connect' },
+    // Only stacks from before 2026-12: today's agents present the project's key, which the server makes.
+    ...(fs.serverKey ? [{ key: SERVER_KEY_VAR, kind: 'uuid', purpose: 'secret key agents present when they connect' } as const] : []),
     { key: 'POSTGRES_PASSWORD', kind: 'token', length: 32, purpose: `password of the PostgreSQL user ${DB.user}` },
   ];
 }
@@ -206,8 +212,9 @@ export function buildModel(a: Answers): Model {
   ].filter(Boolean);
   const busWords = eventBusWords(eventBus);
   const registry = a.imageRegistry;
-  const secrets = [...baseSecrets(a), ...eventBusSecrets(eventBus)];
-  const demoAgents = range(a.demoAgents ?? 0).map((i) => ({ name: `demo-agent-${i}`, volume: `demo-agent-${i}-data` }));
+  const start = firstStart(a);
+  const secrets = [...baseSecrets(a, start), ...eventBusSecrets(eventBus)];
+  const demoAgents = range(a.demoAgents ?? 0).map((i) => ({ name: `${DEMO_AGENT_PREFIX}${i}`, volume: `${DEMO_AGENT_PREFIX}${i}-data` }));
   const postgresSized = postgresSizing(bindplanes.length, a.postgresMaxConnections);
   return {
     answers: a,
@@ -246,12 +253,19 @@ export function buildModel(a: Answers): Model {
       // MANAGER_YAML_PATH moves manager.yaml there (its default is /etc/otel/manager.yaml, in the image).
       stateDir: '/etc/otel/storage',
       endpoint: `${lb.wsScheme}://${LB_SERVICE}:${a.httpPort}/v1/opamp`,
-      labels: `demo=true,project=${a.projectName}`,
+      labels: demoAgentLabels(a, start),
       skipTlsVerify: tlsOn,
     },
     secrets,
+    firstStart: start,
     ops: operations(
-      { jobs: JOBS_SERVICE, node: NODE_PREFIX, transformAgent: TRANSFORM_AGENT_PREFIX, busServices: 'kafka-[0-9]+|pubsub-emulator' },
+      {
+        jobs: JOBS_SERVICE,
+        node: NODE_PREFIX,
+        transformAgent: TRANSFORM_AGENT_PREFIX,
+        busServices: 'kafka-[0-9]+|pubsub-emulator',
+        demoAgent: DEMO_AGENT_PREFIX,
+      },
       ['postgres', 'prometheus', LB_SERVICE],
       secrets,
       a.platform,

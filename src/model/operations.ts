@@ -6,7 +6,7 @@ import type { Secret } from './types.js';
 export interface Operations {
   script: string;
   /** Service names and name patterns (extended regular expressions) the script looks for. */
-  names: { jobs: string; node: string; transformAgent: string; busServices: string };
+  names: { jobs: string; node: string; transformAgent: string; busServices: string; demoAgent: string };
   /** Long-running services that are not Bindplane's and do not depend on counts. */
   supportServices: string[];
   backupsDir: string;
@@ -18,6 +18,8 @@ export interface Operations {
    * verified, and a wrong guess locks the admin out (change it in Bindplane's UI).
    */
   rotatable: string[];
+  /** The same list in words, for READMEs. */
+  rotatableText: string;
   /** The doctor's rule for memory and disk, and the words that explain it. */
   resources: { baseMiB: number; perProcessMiB: number; baseDiskMiB: number; rule: string };
   /** Compose v2 release that has everything the files use (`--wait`, `--wait-timeout`, `depends_on` conditions). */
@@ -47,6 +49,7 @@ export function operations(
     backupsDir: 'backups',
     envKeys: secrets.map((s) => s.key),
     rotatable: rotatable.map((s) => s.key),
+    rotatableText: rotatable.map((s) => `\`${s.key}\``).join(' and '),
     resources: {
       baseMiB: BASE_MIB,
       perProcessMiB: PER_PROCESS_MIB,

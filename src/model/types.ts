@@ -27,6 +27,7 @@ export const LB_SERVICE = 'loadbalancer';
 /** Name prefixes of the numbered services: bindplane-1, transform-agent-1. */
 export const NODE_PREFIX = 'bindplane-';
 export const TRANSFORM_AGENT_PREFIX = 'transform-agent-';
+export const DEMO_AGENT_PREFIX = 'demo-agent-';
 
 /** 1..n */
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
