@@ -75,7 +75,7 @@ const CASES: Case[] = [
     message: /--bindplane-version: "latest" is not allowed; use a release number such as 1.96.3 \(never "latest"\)/,
   },
   { name: 'version two parts', args: ['--bindplane-version', '1.100'], exit: 2, message: /--bindplane-version: "1.100" is not allowed/ },
-  { name: 'postgres 9', args: ['--postgres-version', '9'], exit: 2, message: /--postgres-version: "9" is not allowed; use a PostgreSQL release from 13 to 18/ },
+  { name: 'postgres 9', args: ['--postgres-version', '9'], exit: 2, message: /--postgres-version: "9" is not allowed; use a PostgreSQL release from 14 to 18/ },
   {
     name: 'retention units out of order',
     args: ['--prometheus-retention', '1d1w'],

@@ -150,7 +150,8 @@ describe('regeneration properties', () => {
         await generate(dir, a);
         await generate(dir, b);
         const direct = path.join(tempDir('bpd-prop-'), 'stack');
-        await generate(direct, { ...a, ...b });
+        // The organization's name is taken once (it names what the first start created), as the folder's project name is.
+        await generate(direct, { ...a, ...b, organizationName: b.organizationName ?? a.organizationName ?? a.projectName ?? 'stack' });
         const x = snapshot(dir);
         const y = snapshot(direct);
         for (const f of TRACKED) expect(x.get(f)?.content, f).toBe(y.get(f)?.content);

@@ -380,7 +380,8 @@ describe('the record', () => {
   it("merges against what an older generator wrote, not a re-render with today's templates", () => {
     const dest = fresh();
     // Pretend an older release wrote a different Makefile: its render is the base, its bytes the hash.
-    const older = read(dest, 'Makefile').replace('$(COMPOSE) ps', '$(COMPOSE) ps --all');
+    const older = read(dest, 'Makefile').replace('\t$(COMPOSE) stop\n', '\t$(COMPOSE) stop --timeout 30\n');
+    expect(older).toContain('stop --timeout 30');
     const baseFile = path.join(dest, '.bindplane-distributed/base.txt');
     const bases = parseBases(readFileSync(baseFile, 'utf8'));
     bases.set('Makefile', older);
@@ -397,7 +398,7 @@ describe('the record', () => {
     expect(r.stdout).toMatch(/merge\s+Makefile/);
     const mk = read(dest, 'Makefile');
     expect(mk).toContain('COMPOSE ?= docker compose --progress plain');
-    expect(mk).toContain('$(COMPOSE) ps\n');
-    expect(mk).not.toContain('ps --all');
+    expect(mk).toContain('\t$(COMPOSE) stop\n');
+    expect(mk).not.toContain('stop --timeout 30');
   });
 });

@@ -1055,7 +1055,7 @@ describe('random valid answer sets', () => {
         eventBus: fc.constantFrom('kafka', 'pubsub', 'nats') as fc.Arbitrary<Answers['eventBus']>,
         kafkaBrokers: fc.constantFrom(1, 3),
         pubsubCredentials: fc.boolean(),
-        postgresVersion: fc.constantFrom('13', '15', '16', '17', '18', '16.4'),
+        postgresVersion: fc.constantFrom('14', '15', '16', '17', '18', '16.4'),
         postgresMaxConnections: fc.integer({ min: 5, max: 1000 }),
         transformAgents: fc.integer({ min: 0, max: 16 }),
         prometheusRetention: fc.constantFrom('15d', '12h', '1w2d', '90d'),

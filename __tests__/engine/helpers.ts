@@ -1,6 +1,7 @@
 // The engine tier's tools: generated stacks on the private engine, their Makefile, and clients that
 // go through the load balancer. Every command and every loop is bounded in count and time.
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -93,6 +94,15 @@ export class Stack {
     return s;
   }
 
+  /** A stack written by another build of the generator (an older commit's CLI), with a license in its `.env`. */
+  static async createWithCli(cli: string, project: string, flags: string[], answers: Partial<Answers> = {}): Promise<Stack> {
+    const s = new Stack(project, { projectName: project, ...answers });
+    await mustExec(process.execPath, [cli, s.dir, '--defaults', '--project-name', project, ...flags], { timeoutMs: 60_000 });
+    appendFileSync(path.join(s.dir, '.env'), `BINDPLANE_LICENSE=${LICENSE}\n`);
+    made.push(s);
+    return s;
+  }
+
   /** Regenerates with the real CLI, as a person would. */
   regenerate(...flags: string[]): Promise<Exec> {
     return mustExec(process.execPath, [CLI, this.dir, ...flags], { timeoutMs: 60_000 });
@@ -154,6 +164,69 @@ export class Stack {
     await this.compose(['down', '--volumes', '--remove-orphans', '--timeout', '5']).catch(() => undefined);
     rmSync(path.dirname(this.dir), { recursive: true, force: true });
   }
+}
+
+/** One row of the server's agent list, as `make status` prints it (the CLI's table, cells split by tabs). */
+export interface ServerAgent {
+  name: string;
+  status: string;
+  configuration: string;
+  id: string;
+}
+
+/** The agents the server lists in `make status` (none when it cannot list them). */
+export async function serverAgents(stack: Stack): Promise<ServerAgent[]> {
+  const r = await stack.make('status');
+  const at = r.stdout.indexOf('Agents the server knows:\n');
+  if (at < 0) return [];
+  const lines = r.stdout
+    .slice(at)
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.includes('\t'));
+  if (lines.length < 1) return [];
+  const header = lines[0]!.split('\t').map((h) => h.trim());
+  const cell = (row: string[], name: string) => (row[header.indexOf(name)] ?? '').trim();
+  return lines.slice(1).map((l) => {
+    const row = l.split('\t');
+    return { name: cell(row, 'NAME'), status: cell(row, 'STATUS'), configuration: cell(row, 'CONFIGURATION'), id: cell(row, 'ID') };
+  });
+}
+
+/** Waits until the server lists exactly these agents as connected; returns the list. */
+export function untilConnected(stack: Stack, names: string[], timeoutMs = 90_000): Promise<ServerAgent[]> {
+  return until(
+    `the server to list ${names.join(', ')} as connected`,
+    async () => {
+      const agents = await serverAgents(stack);
+      const connected = agents.filter((a) => a.status === 'Connected').map((a) => a.name);
+      return names.every((n) => connected.includes(n)) ? agents : undefined;
+    },
+    timeoutMs,
+    2_000,
+  );
+}
+
+/** A value of the stack's .env. */
+export function envValue(stack: Stack, key: string): string | undefined {
+  return new RegExp(`^${key}=(.*)$`, 'm').exec(readFileSync(path.join(stack.dir, '.env'), 'utf8'))?.[1];
+}
+
+/** Every file of the stack folder with its bytes' hash and its mtime: what "changes no file" compares. */
+export function fileStates(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) {
+        const f = path.join(dir, r);
+        out.set(r, `${createHash('sha256').update(readFileSync(f)).digest('hex')} ${statSync(f).mtimeMs}`);
+      }
+    }
+  };
+  walk('');
+  return out;
 }
 
 export async function destroyAll(): Promise<void> {

@@ -4,19 +4,21 @@
 // Prometheus and the Pub/Sub emulator are the real programs. Each stack uses one of the three
 // stand-in variants (curl only, wget only, bash only), so the generated healthchecks are proven
 // in all three images.
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import type { Answers } from '../../src/answers/schema.js';
 // @ts-expect-error plain ESM module without types
 import { BINDPLANE_VERSIONS } from './lib/specs.mjs';
-import { exec, get, Stack, until, wsHello } from './helpers.js';
+import { envValue, exec, fileStates, get, serverAgents, Stack, until, untilConnected, wsHello } from './helpers.js';
 
 type Tools = 'bash' | 'curl' | 'wget';
 interface Case {
   name: string;
   answers: Partial<Answers>;
   tools: Tools;
+  /** Also the first start's promises: a second start changes nothing, the doctor names a refused agent, delete and start anew. */
+  firstStart: boolean;
 }
 
 const buses: [string, Partial<Answers>][] = [
@@ -31,6 +33,7 @@ const CASES: Case[] = buses.flatMap(([bus, answers], i) =>
     const tools = toolsCycle[(i * 2 + j) % 3]!;
     return {
       name: `${bus}-${tls === 'none' ? 'plain' : 'tls'}`,
+      firstStart: tls === 'none' && (bus === 'nats' || bus === 'pubsub'),
       tools,
       answers: { ...answers, tls, instances: 2, transformAgents: 1, demoAgents: 2, httpPort: 18100 + i * 2 + j, bindplaneVersion: BINDPLANE_VERSIONS[tools] },
     };
@@ -58,6 +61,46 @@ async function allHealthy(stack: Stack): Promise<string[]> {
     .map((p) => `${p.Service}: ${p.State} ${p.Health}`);
 }
 
+/**
+ * What the first start promises beyond the first run: a second make start does no setup and
+ * changes no file; a demo agent that dials with a wrong key makes make doctor fail naming it, and
+ * make start re-enrolls it.
+ */
+async function firstStartPhases(stack: Stack, phase: (name: string) => void): Promise<void> {
+  const before = fileStates(stack.dir);
+  const second = await stack.mustMake('start');
+  expect(second.stdout).not.toContain('creating');
+  expect(second.stdout).not.toContain('re-enrolled');
+  expect(fileStates(stack.dir)).toEqual(before);
+  phase('second start');
+
+  const doctor = await stack.make('doctor');
+  expect(doctor.code, doctor.stdout).toBe(0);
+  expect(doctor.stdout).toMatch(/^ok {4}demo-agent-2 is connected to the server$/m);
+  // demo-agent-2 obeys its manager.yaml: a wrong key there, and it is refused from now on.
+  await stack.compose(['exec', '-T', 'demo-agent-2', 'sh', '-c', 'sed -i \'s/^secret_key:.*/secret_key: "wrong-key"/\' "$MANAGER_YAML_PATH"']);
+  await stack.compose(['restart', 'demo-agent-2']);
+  const refused = await until(
+    'make doctor to name demo-agent-2',
+    async () => {
+      const r = await stack.make('doctor');
+      return r.code === 1 && /^FAIL {2}demo-agent-2 runs but the server does not list it as connected$/m.test(r.stdout) ? r : undefined;
+    },
+    60_000,
+    2_000,
+  );
+  expect(refused.stdout).toMatch(/^ok {4}demo-agent-1 is connected to the server$/m);
+  const logs = await stack.compose(['logs', '--no-color', '--tail=20', 'demo-agent-2']);
+  expect(logs.stdout).toMatch(/401 Unauthorized/);
+  const idBefore = (await serverAgents(stack)).find((a) => a.name === 'demo-agent-2')?.id;
+  const repair = await stack.mustMake('start');
+  expect(repair.stdout).toMatch(/demo-agent-2: re-enrolled/);
+  const after = await untilConnected(stack, ['demo-agent-1', 'demo-agent-2']);
+  expect(after.find((a) => a.name === 'demo-agent-2')?.id).toBe(idBefore);
+  expect((await stack.make('doctor')).code).toBe(0);
+  phase('refused agent named, re-enrolled');
+}
+
 /** a generated stack on a real engine */
 export function stackCases(): void {
   for (const c of CASES) {
@@ -66,10 +109,15 @@ export function stackCases(): void {
       const t0 = Date.now();
       const phases: string[] = [];
       const phase = (name: string) => phases.push(`${name} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
-      const secretKey = /^BINDPLANE_SECRET_KEY=(.*)$/m.exec(readFileSync(path.join(stack.dir, '.env'), 'utf8'))![1]!;
-
       const start = await stack.mustMake('start');
       phase('started');
+      // First start: a new server has no organization; make start made it and kept the project's key.
+      expect(start.stdout).toContain(`no organization yet: creating e-${c.name}`);
+      const secretKey = envValue(stack, 'PROJECT_SECRET_KEY')!;
+      expect(secretKey).toBeTruthy();
+      expect(envValue(stack, 'BINDPLANE_SECRET_KEY')).toBeUndefined();
+      expect(start.stdout + start.stderr).not.toContain(secretKey);
+      expect(statSync(path.join(stack.dir, '.env')).mode & 0o777).toBe(0o600);
       expect(start.stdout).toContain(`Bindplane: https://localhost:${stack.port}`.replace('https', c.answers.tls === 'none' ? 'http' : 'https'));
       expect(await allHealthy(stack)).toEqual([]);
       const services = new Set((await stack.ps()).map((p) => p.Service));
@@ -110,6 +158,10 @@ export function stackCases(): void {
         return connected.size >= 2 ? logs.stdout : undefined;
       });
       expect(agents).toContain(`via ${c.answers.tls === 'none' ? 'ws' : 'wss'}://loadbalancer:${stack.port}/v1/opamp`);
+      // The server lists both as connected, bound to the starter configuration make start applied.
+      const listed = await untilConnected(stack, ['demo-agent-1', 'demo-agent-2']);
+      for (const a of listed.filter((x) => x.name.startsWith('demo-agent-'))) expect(a.configuration, a.name).toBe(`e-${c.name}-demo`);
+      if (c.firstStart) await firstStartPhases(stack, phase);
 
       phase('checked');
       // A re-created agent container is the same agent: its identity lives in its own volume.
@@ -158,6 +210,17 @@ export function stackCases(): void {
       await stack.mustMake('delete', ['CONFIRM=yes']);
       expect(await stack.leftovers()).toEqual([]);
       phase('deleted');
+      if (c.firstStart) {
+        // A new database: a new organization and a new key, and the agents (new volumes) follow.
+        const again = await stack.mustMake('start');
+        expect(again.stdout).toContain(`no organization yet: creating e-${c.name}`);
+        const newKey = envValue(stack, 'PROJECT_SECRET_KEY');
+        expect(newKey).toBeTruthy();
+        expect(newKey).not.toBe(secretKey);
+        await untilConnected(stack, ['demo-agent-1', 'demo-agent-2']);
+        await stack.mustMake('delete', ['CONFIRM=yes']);
+        phase('deleted, started anew, deleted');
+      }
       console.log(`${c.name}: ${phases.join(', ')}`);
     }, 420_000);
   }

@@ -6,6 +6,7 @@ import { afterAll, describe } from 'vitest';
 import { backupDoctorCases, upgradeCases } from './day2.cases.js';
 import { underLoadCases } from './failover.cases.js';
 import { healthcheckCases } from './healthchecks.cases.js';
+import { legacyMoveCases } from './first-start.cases.js';
 import { destroyAll } from './helpers.js';
 import { miswiredCases } from './miswired.cases.js';
 import { stackCases } from './stacks.cases.js';
@@ -17,6 +18,7 @@ describe.concurrent('side by side', () => {
   miswiredCases();
   healthcheckCases();
   backupDoctorCases();
+  legacyMoveCases();
 });
 
 describe('one at a time, under a client loop', () => {

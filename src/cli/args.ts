@@ -94,6 +94,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
 /** The value a flag takes, as --help shows it: `--instances N`, `--tls none|selfSigned|provided`. */
 const PLACEHOLDERS: Partial<Record<AnswerName, string>> = {
   projectName: 'NAME',
+  organizationName: 'NAME',
   bindplaneVersion: 'VERSION',
   imageRegistry: 'REGISTRY',
   kafkaTopic: 'TOPIC',
