@@ -28,6 +28,7 @@ const ENGINE_FILE = fileURLToPath(import.meta.url);
 const IMAGES_DIR = path.resolve(path.dirname(ENGINE_FILE), '..', 'images');
 const BASE_SUITES = /** @type {const} */ (['bookworm', 'forky']);
 const PUBSUB_EMULATOR_DIR = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator';
+const JS_YAML_MJS = path.resolve(IMAGES_DIR, '..', '..', '..', 'node_modules', 'js-yaml', 'dist', 'js-yaml.mjs');
 /** How many images-*.tar files to keep (the one just used plus the most recently used others). */
 const KEEP_IMAGE_TARS = 3;
 const SEC = 1000;
@@ -754,6 +755,17 @@ export function docker(engine, args, opts = {}) {
  * @type {Record<string, { identity: () => string, prepare: (contextDir: string) => Promise<void> }>}
  */
 const RECIPE_EXTRAS = {
+  // The stand-ins parse YAML (bindplane apply, the agent's manager.yaml) with the project's own
+  // js-yaml, copied next to standin.mjs (its ESM build has no dependencies).
+  standin: {
+    identity() {
+      if (!exists(JS_YAML_MJS)) throw new Error(`${JS_YAML_MJS} is missing: run npm ci (the stand-in image needs js-yaml's ESM build)`);
+      return `js-yaml.mjs:${createHash('sha256').update(fs.readFileSync(JS_YAML_MJS)).digest('hex')}`;
+    },
+    async prepare(ctx) {
+      await fsp.copyFile(JS_YAML_MJS, path.join(ctx, 'js-yaml.mjs'));
+    },
+  },
   pubsub: {
     identity() {
       const lib = path.join(PUBSUB_EMULATOR_DIR, 'lib');

@@ -2,7 +2,8 @@
 // Builds the stand-in images with the engine helper (lib/engine.mjs) and checks them in a private
 // Docker engine: which HTTP client each TOOLS variant has, Node 18 inside, prompt SIGTERM, Kafka's
 // healthcheck script, NATS servers sharing the network alias `nats` with a client-only process, and
-// an agent container dialling a bindplane container.
+// an agent container dialling a bindplane container (refused: no PostgreSQL here, so no project key),
+// the bindplane CLI in the bindplane image.
 //   node __tests__/engine/images/standin/dockercheck.mjs   (root; BPD_ENGINE_CACHE as engine.mjs)
 // Prints "N passed, N failed". Stops its engine (and with it every container) at the end.
 import path from 'node:path';
@@ -36,7 +37,6 @@ const bindplaneEnv = (extra) =>
     BINDPLANE_USERNAME: 'admin',
     BINDPLANE_PASSWORD: 'pw',
     BINDPLANE_SESSION_SECRET: 's',
-    BINDPLANE_SECRET_KEY: 'key-1',
     BINDPLANE_STORE_TYPE: 'postgres',
     BINDPLANE_EVENT_BUS_TYPE: 'nats',
     BINDPLANE_NATS_CLIENT_ENDPOINT: 'nats://nats:4222',
@@ -114,15 +114,16 @@ try {
     const r = await bashGet(engine, c, 'http://127.0.0.1:3001/standin/nats/received');
     check(r.body.includes(msg), `${c} received the message published through bp-3`);
   }
-  // An agent container dialling bp-1.
+  // An agent container dialling bp-1: refused (bp-1 has no PostgreSQL here, so no project key), and
+  // its manager.yaml written from OPAMP_* (js-yaml is in the image).
   await run('agent-1', 'bpd-standin/agent:bash', ['-e', 'OPAMP_ENDPOINT=ws://bp-1:3001/v1/opamp', '-e', 'OPAMP_SECRET_KEY=key-1', '-e', 'OPAMP_LABELS=demo=true']);
   await sleep(2500);
   const alog = await docker(engine, ['logs', 'agent-1'], { allowFail: true });
-  check(/connected to bp-1 via ws:\/\/bp-1:3001\/v1\/opamp/.test(alog.stdout), 'agent container connects to bp-1', alog.stdout + alog.stderr);
-  const info = await bashGet(engine, 'bp-1', 'http://127.0.0.1:3001/standin/info');
-  check(/"labels":\{"demo":"true"\}/.test(info.body), 'bp-1 lists the agent with its labels');
-  const idFile = await docker(engine, ['exec', 'agent-1', 'cat', '/etc/otel/manager.yaml'], { allowFail: true });
-  check(/agent_id: [0-9a-f-]{36}/.test(idFile.stdout), 'agent id kept in /etc/otel/manager.yaml');
+  check(/Failed to connect to server: handshake refused: HTTP\/1\.1 503/.test(alog.stdout), 'agent container dials bp-1 and is refused while the store is not ready', alog.stdout + alog.stderr);
+  const idFile = await docker(engine, ['exec', 'agent-1', 'sh', '-c', 'stat -c %a /etc/otel/manager.yaml; cat /etc/otel/manager.yaml'], { allowFail: true });
+  check(/^600\n/.test(idFile.stdout) && /agent_id: [0-9a-f-]{36}/.test(idFile.stdout) && /secret_key: key-1/.test(idFile.stdout), '/etc/otel/manager.yaml written from OPAMP_* with mode 0600', idFile.stdout);
+  const cliOut = await docker(engine, ['exec', 'bp-1', 'bindplane', 'get', 'projects', '--remote-url', 'http://127.0.0.1:3001', '--password', 'pw'], { allowFail: true });
+  check(cliOut.code === 1 && /^Error: 503 Service Unavailable/.test(cliOut.stderr), `bindplane CLI in the image answers (${(cliOut.stdout + cliOut.stderr).trim()})`);
   // Kafka: one broker as the compose file configures it, and its healthcheck script.
   await run('kafka-1', 'bpd-standin/kafka:bash', [
     ...Object.entries({

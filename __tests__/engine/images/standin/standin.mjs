@@ -1,36 +1,98 @@
 #!/usr/bin/env node
 // Stand-ins for the images no one can pull here (Bindplane, its transform agent, its agent, Kafka),
 // for the engine tests that run a generated stack on a local Docker engine. One ESM file, Node 18
-// built-ins only. Each role checks the wiring it is given as the real program would need it, and
-// fails loudly (a 503 with reasons, or exit 1 where the real program refuses to start) when a value
-// is wrong, so that a wrong generated value makes a test fail. It is not a model of the products.
+// built-ins plus js-yaml (the project's own dependency: ./js-yaml.mjs in the image, the js-yaml
+// package when run from the checkout). Each role checks the wiring it is given as the real program
+// would need it, and REFUSES what the real product refuses (a 503 with reasons, a 401/403, or exit 1
+// where the real program refuses to start), so that a wrong generated value makes a test fail. It is
+// not a model of the products beyond that.
+//
+// Vendor sources (our own code throughout; nothing below was copied, and NONE of it was proven
+// against a real server or collector: no vendor image can be pulled here):
+//   [SH]  observIQ/grrcon-2026-bindplane-demos selfhosted/README.md and selfhosted/docker-compose.yaml
+//         (bindplane-ee 1.103.0); its fork adnanrahic/grrcon-2026-bindplane-demos .claude/90-selfhosted.md.
+//   [OP]  the open-source Bindplane OP CLI, luis-sousa-pinto/bindplane-op at 847e632 (internal/cli:
+//         flags, profiles, printer, get, apply).
+//   [COL] observIQ/bindplane-otel-collector d1725ba: internal/extension/opampconnectionextension/
+//         runtime/bootstrap.go and docs/opamp.md.
+//   [REF] shared/reference/bindplane.md (variables, roles, the audit).
+// Which behaviour follows which source:
+//   - Fresh server: no organization, no project; every API call but `create organization` is 403
+//     Forbidden, logged `project not in context` [SH]. `bindplane create organization NAME` prints the
+//     organization and a `Default Project` with its SECRETKEY; `bindplane get projects` reads it back
+//     [SH]. One organization per server here: a second `create organization` is refused (Error,
+//     exit 1; the stand-in's choice, the vendor's answer is not known).
+//   - The agents' key is the PROJECT's, minted from crypto.randomUUID at `create organization` (the
+//     real key's format is not known), kept in PostgreSQL (stable while the database lives, new after
+//     it is dropped) [SH]. OpAMP with no organization yet, with the server's BINDPLANE_SECRET_KEY, or
+//     with any other key: 401 Unauthorized [SH]. BINDPLANE_SECRET_KEY stays a known, deprecated
+//     variable and is not required [REF, SH].
+//   - A new database gets its type library a few seconds after the jobs instance first migrated it
+//     (BPD_STANDIN_TYPES_DELAY_MS, default 6000); until then an apply naming a type fails per
+//     resource `unknown SourceType: X` / `unknown DestinationType: X` [SH: "~105 source types and
+//     ~60 destination types asynchronously"; the stand-in seeds a few dozen, see TYPE_LIBRARY].
+//   - CLI flags --remote-url, --username, --password, --profile, -o/--output json|table|yaml, each
+//     flag also bound to BINDPLANE_REMOTE_URL / BINDPLANE_USERNAME / BINDPLANE_PASSWORD; precedence
+//     flag > env > profile > default (admin/admin, http://127.0.0.1:3001) [OP]. Profiles in
+//     $BINDPLANE_CONFIG_HOME/profiles/NAME.yaml (default ~/.bindplane): name, auth.username,
+//     auth.password, network.remoteURL [OP]; `profile create|set` as in [SH] (only --remote-url,
+//     --username, --password). Self-hosted servers take basic auth [SH].
+//   - Tables: headers upper-cased, cells separated by tabs, no borders, rows sorted by the first
+//     column; an empty result prints `No matching resources found.` [OP, its tablewriter test].
+//     `get agents` columns ID, NAME, VERSION, STATUS, CONFIGURATION, CONNECTED, REPORTED,
+//     DISCONNECTED, LABELS; -l/--selector k=v [OP]. The time columns are ages (e.g. `12s`): the
+//     vendor's exact time format is not known. `get projects` columns NAME, ID, SECRETKEY [SH shows
+//     the SECRETKEY column; the others are the stand-in's].
+//   - `apply -f FILE|-` (repeatable, positional files too) prints `Kind name status` per resource,
+//     status created|configured|unchanged|invalid|error, a reason on the next line after a tab;
+//     per-resource invalid still exits 0; request and auth errors print `Error: ...` and exit 1 [OP].
+//   - Errors print `Error: ...` on stderr and exit 1; unknown command / flag as cobra words them [OP].
+//   - Collector [COL]: manager.yaml at $MANAGER_YAML_PATH, else manager.yaml in the working folder
+//     /etc/otel (BPD_STANDIN_STATE_DIR here); keys endpoint, secret_key, agent_id, labels, agent_name,
+//     tls_config.insecure_skip_verify. When the file exists it is used as is (only a missing
+//     agent_id is filled in; OPAMP_* are not read); when absent it is written (mode 0600) from
+//     OPAMP_ENDPOINT, OPAMP_SECRET_KEY, OPAMP_LABELS, OPAMP_AGENT_NAME, OPAMP_TLS_SKIP_VERIFY. A new
+//     agent id is a UUIDv7. Logs `Successfully connected to server`; on 401 `Failed to connect to
+//     server` and it keeps retrying (every 1 s here) [COL, SH: "retrying forever"].
+//   - The transform agent has no OpAMP and no key; only the server calls it on 4568 [REF].
 //
 // Role from BPD_STANDIN_ROLE: bindplane | transform-agent | agent | kafka. BPD_STANDIN_VERSION is
 // the image's tag (reported); BPD_STANDIN_INSTANCE overrides the instance name (the host name).
-// Client mode (any role): `standin.mjs kafka-api-versions --bootstrap-server HOST:PORT`.
+// Client modes (any role): `standin.mjs kafka-api-versions --bootstrap-server HOST:PORT`;
+// `standin.mjs cli ARGS` is the `bindplane` command of the bindplane image (see cliMain).
 //
 // bindplane: listens on BINDPLANE_HOST (default 127.0.0.1):BINDPLANE_PORT (default 3001). Checks,
-//   each retried every 1 s until it passes, then passed for good: config, postgres, prometheus,
-//   nats-server (when BINDPLANE_NATS_SERVER_ENABLE=true), eventbus, transform-agents (when
-//   BINDPLANE_TRANSFORM_AGENT_ENABLE_REMOTE=true). HTTP (GET and HEAD; every answer carries
-//   X-Bindplane-Instance and X-Bindplane-Version):
+//   each retried every 1 s until it passes, then passed for good: config, postgres (the jobs instance,
+//   mode all, migrates: the bpd_standin_* tables), prometheus, nats-server (when
+//   BINDPLANE_NATS_SERVER_ENABLE=true), eventbus, transform-agents (when
+//   BINDPLANE_TRANSFORM_AGENT_ENABLE_REMOTE=true). Every answer carries X-Bindplane-Instance and
+//   X-Bindplane-Version. HTTP:
 //     /health                    200 {instance, mode, version, checks} | 503 {..., failing: [{check, reason}]}
-//     /standin/info              {instance, mode, version, healthy, agents: [{id, labels, labelsRaw,
-//                                userAgent, remoteAddress, remotePort, forwardedFor, connectedAt}],
-//                                websocketConnectionsTotal, nats?: {serverRunning, serverPid,
-//                                serverRestarts, connectedTo, reconnects}}
+//     /standin/info              {instance, mode, version, healthy, organization, agents: [{id, name,
+//                                version, labels, labelsRaw, userAgent, remoteAddress, remotePort,
+//                                forwardedFor, connectedAt}], websocketConnectionsTotal, nats?: {...}}
 //     /standin/nats/publish?msg=X publishes X on BINDPLANE_NATS_CLIENT_SUBJECT (503 when not connected)
 //     /standin/nats/received     JSON list of the last 100 payloads received on the subject
-//     anything else              200 {instance, path}
-//   Websocket upgrades on /v1/opamp (needs `Authorization: Secret-Key <BINDPLANE_SECRET_KEY>`, else
-//   401) and /v1/graphql (no key); any other path 404. After the 101: one text frame {instance,
-//   path, version}; text and binary frames echoed; pings answered. Agents are recorded from the
-//   X-Agent-Id, X-Agent-Labels and User-Agent headers.
+//     /v1/...                    the CLI's API (the stand-in's own design; basic auth against
+//                                BINDPLANE_USERNAME/BINDPLANE_PASSWORD, else 401; 403 before an
+//                                organization exists, except POST /v1/organizations; 503 before the
+//                                postgres check passed): POST /v1/organizations {name}, GET
+//                                /v1/projects, GET /v1/agents?selector=k=v, GET /v1/resources?kind=K,
+//                                POST /v1/apply {resources: [...]}
+//     anything else (GET/HEAD)   200 {instance, path}
+//   Websocket upgrades on /v1/opamp (needs `Authorization: Secret-Key <the project's key>`, else 401)
+//   and /v1/graphql (no key); any other path 404. After the 101: one text frame {instance, path,
+//   version}; text and binary frames echoed; pings answered; on /v1/opamp the node may also send
+//   {type: 'configuration', name} when the agent's labels match a configuration's selector. Agents
+//   come from the X-Agent-Id, X-Agent-Name, X-Agent-Version, X-Agent-Labels and User-Agent headers;
+//   each node records its agents in PostgreSQL with a heartbeat every 3 s, and an agent whose row
+//   was not refreshed for 10 s is Disconnected.
 // transform-agent: BPD_STANDIN_HOST (0.0.0.0):BPD_STANDIN_PORT (4568); /collector-version ->
 //   200 v0.0.0-standin, /health -> 200.
-// agent: OPAMP_ENDPOINT (ws[s]://host[:port]/v1/opamp), OPAMP_SECRET_KEY, OPAMP_LABELS (k=v,...),
-//   OPAMP_TLS_SKIP_VERIFY; identity in MANAGER_YAML_PATH (default /etc/otel/manager.yaml), as the real agent.
-//   Logs `connected to <instance> via <endpoint>`; reconnects every 1 s forever.
+// agent: manager.yaml as above (its endpoint ws[s]://host[:port]/v1/opamp). Logs `agent id <id>
+//   (from <file>)` or `(new, written to <file>)`, the endpoint and where the key came from (never the
+//   key), `connected to <instance> via <endpoint>` and `Successfully connected to server`; on a
+//   refusal `Failed to connect to server: ...` once per distinct failure; retries every 1 s forever.
 // kafka: the apache/kafka KRaft variables (see kafkaConfig); exits 1 on any violation. Listens on
 //   each listener; broker listeners answer `APIVERSIONS` -> `OK` | `ERR no quorum` and
 //   `METADATA <topic>` -> `OK <advertised host:port> <node id>`; controller listeners `PING` -> `PONG`.
@@ -116,6 +178,71 @@ export function parseHostPort(s) {
   if (!m || !isPort(m[2])) return null;
   return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
+
+/** js-yaml: the copy next to this file in the image, else the package (run from the checkout). */
+let yamlLib = null;
+export async function loadYaml() {
+  if (yamlLib) return yamlLib;
+  let mod;
+  try {
+    mod = await import('./js-yaml.mjs');
+  } catch (e) {
+    if (e.code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    mod = await import('js-yaml');
+  }
+  yamlLib = mod.load ? mod : mod.default;
+  return yamlLib;
+}
+
+/** A UUIDv7 (48-bit Unix milliseconds, version 7, RFC 4122 variant, random rest): the collector's new agent ids. */
+export function uuidv7(nowMs = Date.now()) {
+  const b = randomBytes(16);
+  let t = BigInt(nowMs);
+  for (let i = 5; i >= 0; i--) {
+    b[i] = Number(t & 0xffn);
+    t >>= 8n;
+  }
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * A table as the CLI prints it: upper-cased headers, tab-separated cells, no borders, rows sorted by
+ * their first cell; the header line ends with a space and each row with a tab, as the vendor's
+ * tablewriter test expects ("A\tB\tC \n1\t2\t3\t\n"). No rows: `No matching resources found.`
+ */
+export function formatTable(headers, rows) {
+  if (!rows.length) return 'No matching resources found.\n';
+  const sorted = [...rows].map((r) => r.map((c) => (c === undefined || c === null || c === '' ? '-' : String(c)))).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return `${headers.map((h) => h.toUpperCase()).join('\t')} \n${sorted.map((r) => `${r.join('\t')}\t\n`).join('')}`;
+}
+
+/** Age of a time in whole units, like `12s`, `3m`, `5h`, `2d`. */
+export function age(fromMs, nowMs = Date.now()) {
+  const s = Math.max(0, Math.floor((nowMs - fromMs) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** `k=v,k2=v2` -> {k: v, k2: v2}; keys sorted when printed back by labelsText. */
+export function parseLabels(v) {
+  const labels = {};
+  for (const part of String(v || '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i < 0) labels[part] = '';
+    else labels[part.slice(0, i)] = part.slice(i + 1);
+  }
+  return labels;
+}
+export const labelsText = (labels) =>
+  Object.keys(labels || {})
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
 
 function errText(e) {
   if (!e) return 'unknown error';
@@ -645,7 +772,8 @@ export function bindplaneConfigProblems(env) {
   for (const k of unknown) p.push(`unknown variable ${k}: Bindplane does not read it (misspelt?)`);
   if (!['node', 'all'].includes(env.BINDPLANE_MODE)) p.push(`BINDPLANE_MODE is ${JSON.stringify(env.BINDPLANE_MODE ?? null)}, expected node or all`);
   if (parseBool(env.BINDPLANE_ACCEPT_EULA) !== true) p.push(`BINDPLANE_ACCEPT_EULA is ${JSON.stringify(env.BINDPLANE_ACCEPT_EULA ?? null)}, expected true`);
-  for (const k of ['BINDPLANE_LICENSE', 'BINDPLANE_USERNAME', 'BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'BINDPLANE_SECRET_KEY']) nonEmpty(k);
+  // BINDPLANE_SECRET_KEY is deprecated and not required: agents use the project's key ([SH], [REF]).
+  for (const k of ['BINDPLANE_LICENSE', 'BINDPLANE_USERNAME', 'BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET']) nonEmpty(k);
   try {
     const u = new URL(env.BINDPLANE_REMOTE_URL ?? '');
     if (!['http:', 'https:'].includes(u.protocol) || !u.hostname) throw new Error();
@@ -700,6 +828,185 @@ function runPsql(env, sql) {
   });
 }
 
+// The server's state in PostgreSQL (the jobs instance creates the tables when it migrates).
+const STORE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS bpd_standin_schema(version text, applied_at timestamptz default now());
+CREATE TABLE IF NOT EXISTS bpd_standin_organization(one boolean PRIMARY KEY DEFAULT true CHECK (one), id text NOT NULL, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS bpd_standin_project(id text PRIMARY KEY, organization_id text NOT NULL, name text NOT NULL, secret_key text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS bpd_standin_resource_type(kind text NOT NULL, name text NOT NULL, PRIMARY KEY (kind, name));
+CREATE TABLE IF NOT EXISTS bpd_standin_resource(kind text NOT NULL, name text NOT NULL, body text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kind, name));
+CREATE TABLE IF NOT EXISTS bpd_standin_agent(id text PRIMARY KEY, name text NOT NULL, labels text NOT NULL, version text NOT NULL, instance text NOT NULL,
+  connected_at timestamptz NOT NULL, heartbeat_at timestamptz NOT NULL, disconnected_at timestamptz);
+`;
+
+/** A few of the vendor's types (the real library has ~105 source and ~60 destination types [SH]). */
+export const TYPE_LIBRARY = {
+  SourceType: ['host', 'otlp', 'file_log', 'custom', 'prometheus', 'k8s_cluster', 'k8s_container', 'k8s_kubelet', 'k8s_events', 'apache_common', 'apache_http', 'nginx', 'mysql', 'postgresql', 'redis', 'mongodb', 'kafka_cluster', 'syslog', 'journald', 'tcp', 'udp', 'fluentforward', 'jvm', 'windows_events', 'docker', 'elasticsearch', 'rabbitmq', 'haproxy', 'iis', 'sqlserver'],
+  DestinationType: ['custom', 'otlp', 'otlp_http', 'logging', 'googlecloud', 'prometheus_remote_write', 'elasticsearch', 'splunk_hec', 'datadog', 'newrelic_otlp', 'loki', 'kafka_otlp', 'aws_s3', 'azure_blob', 'bindplane_gateway', 'dev_null'],
+};
+const TYPE_KINDS = { Source: 'SourceType', Destination: 'DestinationType' };
+
+const jsonQuery = (select) => `SELECT coalesce(json_agg(x), '[]'::json) FROM (${select}) x`;
+
+/** The store of one bindplane process: every read and write goes through psql. */
+function makeStore(env) {
+  const q = (sql) => runPsql(env, sql);
+  const rows = async (select) => JSON.parse((await q(jsonQuery(select))) || '[]');
+  return {
+    async organization() {
+      const r = await rows('SELECT o.id, o.name, p.id AS project_id, p.name AS project_name, p.secret_key FROM bpd_standin_organization o LEFT JOIN bpd_standin_project p ON p.organization_id = o.id ORDER BY p.created_at LIMIT 1');
+      return r[0] || null;
+    },
+    /** Creates the organization and its Default Project; null when one exists already. */
+    async createOrganization(name) {
+      const orgId = randomUUID();
+      const projectId = randomUUID();
+      const key = randomUUID();
+      const r = await q(
+        `WITH o AS (INSERT INTO bpd_standin_organization(id, name) VALUES (${sqlString(orgId)}, ${sqlString(name)}) ON CONFLICT DO NOTHING RETURNING id, name),
+         p AS (INSERT INTO bpd_standin_project(id, organization_id, name, secret_key) SELECT ${sqlString(projectId)}, o.id, 'Default Project', ${sqlString(key)} FROM o RETURNING id, name, secret_key)
+         SELECT coalesce(json_agg(x), '[]'::json) FROM (SELECT o.id, o.name, p.id AS project_id, p.name AS project_name, p.secret_key FROM o, p) x`,
+      );
+      return JSON.parse(r || '[]')[0] || null;
+    },
+    async types() {
+      const r = await rows('SELECT kind, name FROM bpd_standin_resource_type');
+      const out = { SourceType: new Set(), DestinationType: new Set() };
+      for (const t of r) out[t.kind]?.add(t.name);
+      return out;
+    },
+    async seedTypes() {
+      const values = Object.entries(TYPE_LIBRARY).flatMap(([kind, names]) => names.map((n) => `(${sqlString(kind)}, ${sqlString(n)})`));
+      await q(`INSERT INTO bpd_standin_resource_type(kind, name) VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`);
+    },
+    async resources(kind) {
+      const r = await rows(`SELECT kind, name, body FROM bpd_standin_resource${kind ? ` WHERE kind = ${sqlString(kind)}` : ''} ORDER BY kind, name`);
+      return r.map((x) => ({ kind: x.kind, name: x.name, body: x.body, doc: JSON.parse(x.body) }));
+    },
+    async putResources(list) {
+      if (!list.length) return;
+      const values = list.map((x) => `(${sqlString(x.kind)}, ${sqlString(x.name)}, ${sqlString(x.body)}, now())`);
+      await q(`INSERT INTO bpd_standin_resource(kind, name, body, updated_at) VALUES ${values.join(', ')} ON CONFLICT (kind, name) DO UPDATE SET body = EXCLUDED.body, updated_at = now()`);
+    },
+    async agentConnected(a) {
+      await q(
+        `INSERT INTO bpd_standin_agent(id, name, labels, version, instance, connected_at, heartbeat_at) VALUES (${[a.id, a.name, a.labelsRaw, a.version, HOSTNAME].map(sqlString).join(', ')}, now(), now())
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, labels = EXCLUDED.labels, version = EXCLUDED.version, instance = EXCLUDED.instance, connected_at = now(), heartbeat_at = now(), disconnected_at = NULL`,
+      );
+    },
+    async agentsHeartbeat(ids) {
+      if (!ids.length) return;
+      await q(`UPDATE bpd_standin_agent SET heartbeat_at = now() WHERE instance = ${sqlString(HOSTNAME)} AND disconnected_at IS NULL AND id IN (${ids.map(sqlString).join(', ')})`);
+    },
+    async agentDisconnected(id) {
+      await q(`UPDATE bpd_standin_agent SET disconnected_at = now() WHERE id = ${sqlString(id)} AND instance = ${sqlString(HOSTNAME)} AND disconnected_at IS NULL`);
+    },
+    async agents() {
+      return rows(
+        `SELECT id, name, labels, version, instance, (extract(epoch FROM connected_at) * 1000)::bigint AS connected_ms, (extract(epoch FROM heartbeat_at) * 1000)::bigint AS heartbeat_ms,
+           (extract(epoch FROM disconnected_at) * 1000)::bigint AS disconnected_ms, (extract(epoch FROM now()) * 1000)::bigint AS now_ms,
+           (disconnected_at IS NULL AND heartbeat_at > now() - interval '${AGENT_STALE_S} seconds') AS connected
+         FROM bpd_standin_agent ORDER BY id`,
+      );
+    },
+  };
+}
+const AGENT_HEARTBEAT_MS = 3000;
+const AGENT_STALE_S = 10;
+
+/** The configuration an agent gets: the first by name whose non-empty matchLabels all match its labels. */
+export function configurationFor(labels, configurations) {
+  for (const c of [...configurations].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const m = c.doc?.spec?.selector?.matchLabels;
+    if (!m || typeof m !== 'object' || !Object.keys(m).length) continue;
+    if (Object.entries(m).every(([k, v]) => labels[k] === String(v))) return c.name;
+  }
+  return null;
+}
+
+/** JSON with sorted keys: what `unchanged` compares. */
+function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
+
+const RESOURCE_API_VERSIONS = {
+  Configuration: ['bindplane.observiq.com/v1', 'bindplane.observiq.com/v2'],
+  Destination: ['bindplane.observiq.com/v1'],
+  Source: ['bindplane.observiq.com/v1'],
+  Processor: ['bindplane.observiq.com/v1'],
+};
+
+/**
+ * Applies resources: [{kind, name, status, reason?}] in the order given. Sources, processors and
+ * destinations are taken before configurations, so a configuration may name a destination of the
+ * same apply; a name that is neither stored nor valid in this apply is refused.
+ */
+export async function applyResources(store, docs) {
+  const [types, stored] = await Promise.all([store.types(), store.resources()]);
+  const known = new Map(stored.map((r) => [`${r.kind}/${r.name}`, r.body]));
+  const results = new Array(docs.length);
+  const writes = [];
+  const order = docs.map((d, i) => i).sort((a, b) => (docs[a]?.kind === 'Configuration') - (docs[b]?.kind === 'Configuration') || a - b);
+  for (const i of order) {
+    const d = docs[i];
+    const kind = d && typeof d === 'object' && typeof d.kind === 'string' ? d.kind : '(none)';
+    const name = d?.metadata && typeof d.metadata.name === 'string' ? d.metadata.name : '';
+    const reason = resourceProblem(d, kind, name, types, known);
+    if (reason) {
+      results[i] = { kind, name: name || '(unnamed)', status: 'invalid', reason };
+      continue;
+    }
+    const body = canonical(d);
+    const key = `${kind}/${name}`;
+    const prev = known.get(key);
+    const status = prev === undefined ? 'created' : prev === body ? 'unchanged' : 'configured';
+    known.set(key, body);
+    if (status !== 'unchanged') writes.push({ kind, name, body });
+    results[i] = { kind, name, status };
+  }
+  await store.putResources(writes);
+  return results;
+}
+
+function resourceProblem(d, kind, name, types, known) {
+  if (!d || typeof d !== 'object' || Array.isArray(d)) return 'a resource must be a mapping';
+  const versions = RESOURCE_API_VERSIONS[kind];
+  if (!versions) return `unknown kind: ${kind}`;
+  if (!versions.includes(d.apiVersion)) return `unsupported apiVersion ${JSON.stringify(d.apiVersion ?? null)} for ${kind} (expected ${versions.join(' or ')})`;
+  if (!name) return 'metadata.name is required';
+  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(name)) return `metadata.name ${JSON.stringify(name)} is not a valid name`;
+  const spec = d.spec;
+  if (!spec || typeof spec !== 'object') return 'spec is required';
+  const typeOk = (k, t) => (typeof t !== 'string' || !t ? `${k} spec.type is required` : types[TYPE_KINDS[k]].has(t) ? null : `unknown ${TYPE_KINDS[k]}: ${t}`);
+  if (kind === 'Destination' || kind === 'Source') return typeOk(kind, spec.type);
+  if (kind === 'Processor') return typeof spec.type === 'string' && spec.type ? null : 'Processor spec.type is required';
+  // Configuration
+  const problems = [];
+  for (const [field, refKind] of [
+    ['sources', 'Source'],
+    ['destinations', 'Destination'],
+  ]) {
+    const list = spec[field] ?? [];
+    if (!Array.isArray(list)) {
+      problems.push(`spec.${field} must be a list`);
+      continue;
+    }
+    for (const item of list) {
+      if (item && typeof item.type === 'string') {
+        const p = typeOk(refKind, item.type);
+        if (p) problems.push(p);
+      } else if (item && typeof item.name === 'string') {
+        if (!known.has(`${refKind}/${item.name}`)) problems.push(`unknown ${refKind}: ${item.name}`);
+      } else problems.push(`each of spec.${field} needs a type or a name`);
+    }
+  }
+  const m = spec.selector?.matchLabels;
+  if (m !== undefined && (!m || typeof m !== 'object' || Array.isArray(m) || Object.values(m).some((v) => typeof v === 'object'))) problems.push('spec.selector.matchLabels must map label names to values');
+  return problems.length ? problems.join('; ') : null;
+}
+
 async function checkPostgres(env, mode) {
   const missing = ['BINDPLANE_POSTGRES_HOST', 'BINDPLANE_POSTGRES_PORT', 'BINDPLANE_POSTGRES_DATABASE', 'BINDPLANE_POSTGRES_USERNAME'].filter((k) => !env[k]);
   if (missing.length) throw new Error(`${missing.join(', ')} unset`);
@@ -712,10 +1019,7 @@ async function checkPostgres(env, mode) {
   const max = Number(await runPsql(env, 'SHOW max_connections'));
   if (!(max >= wanted)) throw new Error(`server max_connections is ${max}, below BINDPLANE_POSTGRES_MAX_CONNECTIONS=${wanted}: this instance's pool could not open`);
   if (mode === 'all') {
-    await runPsql(
-      env,
-      `CREATE TABLE IF NOT EXISTS bpd_standin_schema(version text, applied_at timestamptz default now()); INSERT INTO bpd_standin_schema(version) VALUES (${sqlString(VERSION)})`,
-    );
+    await runPsql(env, `${STORE_SCHEMA} INSERT INTO bpd_standin_schema(version) VALUES (${sqlString(VERSION)})`);
     return { maxConnections: max, migrated: VERSION };
   }
   const exists = await runPsql(env, "SELECT to_regclass('bpd_standin_schema') IS NOT NULL");
@@ -1160,14 +1464,32 @@ async function checkTransformAgents(env) {
   return { agents };
 }
 
-function parseLabels(v) {
-  const labels = {};
-  for (const part of String(v || '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const i = part.indexOf('=');
-    if (i < 0) labels[part] = '';
-    else labels[part.slice(0, i)] = part.slice(i + 1);
-  }
-  return labels;
+/** The jobs instance seeds the type library of a fresh database some seconds after it migrated it ([SH]). */
+function seedTypeLibrary(env, store, checks) {
+  const raw = env.BPD_STANDIN_TYPES_DELAY_MS;
+  const delay = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 6000;
+  (async () => {
+    while (!shuttingDown && !checks.items.get('postgres')?.ok) await sleep(250);
+    if (shuttingDown) return;
+    let waited = false;
+    while (!shuttingDown) {
+      try {
+        const have = await store.types();
+        if (have.SourceType.size || have.DestinationType.size) return log(`type library present: ${have.SourceType.size} source types, ${have.DestinationType.size} destination types`);
+        if (!waited) {
+          log(`type library empty (new database): seeding it in ${delay / 1000} s`);
+          await sleep(delay);
+          waited = true;
+        }
+        await store.seedTypes();
+        const now = await store.types();
+        return log(`type library seeded: ${now.SourceType.size} source types, ${now.DestinationType.size} destination types`);
+      } catch (e) {
+        log(`type library: seeding failed (retrying in 1 s): ${e.message}`);
+        await sleep(1000);
+      }
+    }
+  })();
 }
 
 async function roleBindplane() {
@@ -1176,6 +1498,8 @@ async function roleBindplane() {
   const host = env.BINDPLANE_HOST || '127.0.0.1';
   const port = isPort(env.BINDPLANE_PORT) ? Number(env.BINDPLANE_PORT) : 3001;
   const checks = new Checks();
+  const store = makeStore(env);
+  const storeReady = () => checks.items.get('postgres')?.ok === true;
   const agents = new Map();
   let wsTotal = 0;
   const openSockets = new Set();
@@ -1186,8 +1510,93 @@ async function roleBindplane() {
     res.writeHead(status, { ...baseHeaders, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
   };
+  const api = async (req, res, u) => {
+    const route = `${req.method} ${u.pathname}`;
+    const chunks = [];
+    let size = 0;
+    for await (const c of req) {
+      size += c.length;
+      if (size > 16 << 20) return json(res, 413, { error: 'request body over 16 MiB' });
+      chunks.push(c);
+    }
+    const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization || '');
+    const cred = m ? Buffer.from(m[1], 'base64').toString() : '';
+    const colon = cred.indexOf(':');
+    if (!m || colon < 0 || !env.BINDPLANE_USERNAME || cred.slice(0, colon) !== env.BINDPLANE_USERNAME || cred.slice(colon + 1) !== env.BINDPLANE_PASSWORD) {
+      log(`api ${route}: 401 Unauthorized (${m ? 'wrong username or password' : 'no basic auth'})`);
+      return json(res, 401, { error: 'Unauthorized' });
+    }
+    if (!storeReady()) return json(res, 503, { error: 'the store is not ready (the postgres check has not passed)' });
+    let body = null;
+    if (chunks.length) {
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString());
+      } catch {
+        return json(res, 400, { error: 'the request body is not JSON' });
+      }
+    }
+    const org = await store.organization();
+    if (route === 'POST /v1/organizations') {
+      const name = body && typeof body.name === 'string' ? body.name.trim() : '';
+      if (!name) return json(res, 400, { error: 'an organization needs a name' });
+      if (org) {
+        log(`api ${route}: 409 (organization ${org.name} exists already)`);
+        return json(res, 409, { error: `an organization exists already on this server (${org.name})` });
+      }
+      const made = await store.createOrganization(name);
+      if (!made) return json(res, 409, { error: 'an organization exists already on this server' });
+      log(`organization ${made.name} created (${made.id}) with project ${made.project_name} (${made.project_id})`);
+      return json(res, 201, { organization: { id: made.id, name: made.name }, projects: [{ id: made.project_id, name: made.project_name, secretKey: made.secret_key }] });
+    }
+    if (!org || !org.project_id) {
+      log(`api ${route}: 403 Forbidden: project not in context`);
+      return json(res, 403, { error: 'project not in context' });
+    }
+    if (route === 'GET /v1/projects') return json(res, 200, { projects: [{ id: org.project_id, name: org.project_name, secretKey: org.secret_key }] });
+    if (route === 'GET /v1/resources') {
+      const kind = u.searchParams.get('kind');
+      if (!RESOURCE_API_VERSIONS[kind]) return json(res, 400, { error: `unknown kind ${JSON.stringify(kind)}` });
+      return json(res, 200, { resources: (await store.resources(kind)).map((r) => r.doc) });
+    }
+    if (route === 'GET /v1/agents') {
+      const selector = parseLabels(u.searchParams.get('selector') || '');
+      const [list, configurations] = await Promise.all([store.agents(), store.resources('Configuration')]);
+      const out = list
+        .map((a) => {
+          const labels = parseLabels(a.labels);
+          return {
+            id: a.id,
+            name: a.name,
+            version: a.version,
+            status: a.connected ? 'Connected' : 'Disconnected',
+            configuration: configurationFor(labels, configurations),
+            labels,
+            instance: a.instance,
+            connectedAt: new Date(Number(a.connected_ms)).toISOString(),
+            reportedAt: new Date(Number(a.heartbeat_ms)).toISOString(),
+            disconnectedAt: a.connected ? null : new Date(Number(a.disconnected_ms ?? a.heartbeat_ms)).toISOString(),
+            serverTime: new Date(Number(a.now_ms)).toISOString(),
+          };
+        })
+        .filter((a) => Object.entries(selector).every(([k, v]) => a.labels[k] === v));
+      return json(res, 200, { agents: out });
+    }
+    if (route === 'POST /v1/apply') {
+      if (!body || !Array.isArray(body.resources)) return json(res, 400, { error: 'expected {resources: [...]}' });
+      const updates = await applyResources(store, body.resources);
+      for (const x of updates) log(`apply: ${x.kind} ${x.name} ${x.status}${x.reason ? ` (${x.reason})` : ''}`);
+      return json(res, 200, { updates });
+    }
+    return json(res, 404, { error: `no API at ${route}` });
+  };
+
   const server = http.createServer((req, res) => {
     const u = new URL(req.url, 'http://standin');
+    if (u.pathname.startsWith('/v1/'))
+      return api(req, res, u).catch((e) => {
+        log(`api ${req.method} ${u.pathname}: 500: ${e.message}`);
+        if (!res.headersSent) json(res, 500, { error: e.message });
+      });
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { instance: HOSTNAME, error: `method ${req.method} not supported by the stand-in` });
     if (u.pathname === '/health') {
       const body = { instance: HOSTNAME, mode, version: VERSION, checks: checks.toJSON() };
@@ -1195,18 +1604,20 @@ async function roleBindplane() {
       return json(res, 503, { ...body, failing: [...checks.items.values()].filter((i) => !i.ok).map((i) => ({ check: i.name, reason: i.reason })) });
     }
     if (u.pathname === '/standin/info') {
-      return json(res, 200, {
+      const orgKnown = storeReady() ? store.organization().then((o) => !!o, () => null) : Promise.resolve(null);
+      return orgKnown.then((organization) => json(res, 200, {
         instance: HOSTNAME,
         mode,
         version: VERSION,
         healthy: checks.allOk,
+        organization,
         agents: [...agents.values()],
         websocketConnectionsTotal: wsTotal,
         nats:
           env.BINDPLANE_EVENT_BUS_TYPE === 'nats'
             ? { serverRunning: !!natsState.server, serverPid: natsState.server?.pid ?? null, serverRestarts: natsState.serverRestarts, connectedTo: natsState.conn ? natsState.connectedTo : null, reconnects: natsState.reconnects }
             : undefined,
-      });
+      }));
     }
     if (u.pathname === '/standin/nats/publish') {
       const msg = u.searchParams.get('msg');
@@ -1230,6 +1641,12 @@ async function roleBindplane() {
     socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
   };
   server.on('upgrade', (req, socket, head) => {
+    upgrade(req, socket, head).catch((e) => {
+      log(`websocket ${req.url}: 500: ${e.message}`);
+      rawReply(socket, 500, 'Internal Server Error', { instance: HOSTNAME, error: e.message });
+    });
+  });
+  const upgrade = async (req, socket, head) => {
     const u = new URL(req.url, 'http://standin');
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const fwd = req.headers['x-forwarded-for'] || req.headers['x-real-ip'] || null;
@@ -1247,9 +1664,25 @@ async function roleBindplane() {
     const agentId = req.headers['x-agent-id'] || null;
     const labelsRaw = req.headers['x-agent-labels'] || '';
     if (u.pathname === '/v1/opamp') {
+      // The agents' key is the project's, from PostgreSQL; no server-level key is accepted ([SH]).
+      if (!storeReady()) {
+        log(`websocket /v1/opamp from ${who} (agent ${agentId}): refused, 503 (the store is not ready)`);
+        return rawReply(socket, 503, 'Service Unavailable', { instance: HOSTNAME, error: 'the store is not ready' });
+      }
+      const org = await store.organization();
       const auth = req.headers.authorization || '';
-      if (!env.BINDPLANE_SECRET_KEY || auth !== `Secret-Key ${env.BINDPLANE_SECRET_KEY}`) {
-        log(`websocket /v1/opamp from ${who} (agent ${agentId}): refused, 401 (${auth ? 'wrong secret key' : 'no Authorization header'})`);
+      const given = /^Secret-Key (.*)$/.exec(auth)?.[1];
+      if (!org || !org.secret_key || given !== org.secret_key) {
+        const why = !auth
+          ? 'no Authorization header'
+          : !given
+            ? 'the Authorization header is not Secret-Key <key>'
+            : !org
+              ? 'no organization yet, so no project key exists'
+              : env.BINDPLANE_SECRET_KEY && given === env.BINDPLANE_SECRET_KEY
+                ? "wrong secret key: that is the server's BINDPLANE_SECRET_KEY, not the project's key"
+                : 'wrong secret key';
+        log(`websocket /v1/opamp from ${who} (agent ${agentId}): refused, 401 (${why})`);
         return rawReply(socket, 401, 'Unauthorized', { instance: HOSTNAME, error: 'invalid secret key' });
       }
     }
@@ -1268,27 +1701,59 @@ async function roleBindplane() {
     wsTotal++;
     const id = `${remote}#${wsTotal}`;
     log(`websocket ${u.pathname} from ${who}: accepted${u.pathname === '/v1/opamp' ? ` (agent ${agentId}, labels ${labelsRaw || '-'}, user agent ${req.headers['user-agent'] || '-'})` : ''}`);
-    if (u.pathname === '/v1/opamp')
-      agents.set(id, {
-        id: agentId,
-        labels: parseLabels(labelsRaw),
-        labelsRaw,
+    const agent =
+      u.pathname === '/v1/opamp'
+        ? {
+            id: agentId,
+            name: req.headers['x-agent-name'] || agentId,
+            version: req.headers['x-agent-version'] || '',
+            labels: parseLabels(labelsRaw),
+            labelsRaw: labelsText(parseLabels(labelsRaw)),
         userAgent: req.headers['user-agent'] || null,
         remoteAddress: req.socket.remoteAddress,
         remotePort: req.socket.remotePort,
-        forwardedFor: fwd,
-        connectedAt: new Date().toISOString(),
-      });
+            forwardedFor: fwd,
+            connectedAt: new Date().toISOString(),
+          }
+        : null;
     const ws = new WsConn(socket, 'server', head);
     openSockets.add(ws);
+    if (agent) {
+      Object.defineProperty(agent, 'ws', { value: ws, enumerable: false });
+      agents.set(id, agent);
+      if (agentId) store.agentConnected(agent).catch((e) => log(`agent ${agentId}: cannot record it: ${e.message}`));
+    }
     ws.send(OP.text, JSON.stringify({ instance: HOSTNAME, path: u.pathname, version: VERSION }));
     ws.on('message', (op, data) => ws.send(op, data));
     ws.on('close', (code, reason, how) => {
       openSockets.delete(ws);
       agents.delete(id);
+      if (agent && agentId && ![...agents.values()].some((a) => a.id === agentId))
+        store.agentDisconnected(agentId).catch((e) => log(`agent ${agentId}: cannot record its disconnect: ${e.message}`));
       log(`websocket ${u.pathname} from ${who}: closed (${how}, ${code}${reason ? ` ${reason}` : ''})`);
     });
-  });
+  };
+
+  // Heartbeat of this node's agents, and the configuration each should run (pushed when it changes).
+  const heartbeat = setInterval(async () => {
+    const local = [...agents.values()].filter((a) => a.id);
+    if (!local.length || !storeReady()) return;
+    try {
+      await store.agentsHeartbeat([...new Set(local.map((a) => a.id))]);
+      const configurations = await store.resources('Configuration');
+      for (const a of local) {
+        const name = configurationFor(a.labels, configurations);
+        if (name && name !== a.pushed) {
+          a.pushed = name;
+          a.ws.send(OP.text, JSON.stringify({ type: 'configuration', name }));
+          log(`agent ${a.id}: configuration ${name} sent`);
+        }
+      }
+    } catch (e) {
+      log(`agents heartbeat failed: ${e.message}`);
+    }
+  }, AGENT_HEARTBEAT_MS);
+  heartbeat.unref();
 
   try {
     await listen(server, port, host, 'bindplane');
@@ -1309,6 +1774,8 @@ async function roleBindplane() {
     return 'ok';
   });
   checks.add('postgres', () => checkPostgres(env, mode));
+  if (mode === 'all') seedTypeLibrary(env, store, checks);
+  if (env.BINDPLANE_SECRET_KEY) log("BINDPLANE_SECRET_KEY is set: it is deprecated and no agent can use it (agents need the project's key, see `bindplane get projects`)");
   checks.add('prometheus', () => checkPrometheus(env, mode));
   const bus = env.BINDPLANE_EVENT_BUS_TYPE;
   if (bus === 'nats') {
@@ -1392,30 +1859,64 @@ export function agentLabelsProblems(v) {
   return p;
 }
 
-/** The persistent agent id, like the real agent's manager.yaml; created on first start. */
-function agentIdentity(file) {
-  const dir = path.dirname(file);
+/**
+ * The collector's manager.yaml ([COL] bootstrap.go): used as is when it exists (a missing agent_id
+ * is filled in, nothing else; OPAMP_* are not read), else written from OPAMP_* with mode 0600.
+ * Returns {cfg, file, idCreated, fromEnv}; exits 1 where the collector could not start.
+ */
+async function agentManagerConfig(env, file) {
+  const yaml = await loadYaml();
+  let text = null;
   try {
-    const m = /^agent_id:\s*"?([0-9a-fA-F-]{36})"?\s*$/m.exec(fs.readFileSync(file, 'utf8'));
-    if (m) return { id: m[1], file, created: false };
-    log(`${file} has no valid agent_id: writing a new one`);
+    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if (e.code !== 'ENOENT') fatal(`cannot read ${file}: ${errText(e)}`);
   }
-  const id = randomUUID();
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(file, `# Written by the bindplane-agent stand-in: this agent's identity, kept across restarts.\nagent_id: ${id}\n`);
-  } catch (e) {
-    fatal(`cannot write the agent identity ${file}: ${errText(e)} (its folder must be writable)`);
+  if (text !== null) {
+    let cfg;
+    try {
+      cfg = yaml.load(text);
+    } catch (e) {
+      fatal(`${file} is not YAML: ${e.message.split('\n')[0]}`);
+    }
+    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) fatal(`${file} is not a mapping`);
+    let idCreated = false;
+    if (typeof cfg.agent_id !== 'string' || !cfg.agent_id.trim()) {
+      cfg.agent_id = uuidv7();
+      idCreated = true;
+      try {
+        fs.writeFileSync(file, yaml.dump(cfg));
+      } catch (e) {
+        fatal(`cannot write the agent id into ${file}: ${errText(e)}`);
+      }
+    }
+    return { cfg, file, idCreated, fromEnv: false };
   }
-  return { id, file, created: true };
+  if (!env.OPAMP_ENDPOINT) fatal(`OPAMP_ENDPOINT is not set and ${file} does not exist`);
+  const cfg = { endpoint: env.OPAMP_ENDPOINT };
+  if (env.OPAMP_SECRET_KEY) cfg.secret_key = env.OPAMP_SECRET_KEY;
+  cfg.agent_id = uuidv7();
+  if (env.OPAMP_LABELS) cfg.labels = env.OPAMP_LABELS;
+  if (env.OPAMP_AGENT_NAME) cfg.agent_name = env.OPAMP_AGENT_NAME;
+  if (env.OPAMP_TLS_SKIP_VERIFY !== undefined && env.OPAMP_TLS_SKIP_VERIFY !== '') {
+    const skip = parseBool(env.OPAMP_TLS_SKIP_VERIFY);
+    if (skip === null) fatal(`OPAMP_TLS_SKIP_VERIFY ${JSON.stringify(env.OPAMP_TLS_SKIP_VERIFY)} is not a boolean`);
+    cfg.tls_config = { insecure_skip_verify: skip };
+  }
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, yaml.dump(cfg), { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+  } catch (e) {
+    fatal(`cannot write ${file}: ${errText(e)} (its folder must be writable)`);
+  }
+  return { cfg, file, idCreated: true, fromEnv: true };
 }
 
 let agentCurrentWs = null;
 
 /** One websocket session; resolves when it ends (with why), rejects when it cannot start. */
-export function agentSession({ endpoint, secretKey, labels, agentId, skipVerify, onConnected, userAgent = `bindplane-agent-standin/${VERSION} (OpAMP)` }) {
+export function agentSession({ endpoint, secretKey, labels, agentId, agentName, skipVerify, onConnected, onMessage, userAgent = `bindplane-agent-standin/${VERSION} (OpAMP)` }) {
   const u = new URL(endpoint);
   const secure = u.protocol === 'wss:';
   const host = u.hostname.replace(/^\[|\]$/g, '');
@@ -1442,7 +1943,9 @@ export function agentSession({ endpoint, secretKey, labels, agentId, skipVerify,
         'Sec-WebSocket-Version: 13',
         `User-Agent: ${userAgent}`,
         `X-Agent-Id: ${agentId}`,
+        `X-Agent-Version: ${VERSION}`,
       ];
+      if (agentName) lines.push(`X-Agent-Name: ${agentName}`);
       if (secretKey) lines.push(`Authorization: Secret-Key ${secretKey}`);
       if (labels) lines.push(`X-Agent-Labels: ${labels}`);
       sock.write(`${lines.join('\r\n')}\r\n\r\n`);
@@ -1487,7 +1990,10 @@ export function agentSession({ endpoint, secretKey, labels, agentId, skipVerify,
         awaitingPong = null;
       });
       ws.on('message', (op, data) => {
-        if (!first) return;
+        if (!first) {
+          if (onMessage) onMessage(op, data);
+          return;
+        }
         first = false;
         let instance = headers['x-bindplane-instance'] || '?';
         try {
@@ -1516,37 +2022,50 @@ export function agentSession({ endpoint, secretKey, labels, agentId, skipVerify,
 
 async function roleAgent() {
   const env = process.env;
-  const endpoint = env.OPAMP_ENDPOINT;
-  if (!endpoint) fatal('OPAMP_ENDPOINT is not set');
+  cleanups.push(() => agentCurrentWs && agentCurrentWs.close(1001, 'agent stopping'));
+  // Like the collector: MANAGER_YAML_PATH, else ./manager.yaml in its working folder /etc/otel.
+  const { cfg, file, idCreated, fromEnv } = await agentManagerConfig(env, env.MANAGER_YAML_PATH || path.join(env.BPD_STANDIN_STATE_DIR || '/etc/otel', 'manager.yaml'));
+  const src = fromEnv ? 'the OPAMP_* variables (now written to manager.yaml)' : `${file} (OPAMP_* variables are not read while it exists)`;
+  const endpoint = typeof cfg.endpoint === 'string' ? cfg.endpoint : '';
+  if (!endpoint) fatal(`${file} has no endpoint`);
   let u;
   try {
     u = new URL(endpoint);
   } catch {
-    fatal(`OPAMP_ENDPOINT ${JSON.stringify(endpoint)} is not a URL`);
+    fatal(`endpoint ${JSON.stringify(endpoint)} (from ${src}) is not a URL`);
   }
-  if (!['ws:', 'wss:'].includes(u.protocol)) fatal(`OPAMP_ENDPOINT ${endpoint} is not ws:// or wss://`);
-  if (u.pathname !== '/v1/opamp') fatal(`OPAMP_ENDPOINT ${endpoint} has path ${u.pathname}, expected /v1/opamp`);
-  const lp = agentLabelsProblems(env.OPAMP_LABELS);
-  if (lp.length) fatal(`OPAMP_LABELS ${JSON.stringify(env.OPAMP_LABELS)}: ${lp.join('; ')}`);
-  const skip = env.OPAMP_TLS_SKIP_VERIFY === undefined || env.OPAMP_TLS_SKIP_VERIFY === '' ? false : parseBool(env.OPAMP_TLS_SKIP_VERIFY);
-  if (skip === null) fatal(`OPAMP_TLS_SKIP_VERIFY ${JSON.stringify(env.OPAMP_TLS_SKIP_VERIFY)} is not a boolean`);
-  if (!env.OPAMP_SECRET_KEY) log('OPAMP_SECRET_KEY is not set: connecting without a secret key');
-  cleanups.push(() => agentCurrentWs && agentCurrentWs.close(1001, 'agent stopping'));
-  // Like the real agent: MANAGER_YAML_PATH, else ./manager.yaml in its working folder /etc/otel.
-  const ident = agentIdentity(env.MANAGER_YAML_PATH || path.join(env.BPD_STANDIN_STATE_DIR || '/etc/otel', 'manager.yaml'));
-  log(`agent id ${ident.id} (${ident.created ? 'new, written to' : 'from'} ${ident.file}); endpoint ${endpoint}${u.protocol === 'wss:' ? `, TLS verification ${skip ? 'skipped' : 'on'}` : ''}`);
+  if (!['ws:', 'wss:'].includes(u.protocol)) fatal(`endpoint ${endpoint} (from ${src}) is not ws:// or wss://`);
+  if (u.pathname !== '/v1/opamp') fatal(`endpoint ${endpoint} (from ${src}) has path ${u.pathname}, expected /v1/opamp`);
+  const labels = cfg.labels === undefined || cfg.labels === null ? '' : String(cfg.labels);
+  const lp = agentLabelsProblems(labels);
+  if (lp.length) fatal(`labels ${JSON.stringify(labels)} (from ${src}): ${lp.join('; ')}`);
+  const skipRaw = cfg.tls_config?.insecure_skip_verify;
+  if (skipRaw !== undefined && typeof skipRaw !== 'boolean') fatal(`tls_config.insecure_skip_verify in ${file} is ${JSON.stringify(skipRaw)}, not a boolean`);
+  const skip = skipRaw === true;
+  const secretKey = typeof cfg.secret_key === 'string' && cfg.secret_key ? cfg.secret_key : '';
+  const agentName = typeof cfg.agent_name === 'string' && cfg.agent_name ? cfg.agent_name : os.hostname();
+  log(`agent id ${cfg.agent_id} (${idCreated ? 'new, written to' : 'from'} ${file}); endpoint ${endpoint}${u.protocol === 'wss:' ? `, TLS verification ${skip ? 'skipped' : 'on'}` : ''}`);
+  log(`configuration from ${src}: endpoint ${endpoint}, secret key ${secretKey ? `from ${fromEnv ? 'OPAMP_SECRET_KEY' : 'manager.yaml'}` : 'none'}, name ${agentName}, labels ${labels || '-'}`);
   let lastError = '';
   while (!shuttingDown) {
     try {
       const why = await agentSession({
         endpoint,
-        secretKey: env.OPAMP_SECRET_KEY,
-        labels: env.OPAMP_LABELS,
-        agentId: ident.id,
+        secretKey,
+        labels,
+        agentId: cfg.agent_id,
+        agentName,
         skipVerify: skip,
         onConnected: (instance) => {
           lastError = '';
           log(`connected to ${instance} via ${endpoint}`);
+          log('Successfully connected to server');
+        },
+        onMessage: (op, data) => {
+          try {
+            const m = JSON.parse(data.toString());
+            if (m && m.type === 'configuration' && typeof m.name === 'string') log(`running configuration ${m.name}`);
+          } catch {}
         },
       });
       if (shuttingDown) return;
@@ -1554,7 +2073,7 @@ async function roleAgent() {
     } catch (e) {
       if (shuttingDown) return;
       // One line per distinct failure, so a refused key does not flood the log every second.
-      if (e.message !== lastError) log(`cannot connect: ${e.message}; retrying every 1 s`);
+      if (e.message !== lastError) log(`Failed to connect to server: ${e.message}; retrying every 1 s`);
       lastError = e.message;
     }
     await sleep(1000);
@@ -1815,10 +2334,294 @@ async function kafkaApiVersionsClient(args) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Client mode: the `bindplane` CLI of the bindplane image ([OP] flags and output, [SH] commands)
+
+class CliError extends Error {}
+
+const CLI_GLOBAL_FLAGS = { '--remote-url': 'remoteURL', '--username': 'username', '--password': 'password', '--profile': 'profile', '--output': 'output', '-o': 'output' };
+const CLI_COMMAND_FLAGS = {
+  apply: { '-f': 'file', '--file': 'file' },
+  'get agents': { '-l': 'selector', '--selector': 'selector' },
+};
+const CLI_GET = {
+  projects: 'projects',
+  project: 'projects',
+  agents: 'agents',
+  agent: 'agents',
+  configurations: 'Configuration',
+  configuration: 'Configuration',
+  destinations: 'Destination',
+  destination: 'Destination',
+  sources: 'Source',
+  source: 'Source',
+  processors: 'Processor',
+  processor: 'Processor',
+};
+
+/** Splits argv into positionals and flags (every flag here takes a value: `--f v`, `--f=v`, `-o v`, `-ov`). */
+export function cliParse(argv) {
+  const positional = [];
+  const flags = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-' || !a.startsWith('-')) {
+      positional.push(a);
+      continue;
+    }
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    let name;
+    let value;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      [name, value] = eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    } else {
+      name = a.slice(0, 2);
+      value = a.length > 2 ? a.slice(2).replace(/^=/, '') : undefined;
+    }
+    if (name === '--help' || name === '-h') {
+      flags.push({ name: '--help', value: 'true' });
+      continue;
+    }
+    const known = name in CLI_GLOBAL_FLAGS || Object.values(CLI_COMMAND_FLAGS).some((f) => name in f);
+    if (!known) throw new CliError(name.startsWith('--') ? `unknown flag: ${name}` : `unknown shorthand flag: '${name.slice(1)}' in ${a}`);
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new CliError(`flag needs an argument: ${name.startsWith('--') ? name : `'${name.slice(1)}' in ${name}`}`);
+      value = argv[++i];
+    }
+    flags.push({ name, value });
+  }
+  return { positional, flags };
+}
+
+function cliCommand(positional) {
+  const [cmd, sub, ...rest] = positional;
+  const known = ['apply', 'create', 'get', 'version', 'profile'];
+  if (cmd === undefined) return { key: 'help', args: [] };
+  if (!known.includes(cmd)) throw new CliError(`unknown command "${cmd}" for "bindplane"`);
+  if (cmd === 'apply') return { key: 'apply', args: positional.slice(1) };
+  if (cmd === 'version') return { key: 'version', args: positional.slice(1) };
+  if (cmd === 'create') {
+    if (sub !== 'organization') throw new CliError(sub === undefined ? 'create needs a resource: bindplane create organization NAME' : `unknown command "${sub}" for "bindplane create"`);
+    return { key: 'create organization', args: rest };
+  }
+  if (cmd === 'profile') {
+    if (!['create', 'set', 'get'].includes(sub)) throw new CliError(sub === undefined ? 'profile needs a subcommand: create, set or get' : `unknown command "${sub}" for "bindplane profile"`);
+    return { key: `profile ${sub}`, args: rest };
+  }
+  if (sub === undefined) throw new CliError('get needs a resource: projects, agents, configurations, destinations, sources or processors');
+  if (!CLI_GET[sub]) throw new CliError(`unknown command "${sub}" for "bindplane get"`);
+  return { key: CLI_GET[sub] === 'agents' ? 'get agents' : 'get', what: CLI_GET[sub], args: rest };
+}
+
+function cliHome(env) {
+  return env.BINDPLANE_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.bindplane');
+}
+
+async function cliReadProfile(env, name) {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new CliError(`invalid profile name ${JSON.stringify(name)}`);
+  const file = path.join(cliHome(env), 'profiles', `${name}.yaml`);
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e.code === 'ENOENT') throw new CliError(`profile ${name} does not exist (${file})`);
+    throw new CliError(`cannot read ${file}: ${errText(e)}`);
+  }
+  const doc = (await loadYaml()).load(text);
+  if (!doc || typeof doc !== 'object') throw new CliError(`${file} is not a profile`);
+  return { file, doc };
+}
+
+/** Flag > environment > profile > default ([OP]). */
+async function cliSettings(env, opts) {
+  const prof = opts.profile ? (await cliReadProfile(env, opts.profile)).doc : {};
+  const pick = (flag, envName, fromProfile, def) => opts[flag] ?? (env[envName] || undefined) ?? (fromProfile || undefined) ?? def;
+  const remoteURL = pick('remoteURL', 'BINDPLANE_REMOTE_URL', prof.network?.remoteURL, 'http://127.0.0.1:3001');
+  let u;
+  try {
+    u = new URL(remoteURL);
+  } catch {
+    throw new CliError(`remote URL ${JSON.stringify(remoteURL)} is not a URL`);
+  }
+  if (!['http:', 'https:'].includes(u.protocol)) throw new CliError(`remote URL ${remoteURL} is not http(s)`);
+  return {
+    remoteURL: remoteURL.replace(/\/+$/, ''),
+    username: pick('username', 'BINDPLANE_USERNAME', prof.auth?.username, 'admin'),
+    password: pick('password', 'BINDPLANE_PASSWORD', prof.auth?.password, 'admin'),
+  };
+}
+
+async function cliCall(settings, method, p, body) {
+  const url = `${settings.remoteURL}${p}`;
+  let r;
+  try {
+    r = await httpRequest(method, url, {
+      headers: { Authorization: `Basic ${Buffer.from(`${settings.username}:${settings.password}`).toString('base64')}`, 'Content-Type': 'application/json', 'User-Agent': `bindplane-cli-standin/${VERSION}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      timeoutMs: 30_000,
+    });
+  } catch (e) {
+    const u = new URL(url);
+    const where = `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
+    const m = /ECONNREFUSED/.test(e.message) ? `dial tcp ${where}: connect: connection refused` : /ENOTFOUND|EAI_AGAIN/.test(e.message) ? `dial tcp: lookup ${u.hostname}: no such host` : e.message.replace(`${method} ${url}: `, '');
+    throw new CliError(`${method[0]}${method.slice(1).toLowerCase()} "${url}": ${m}`);
+  }
+  let json = null;
+  try {
+    json = JSON.parse(r.body.toString());
+  } catch {}
+  if (r.status === 401) throw new CliError('401 Unauthorized');
+  if (r.status === 403) throw new CliError('403 Forbidden');
+  if (r.status < 200 || r.status > 299) throw new CliError(`${r.status} ${http.STATUS_CODES[r.status] || ''}${json && json.error ? `: ${json.error}` : ''}`.trim());
+  if (!json) throw new CliError(`${method} ${url}: the answer is not JSON`);
+  return json;
+}
+
+async function cliPrint(output, value, table) {
+  if (output === 'json') return `${JSON.stringify(value, null, 2)}\n`;
+  if (output === 'yaml') return (await loadYaml()).dump(value);
+  return formatTable(table.headers, table.rows);
+}
+
+async function cliReadResources(files, stdin) {
+  const yaml = await loadYaml();
+  const docs = [];
+  for (const f of files) {
+    let text;
+    try {
+      text = f === '-' ? await stdin() : fs.readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new CliError(e.code === 'ENOENT' ? `open ${f}: no such file or directory` : `read ${f}: ${errText(e)}`);
+    }
+    let parsed;
+    try {
+      parsed = yaml.loadAll(text);
+    } catch (e) {
+      throw new CliError(`${f === '-' ? 'stdin' : f}: ${e.message.split('\n')[0]}`);
+    }
+    docs.push(...parsed.filter((d) => d !== null && d !== undefined));
+  }
+  return docs;
+}
+
+const CLI_HELP = `Stand-in for the bindplane CLI. Commands:
+  bindplane create organization NAME
+  bindplane get projects|agents|configurations|destinations|sources|processors [-l k=v]
+  bindplane apply -f FILE|- [-f FILE ...]
+  bindplane profile create|set|get NAME [--remote-url URL --username U --password P]
+  bindplane version
+Global flags: --remote-url URL --username U --password P --profile NAME -o/--output table|json|yaml
+`;
+
+/** Runs one CLI invocation: {code, stdout, stderr}. */
+export async function cliRun(argv, { env = process.env, stdin = () => Promise.resolve('') } = {}) {
+  let out = '';
+  try {
+    const { positional, flags } = cliParse(argv);
+    const command = cliCommand(positional);
+    const allowed = { ...CLI_GLOBAL_FLAGS, ...(CLI_COMMAND_FLAGS[command.key] || {}), '--help': 'help' };
+    const opts = { file: [] };
+    for (const f of flags) {
+      const key = allowed[f.name];
+      if (!key) throw new CliError(f.name.startsWith('--') ? `unknown flag: ${f.name}` : `unknown shorthand flag: '${f.name.slice(1)}' in ${f.name}`);
+      if (key === 'file') opts.file.push(...f.value.split(','));
+      else opts[key] = f.value;
+    }
+    if (opts.help || command.key === 'help') return { code: 0, stdout: CLI_HELP, stderr: '' };
+    const output = opts.output ?? 'table';
+    if (!['table', 'json', 'yaml'].includes(output)) throw new CliError(`invalid output ${JSON.stringify(output)}: use table, json or yaml`);
+    if (command.key === 'version') return { code: 0, stdout: `bindplane ${VERSION} (stand-in)\n`, stderr: '' };
+    if (command.key.startsWith('profile ')) return { code: 0, stdout: await cliProfile(env, command, opts), stderr: '' };
+    const settings = await cliSettings(env, opts);
+    if (command.key === 'create organization') {
+      if (command.args.length !== 1 || !command.args[0].trim()) throw new CliError('create organization needs exactly one NAME');
+      const r = await cliCall(settings, 'POST', '/v1/organizations', { name: command.args[0] });
+      if (output !== 'table') out = await cliPrint(output, r);
+      else {
+        out = formatTable(['Name', 'ID'], [[r.organization.name, r.organization.id]]);
+        out += `\n${formatTable(['Name', 'ID', 'SecretKey'], r.projects.map((p) => [p.name, p.id, p.secretKey]))}`;
+      }
+    } else if (command.key === 'get' && command.what === 'projects') {
+      if (command.args.length) throw new CliError(`get projects takes no arguments (got ${command.args.join(' ')})`);
+      const r = await cliCall(settings, 'GET', '/v1/projects');
+      out = await cliPrint(output, r.projects, { headers: ['Name', 'ID', 'SecretKey'], rows: r.projects.map((p) => [p.name, p.id, p.secretKey]) });
+    } else if (command.key === 'get agents') {
+      if (opts.selector !== undefined && agentLabelsProblems(opts.selector).length) throw new CliError(`invalid selector ${JSON.stringify(opts.selector)}: ${agentLabelsProblems(opts.selector).join('; ')}`);
+      const r = await cliCall(settings, 'GET', `/v1/agents${opts.selector ? `?selector=${encodeURIComponent(opts.selector)}` : ''}`);
+      let list = r.agents;
+      if (command.args.length) list = list.filter((a) => command.args.includes(a.id));
+      out = await cliPrint(output, list, {
+        headers: ['ID', 'Name', 'Version', 'Status', 'Configuration', 'Connected', 'Reported', 'Disconnected', 'Labels'],
+        rows: list.map((a) => {
+          const now = Date.parse(a.serverTime);
+          return [a.id, a.name, a.version, a.status, a.configuration, a.status === 'Connected' ? age(Date.parse(a.connectedAt), now) : '-', age(Date.parse(a.reportedAt), now), a.disconnectedAt ? age(Date.parse(a.disconnectedAt), now) : '-', labelsText(a.labels)];
+        }),
+      });
+    } else if (command.key === 'get') {
+      const r = await cliCall(settings, 'GET', `/v1/resources?kind=${command.what}`);
+      let list = r.resources;
+      if (command.args.length) list = list.filter((x) => command.args.includes(x.metadata?.name));
+      const headers = command.what === 'Configuration' ? ['Name', 'Match'] : ['Name', 'Type', 'Description'];
+      const rows = list.map((x) =>
+        command.what === 'Configuration' ? [x.metadata.name, labelsText(x.spec?.selector?.matchLabels || {})] : [x.metadata.name, x.spec?.type, x.metadata?.description],
+      );
+      out = await cliPrint(output, list, { headers, rows });
+    } else if (command.key === 'apply') {
+      const files = [...opts.file, ...command.args];
+      if (!files.length) return { code: 0, stdout: CLI_HELP, stderr: '' };
+      const docs = await cliReadResources(files, stdin);
+      const r = await cliCall(settings, 'POST', '/v1/apply', { resources: docs });
+      out = r.updates.map((x) => `${x.kind} ${x.name} ${x.status}\n${x.reason ? `\t${x.reason}\n` : ''}`).join('');
+    }
+    return { code: 0, stdout: out, stderr: '' };
+  } catch (e) {
+    if (!(e instanceof CliError) && !e.name?.startsWith('YAML')) return { code: 1, stdout: out, stderr: `Error: ${e.stack || e.message}\n` };
+    return { code: 1, stdout: out, stderr: `Error: ${e.message}\n` };
+  }
+}
+
+/** `profile create NAME`, `profile set NAME --remote-url --username --password`, `profile get NAME` ([SH]). */
+async function cliProfile(env, command, opts) {
+  const yaml = await loadYaml();
+  const [name, ...extra] = command.args;
+  if (!name || extra.length) throw new CliError(`${command.key} needs exactly one NAME`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new CliError(`invalid profile name ${JSON.stringify(name)}`);
+  const file = path.join(cliHome(env), 'profiles', `${name}.yaml`);
+  const exists = fs.existsSync(file);
+  if (command.key === 'profile get') return fs.readFileSync((await cliReadProfile(env, name)).file, 'utf8');
+  if (command.key === 'profile create' && exists) throw new CliError(`profile ${name} already exists`);
+  const doc = exists ? (await cliReadProfile(env, name)).doc : { name };
+  if (opts.remoteURL !== undefined) doc.network = { ...(doc.network || {}), remoteURL: opts.remoteURL };
+  if (opts.username !== undefined) doc.auth = { ...(doc.auth || {}), username: opts.username };
+  if (opts.password !== undefined) doc.auth = { ...(doc.auth || {}), password: opts.password };
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, yaml.dump(doc), { mode: 0o600 });
+  return '';
+}
+
+async function cliMain(args) {
+  const stdin = () =>
+    new Promise((resolve, reject) => {
+      const chunks = [];
+      process.stdin.on('data', (c) => chunks.push(c));
+      process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      process.stdin.on('error', reject);
+    });
+  const r = await cliRun(args, { stdin });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  process.exitCode = r.code;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const args = process.argv.slice(2);
   if (args[0] === 'kafka-api-versions') return kafkaApiVersionsClient(args.slice(1));
+  if (args[0] === 'cli') return cliMain(args.slice(1));
   installSignalHandlers();
   const roles = { bindplane: roleBindplane, 'transform-agent': roleTransformAgent, agent: roleAgent, kafka: roleKafka };
   const fn = roles[ROLE];
