@@ -84,7 +84,8 @@ async function firstStartPhases(stack: Stack, phase: (name: string) => void): Pr
     'make doctor to name demo-agent-2',
     async () => {
       const r = await stack.make('doctor');
-      return r.code === 1 && /^FAIL {2}demo-agent-2 runs but the server does not list it as connected$/m.test(r.stdout) ? r : undefined;
+      // The doctor exits 1; make reports a failed recipe as 2.
+      return r.code === 2 && /^FAIL {2}demo-agent-2 runs but the server does not list it as connected$/m.test(r.stdout) ? r : undefined;
     },
     60_000,
     2_000,

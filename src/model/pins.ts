@@ -5,6 +5,8 @@
 export interface Pin {
   value: string;
   source: string;
+  /** A newer release known from public material that could not be fetched or checked here: not taken. */
+  newerKnown?: string;
 }
 
 export const PINS = {
@@ -17,6 +19,8 @@ export const PINS = {
   agent: {
     value: '1.102.1',
     source: 'observIQ/bindplane-otel-collector tag v1.102.1 (00ed3e6, 2026-06-23), published as observiq/bindplane-agent by its .goreleaser-docker.yml',
+    newerKnown:
+      '1.106.0: observIQ/grrcon-2026-bindplane-demos runs collector 1.106.0 beside server 1.103.0 (the two are separate tracks); its tag and image could not be checked here',
   },
   nginx: { value: 'nginx:1.28.0-alpine', source: 'nginx 1.27.3 is the first release with `resolve` on upstream servers; 1.28 is its stable line' },
   prometheus: { value: 'prom/prometheus:v3.4.0', source: "the Helm chart's Prometheus (observIQ/bindplane-op-helm aa0b89d)" },
@@ -26,6 +30,8 @@ export const PINS = {
     value: '1.31.1',
     source:
       'observIQ/bindplane-op-helm charts/bindplane/Chart.yaml (aa0b89d, 2025-09-04): the newest release whose values.yaml and templates were read and rendered with helm; its key paths are described in src/model/kubernetes/bindplane-chart-1.31.1.json',
+    newerKnown:
+      '1.31.5 (appVersion 1.96.0): a later Chart.yaml in the search index; its values and templates could not be fetched to render, so its key paths are not checked',
   },
   pubsubEmulator: { value: 'gcr.io/google.com/cloudsdktool/google-cloud-cli:529.0.0-emulators', source: "Google Cloud CLI's emulators image" },
 } as const satisfies { [name: string]: Pin };

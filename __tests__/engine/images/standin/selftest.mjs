@@ -791,7 +791,7 @@ spec:
 const KEYS = new Set();
 
 test('org', 'CLI on a fresh server: 403 until create organization, 401 on bad credentials, flag > env > profile, the key in PostgreSQL, types seeded late, unchanged/configured', async () => {
-  const env = await natsEnv('bp-cli', { BINDPLANE_POSTGRES_DATABASE: 'cli1', BPD_STANDIN_TYPES_DELAY_MS: '7000' });
+  const env = await natsEnv('bp-cli', { BINDPLANE_POSTGRES_DATABASE: 'cli1', BPD_STANDIN_TYPES_DELAY_MS: '20000' });
   let p = startBindplane(env);
   const file = path.join(WORK, 'resources.yaml');
   fs.writeFileSync(file, RESOURCES());
@@ -858,7 +858,7 @@ test('org', 'CLI on a fresh server: 403 until create organization, 401 on bad cr
       r.code === 0 && r.stdout === 'Configuration cfg-a invalid\n\tunknown SourceType: host; unknown Destination: dest-a\nDestination dest-a invalid\n\tunknown DestinationType: custom\n',
       `apply before the types: ${r.code} ${JSON.stringify(r.all)}`,
     );
-    await waitFor('type library seeded', () => /type library seeded: \d+ source types, \d+ destination types/.test(logOf(p)), 15_000);
+    await waitFor('type library seeded', () => /type library seeded: \d+ source types, \d+ destination types/.test(logOf(p)), 40_000);
     r = await cli(['apply', '-f', file], { url });
     assert(r.code === 0 && r.stdout === 'Configuration cfg-a created\nDestination dest-a created\n', `apply: ${JSON.stringify(r.all)}`);
     r = await cli(['apply', '-f', '-'], { url, input: RESOURCES() });
