@@ -28,12 +28,14 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { StateError } from '../errors.js';
+import { InputError, StateError } from '../errors.js';
 import { sha256 } from './hash.js';
-import { isInsidePath, linkOnPath } from './paths.js';
+import { linkOnPath } from './paths.js';
+import { checkTargets } from './fs-guard.js';
+import { guardJournal } from './record-guard.js';
+import { RECORD_DIR, TXN_DIR } from './state-names.js';
 
-export const RECORD_DIR = '.bindplane-distributed';
-export const TXN_DIR = `${RECORD_DIR}/txn`;
+export { RECORD_DIR, TXN_DIR };
 const JOURNAL = 'journal.json';
 
 export type Op = { op: 'write'; path: string; content: string; mode: number } | { op: 'delete'; path: string };
@@ -178,11 +180,13 @@ export function recover(root: string): 'none' | 'finished' | 'rolled back' {
       );
     }
     // Only this generator writes journals, but a repository can carry anything: stay inside it.
-    const bad = Array.isArray(journal.ops)
-      ? journal.ops.find((op) => !isInsidePath(op?.path) || linkOnPath(root, op.path) !== undefined || (op.op === 'write' && !/^\d+$/.test(String(op.stage))))
-      : { path: undefined };
+    guardJournal(journal.ops);
+    const bad = journal.ops.find((op) => linkOnPath(root, op.path) !== undefined);
     if (bad)
-      throw new StateError(`the journal in ${TXN_DIR} names ${JSON.stringify(bad?.path)}, outside the repository; delete ${TXN_DIR} after checking the folder`);
+      throw new InputError(
+        `the journal in ${TXN_DIR} names ${JSON.stringify(bad.path)}, outside the repository (through a link); nothing was changed: delete ${TXN_DIR} after checking the folder`,
+        'journal',
+      );
     for (const d of applyJournal(root, journal, true)) syncFolder(d);
     cleanup(root);
     return 'finished';
@@ -194,6 +198,7 @@ export function recover(root: string): 'none' | 'finished' | 'rolled back' {
 /** Applies every op or none of them. */
 export async function commit(root: string, ops: readonly Op[]): Promise<void> {
   if (ops.length === 0) return;
+  checkTargets(root, ops);
   const txn = path.join(root, TXN_DIR);
   const stage = path.join(txn, 'stage');
   const made = madeFolders(stage, mkdirSync(stage, { recursive: true }));
