@@ -2,10 +2,11 @@
 // stored answer cannot make the generator delete, read or write outside what it owns. Each case
 // reproduces a finding of the security review through the real CLI, and checks that nothing moved.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, cli, generateStack, snapshot, tempDir } from './helpers/stack.js';
+import { cleanupTempDirs, CLI, cli, generateStack, snapshot, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
 
@@ -153,5 +154,111 @@ describe("row 2: no link is followed in the stack's own state", () => {
       expect(readdirSync(links).sort()).toEqual(['dangling', 'loop', 'to-folder']);
       expect(readdirSync(work).sort()).toEqual(['links', 'real']);
     }
+  });
+});
+
+/** The CLI as the user nobody: tests run as root, whom permission bits do not stop. */
+function asNobody(args: string[], cwd: string) {
+  return spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+}
+const NOBODY = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+
+/** A stack owned by nobody, in a work folder nobody may enter. */
+function nobodysStack(): { work: string; dest: string } {
+  const work = tempDir('bpd-trust-');
+  chmodSync(work, 0o755);
+  chownSync(work, NOBODY, NOBODY);
+  const r = asNobody(['stack', '--defaults'], work);
+  expect(r.status, r.stderr).toBe(0);
+  return { work, dest: path.join(work, 'stack') };
+}
+
+describe("row 4: file-system errors are the person's to fix, said with the path and the fix", () => {
+  it('as a user, with nginx/ at mode 555: exit 2 naming nginx/ and chmod, nothing changed, and --check works after', () => {
+    const { work, dest } = nobodysStack();
+    chmodSync(path.join(dest, 'nginx'), 0o555);
+    const before = snapshot(work);
+    const r = asNobody([dest, '--defaults', '--instances', '2'], work);
+    expect(r.stderr).toMatch(/nginx\/ is read-only, so the files in it cannot be replaced: `chmod u\+w nginx`, then run again; nothing was changed/);
+    expect(r.status, r.stderr).toBe(2);
+    expect([...snapshot(work).entries()]).toEqual([...before.entries()]);
+    const check = asNobody([dest, '--check'], work);
+    expect(check.status, check.stderr).toBe(0);
+    chmodSync(path.join(dest, 'nginx'), 0o755);
+    expect(asNobody([dest, '--defaults', '--instances', '2'], work).status).toBe(0);
+  });
+
+  it('a .env left to root by a sudo run: exit 2 with `sudo chown $USER .env`, --check too, nothing changed', () => {
+    const { work, dest } = nobodysStack();
+    chownSync(path.join(dest, '.env'), 0, 0);
+    const before = snapshot(work);
+    for (const args of [['--defaults', '--instances', '2'], ['--check']]) {
+      const r = asNobody([dest, ...args], work);
+      expect(r.stderr).toMatch(/\.env belongs to root \(a run with sudo\?\): `sudo chown \$USER \.env`/);
+      expect(r.status, r.stderr).toBe(2);
+    }
+    expect([...snapshot(work).entries()]).toEqual([...before.entries()]);
+  });
+
+  it('an unreadable generated file: exit 2 naming it, not a stack trace', () => {
+    const { work, dest } = nobodysStack();
+    chownSync(path.join(dest, 'README.md'), 0, 0);
+    chmodSync(path.join(dest, 'README.md'), 0o600);
+    const r = asNobody([dest, '--check'], work);
+    expect(r.stderr).toMatch(/README\.md belongs to root \(a run with sudo\?\): `sudo chown \$USER README\.md`/);
+    expect(r.status, r.stderr).toBe(2);
+  });
+
+  it('a read-only file is refused, never replaced nor reset to 0644 (as root too)', async () => {
+    const work = tempDir('bpd-trust-');
+    const dest = await generateStack({}, path.join(work, 'stack'));
+    chmodSync(path.join(dest, 'docker-compose.yml'), 0o444);
+    expectRefusedUnchanged(
+      work,
+      [dest, '--defaults', '--instances', '2'],
+      /docker-compose\.yml is read-only \(mode 444\): the generator does not replace a file you made read-only; `chmod u\+w docker-compose\.yml`/,
+    );
+  });
+
+  it('an update the file system stops half way (an immutable nginx.conf) is rolled back: exit 2, every byte as before, --check works', async () => {
+    const work = tempDir('bpd-trust-');
+    const dest = await generateStack({}, path.join(work, 'stack'));
+    const conf = path.join(dest, 'nginx/nginx.conf');
+    const chattr = spawnSync('chattr', ['+i', conf], { encoding: 'utf8' });
+    expect(chattr.status, `chattr +i needs a file system with attributes: ${chattr.stderr}`).toBe(0);
+    try {
+      const before = snapshot(work);
+      const r = cli([dest, '--defaults', '--instances', '2'], { cwd: work });
+      expect(r.stderr).toMatch(
+        /nginx\/nginx\.conf cannot be replaced \(EPERM: an immutable or append-only file\?\).*the update was rolled back, nothing was changed/,
+      );
+      expect(r.status, r.stderr).toBe(2);
+      // docker-compose.yml was replaced before nginx.conf failed: it is back, the same file.
+      expect([...snapshot(work).entries()]).toEqual([...before.entries()]);
+      expect(existsSync(path.join(dest, '.bindplane-distributed/txn'))).toBe(false);
+      expect(cli([dest, '--check'], { cwd: work }).status).toBe(0);
+    } finally {
+      spawnSync('chattr', ['-i', conf]);
+    }
+    expect(cli([dest, '--defaults', '--instances', '2'], { cwd: work }).status).toBe(0);
+  });
+
+  it('a destination name over 255 bytes: exit 2, nothing made', () => {
+    const work = tempDir('bpd-trust-');
+    const r = cli([path.join(work, 'x'.repeat(256)), '--defaults'], { cwd: work });
+    expect(r.stderr).toMatch(/the folder name "x+…" is 256 bytes, more than the 255 a file system allows/);
+    expect(r.status).toBe(2);
+    expect(readdirSync(work)).toEqual([]);
+  });
+
+  it('/ and the home folder are refused as the destination', () => {
+    const work = tempDir('bpd-trust-');
+    expect(cli(['/', '--defaults', '--dry-run'], { cwd: work }).stderr).toMatch(/destination "\/" is the root folder/);
+    const home = path.join(work, 'home');
+    mkdirSync(home);
+    const r = cli([home, '--defaults'], { cwd: work, env: { HOME: home } });
+    expect(r.stderr).toMatch(/is your home folder: a stack needs a folder of its own/);
+    expect(r.status).toBe(2);
+    expect(readdirSync(home)).toEqual([]);
   });
 });

@@ -100,20 +100,24 @@ export function guardStackState(root: string): void {
 /** Why the file system refused, in the person's words with the path and the fix; undefined for what is not the person's to fix. */
 export function fsProblem(root: string, e: unknown): InputError | undefined {
   const code = codeOf(e);
-  const where = (e as NodeJS.ErrnoException).path;
+  // A rename names its target as `dest`: that is the path the person knows.
+  const err = e as NodeJS.ErrnoException & { dest?: string };
+  const where = err.dest ?? err.path;
   if (typeof where !== 'string' || !['EACCES', 'EPERM', 'ELOOP', 'ENAMETOOLONG', 'EROFS', 'ENOSPC', 'EDQUOT'].includes(code)) return undefined;
   const rel = path.relative(root, where) || '.';
   const shown = quoted(rel);
-  if (code === 'EACCES' || code === 'EPERM') {
-    const st = lstatOrUndefined(where);
-    const uid = myUid();
-    if (st && uid !== undefined && st.uid !== uid)
-      return new InputError(`${rel} belongs to ${ownerName(st.uid)} (a run with sudo?): \`sudo chown $USER ${shown}\`, then run again`, rel);
-    const what = st?.isDirectory() ? `u+rwx ${shown}` : `u+rw ${shown}`;
+  const st = lstatOrUndefined(where);
+  const uid = myUid();
+  if ((code === 'EACCES' || code === 'EPERM') && st && uid !== undefined && st.uid !== uid)
+    return new InputError(`${rel} belongs to ${ownerName(st.uid)} (a run with sudo?): \`sudo chown $USER ${shown}\`, then run again`, rel);
+  if (code === 'EPERM')
     return new InputError(
-      `${rel}: the file system refused (${code}${code === 'EPERM' ? '; an immutable file? see lsattr' : ''}): \`chmod ${what}\`, then run again`,
+      `${rel} cannot be replaced (EPERM: an immutable or append-only file?): see \`lsattr ${shown}\`, and \`sudo chattr -i ${shown}\` if you mean it to change, then run again`,
       rel,
     );
+  if (code === 'EACCES') {
+    const dir = st?.isDirectory() ? rel : path.dirname(rel);
+    return new InputError(`${rel} cannot be read or replaced (EACCES): \`chmod u+rw ${shown}\` and \`chmod u+rwx ${quoted(dir)}\`, then run again`, rel);
   }
   if (code === 'ELOOP') return new InputError(`${rel} is a loop of symbolic links; remove it, then run again`, rel);
   if (code === 'ENAMETOOLONG') return new InputError(`${rel}: the path is too long for the file system; choose a shorter destination`, rel);
