@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pendingQuestions } from '../src/answers/questions.js';
 import { cleanupTempDirs, CLI, cli, generateStack, snapshot, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
@@ -261,4 +262,84 @@ describe("row 4: file-system errors are the person's to fix, said with the path 
     expect(r.status).toBe(2);
     expect(readdirSync(home)).toEqual([]);
   });
+});
+
+describe("row 10: keys of JavaScript's object machinery are refused, never applied nor dropped", () => {
+  for (const key of ['__proto__', 'constructor', 'prototype'])
+    it(`${key} in an answers file: exit 2 naming the key, nothing written`, () => {
+      const work = tempDir('bpd-trust-');
+      writeFileSync(path.join(work, 'a.yaml'), `${key}:\n  instances: 5\neventBus: nats\n`);
+      const r = cli([path.join(work, 'stack'), '--defaults', '--answers', 'a.yaml'], { cwd: work });
+      expect(r.stderr).toMatch(new RegExp(`--answers "a.yaml": the key "${key}" is not an answer`));
+      expect(r.status).toBe(2);
+      expect(readdirSync(work)).toEqual(['a.yaml']);
+    });
+
+  it('__proto__ among the stored answers of .yo-rc.json: exit 2 naming it, nothing changed', async () => {
+    const work = tempDir('bpd-trust-');
+    const dest = await generateStack({}, path.join(work, 'stack'));
+    const yo = path.join(dest, '.yo-rc.json');
+    writeFileSync(yo, readFileSync(yo, 'utf8').replace('"platform"', '"__proto__": { "instances": 5 }, "platform"'));
+    expectRefusedUnchanged(work, [dest, '--defaults'], /\.yo-rc\.json: the key "__proto__" is not an answer/);
+  });
+
+  it('an answer only on the prototype of a layer is not taken as given: the question is still asked', () => {
+    const values = Object.create({ instances: 5, eventBus: 'nats' }) as Record<string, unknown>;
+    const pending = pendingQuestions([{ source: 'answers file', values, baseDir: '/tmp' }], undefined, '/tmp/x').map((s) => s.name);
+    expect(pending).toContain('instances');
+    expect(pending).toContain('eventBus');
+  });
+});
+
+describe('row 11: values the review got through are refused (exit 2, the flag named, nothing written)', () => {
+  const cases: [string[], RegExp][] = [
+    [['--event-bus', 'kafka', '--kafka-topic', '..'], /--kafka-topic: "\.\." is not allowed; use .*not "\." or "\.\."/],
+    [['--event-bus', 'kafka', '--kafka-topic', '.'], /--kafka-topic: "\." is not allowed/],
+    [['--event-bus', 'kafka', '--kafka-topic', 'a'.repeat(250)], /--kafka-topic: "a+…" is not allowed/],
+    [['--image-registry', 'a..b/c'], /--image-registry: "a\.\.b\/c" is not allowed/],
+    [['--image-registry', 'evil.com:99999/x'], /--image-registry: "evil\.com:99999\/x" is not allowed; use .*a port from 1 to 65535/],
+    [['--image-registry', 'evil.com:0/x'], /--image-registry: "evil\.com:0\/x" is not allowed/],
+    [['--image-registry', 'ghcr.io/a..b'], /--image-registry: "ghcr\.io\/a\.\.b" is not allowed/],
+    [
+      ['--remote-url', 'http://a.com:0'],
+      /--remote-url: "http:\/\/a\.com:0" is not allowed; use an http:\/\/ or https:\/\/ URL with a host and no path, a port from 1 to 65535 if any/,
+    ],
+    [['--remote-url', 'http://a..b'], /--remote-url: "http:\/\/a\.\.b" is not allowed/],
+    [['--remote-url', 'http://-a.com'], /--remote-url: "http:\/\/-a\.com" is not allowed/],
+    [['--prometheus-retention', '99999999999999999y'], /--prometheus-retention: "99999999999999999y" is not allowed; use .*at most 99y, 9999w/],
+    [['--prometheus-retention', '100y'], /--prometheus-retention: "100y" is not allowed/],
+    [
+      ['--event-bus', 'pubsub', '--pubsub-project-id', 'my-project', '--pubsub-topic', 'a%24%28id%29'],
+      /--pubsub-topic: "a%24%28id%29" is not allowed; use .*"%" is refused, the emulator's URL would decode it/,
+    ],
+    [
+      ['--event-bus', 'pubsub', '--pubsub-project-id', 'my-project', '--pubsub-topic', 'google-topic'],
+      /--pubsub-topic: "google-topic" is not allowed; use .*not with "goog"/,
+    ],
+    [['--event-bus', 'pubsub', '--pubsub-project-id', 'my-project', '--pubsub-topic', 'ab'], /--pubsub-topic: "ab" is not allowed/],
+  ];
+  for (const [args, message] of cases)
+    it(`${args.slice(-2).join(' ').slice(0, 60)}`, () => {
+      const work = tempDir('bpd-trust-');
+      const r = cli([path.join(work, 'stack'), '--defaults', ...args], { cwd: work });
+      expect(r.stderr).toMatch(message);
+      expect(r.status).toBe(2);
+      expect(readdirSync(work)).toEqual([]);
+    });
+
+  const accepted: string[][] = [
+    ['--image-registry', 'registry.example.com:5000/team/sub-team'],
+    ['--image-registry', 'observiq'],
+    ['--remote-url', 'http://bindplane.example.com:65535'],
+    ['--remote-url', 'http://10.0.0.1:3001'],
+    ['--prometheus-retention', '99y'],
+    ['--event-bus', 'kafka', '--kafka-topic', 'a'.repeat(249)],
+    ['--event-bus', 'pubsub', '--pubsub-project-id', 'my-project', '--pubsub-topic', 'Topic.name_1~+-x'],
+  ];
+  for (const args of accepted)
+    it(`still accepted: ${args.slice(-2).join(' ').slice(0, 60)}`, () => {
+      const work = tempDir('bpd-trust-');
+      const r = cli([path.join(work, 'stack'), '--defaults', '--dry-run', ...args], { cwd: work });
+      expect(r.status, r.stderr).toBe(0);
+    });
 });

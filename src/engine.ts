@@ -151,7 +151,7 @@ export function resolveFor(root: string, layers: Layer[], mode: Mode, previous: 
   const stored = storedLayer(root, previous);
   return resolveAnswers(stored ? [...layers, stored] : layers, {
     dest: root,
-    copyExists: (n) => n in LOCAL_COPIES && existsSync(path.join(root, LOCAL_COPIES[n as CopiedAnswer])),
+    copyExists: (n) => Object.hasOwn(LOCAL_COPIES, n) && existsSync(path.join(root, LOCAL_COPIES[n as CopiedAnswer])),
     skipFileChecks: mode === 'check',
   });
 }

@@ -128,6 +128,14 @@ export function unknownAnswer(key: string, source: Source): InputError {
   );
 }
 
+/** Keys that name a JavaScript object's own machinery, never an answer: refused wherever answers come from. */
+const OBJECT_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function refuseObjectKey(key: string, where: string): void {
+  if (OBJECT_KEYS.has(key))
+    throw new InputError(`${where}: the key ${JSON.stringify(key)} is not an answer (it names JavaScript's object machinery); remove it`, key);
+}
+
 /** Combines layers (highest priority first), applies defaults, validates every value and the cross-field rules. */
 export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): Resolved {
   const given: Partial<Record<AnswerName, AnswerValue>> = {};
@@ -137,6 +145,7 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
   for (const layer of [...layers].reverse()) {
     for (const [key, raw] of Object.entries(layer.values)) {
       if (key === '$schema' && layer.source === 'answers file') continue;
+      refuseObjectKey(key, layer.source);
       const spec = specOf(key);
       try {
         if (!spec) throw unknownAnswer(key, layer.source);
