@@ -2,7 +2,7 @@
 // stored answer cannot make the generator delete, read or write outside what it owns. Each case
 // reproduces a finding of the security review through the real CLI, and checks that nothing moved.
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -342,4 +342,42 @@ describe('row 11: values the review got through are refused (exit 2, the flag na
       const r = cli([path.join(work, 'stack'), '--defaults', '--dry-run', ...args], { cwd: work });
       expect(r.status, r.stderr).toBe(0);
     });
+});
+
+describe('issue 19: an interrupt during a first generation writes nothing', () => {
+  /** Runs the CLI and sends SIGINT after `ms`; resolves with how it ended. */
+  function interrupted(cwd: string, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'x', '--defaults', '--instances', '64'], { cwd, stdio: 'ignore' });
+      const timer = setTimeout(() => child.kill('SIGINT'), ms);
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  it('Ctrl-C at any moment leaves either nothing or the whole stack, and never a lock or a staging folder', async () => {
+    const work = tempDir('bpd-trust-');
+    const started = Date.now();
+    expect(cli(['x', '--defaults', '--instances', '64'], { cwd: work }).status).toBe(0);
+    // Delays across the whole of a run on this machine, from before the lock to after the rename.
+    const span = Math.max(60, (Date.now() - started) * 1.3);
+    let interruptedRuns = 0;
+    for (let i = 0; i < 60; i++) {
+      const cwd = path.join(work, `r${i}`);
+      mkdirSync(cwd);
+      const ms = Math.round(((i * 37) % 60) * (span / 60));
+      const end = await interrupted(cwd, ms);
+      const left = readdirSync(cwd);
+      if (end.signal === 'SIGINT') interruptedRuns++;
+      if (left.length === 0) continue;
+      // The interrupt came after the rename that puts the stack in place: it is whole, and unlocked.
+      expect(left, `after ${ms} ms (${JSON.stringify(end)})`).toEqual(['x']);
+      expect(existsSync(path.join(cwd, 'x/.bindplane-distributed/record.json'))).toBe(true);
+      expect(readdirSync(path.join(cwd, 'x/.bindplane-distributed')).sort(), `after ${ms} ms`).toEqual(['base.txt', 'record.json']);
+    }
+    // The delays did interrupt runs (else the test would prove nothing).
+    expect(interruptedRuns).toBeGreaterThan(10);
+  }, 180_000);
 });
