@@ -3,7 +3,7 @@
 // reproduces a finding of the security review through the real CLI, and checks that nothing moved.
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pendingQuestions } from '../src/answers/questions.js';
@@ -380,4 +380,31 @@ describe('issue 19: an interrupt during a first generation writes nothing', () =
     // The delays did interrupt runs (else the test would prove nothing).
     expect(interruptedRuns).toBeGreaterThan(10);
   }, 180_000);
+});
+
+describe('row 13: --force keeps what it replaces', () => {
+  it("keeps a .orig copy of each file of the person's it replaces, with its mode, and says so", () => {
+    const work = tempDir('bpd-trust-');
+    const dest = path.join(work, 'stack');
+    mkdirSync(dest);
+    for (const f of ['README.md', 'Makefile', '.gitignore']) writeFileSync(path.join(dest, f), `mine: ${f}\n`);
+    chmodSync(path.join(dest, 'Makefile'), 0o640);
+    const r = cli([dest, '--defaults', '--force'], { cwd: work });
+    expect(r.status, r.stderr).toBe(0);
+    for (const f of ['README.md', 'Makefile', '.gitignore']) {
+      expect(readFileSync(path.join(dest, `${f}.orig`), 'utf8')).toBe(`mine: ${f}\n`);
+      expect(r.stdout).toContain(`the file as it was is kept as ${f}.orig`);
+    }
+    expect(statSync(path.join(dest, 'Makefile.orig')).mode & 0o777).toBe(0o640);
+    // An edit replaced by a second --force: the first copy stays, the new one takes the next name.
+    writeFileSync(path.join(dest, 'README.md'), 'edited again\n');
+    const again = cli([dest, '--defaults', '--force', '--instances', '2'], { cwd: work });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain('the file as it was is kept as README.md.orig.2');
+    expect(readFileSync(path.join(dest, 'README.md.orig'), 'utf8')).toBe('mine: README.md\n');
+    expect(readFileSync(path.join(dest, 'README.md.orig.2'), 'utf8')).toBe('edited again\n');
+    // The copies are the person's: not in the record, and a later run leaves them alone.
+    expect(readFileSync(path.join(dest, RECORD), 'utf8')).not.toContain('.orig');
+    expect(cli([dest, '--check'], { cwd: work }).status).toBe(0);
+  });
 });
