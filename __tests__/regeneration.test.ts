@@ -176,7 +176,9 @@ describe('edits survive', () => {
     edit(dest, 'Makefile', (s) => `${s}# mine\n`);
     const r = gen(dest, '--force');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/replace\s+Makefile\s+\(your edits were replaced by the new render because of --force; the file as it was is kept as Makefile\.orig\)/);
+    expect(r.stdout).toMatch(
+      /replace\s+Makefile\s+\(your edits were replaced by the new render because of --force; the file as it was is kept as Makefile\.orig\)/,
+    );
     expect(read(dest, 'Makefile')).not.toContain('# mine');
   });
 });

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pendingQuestions } from '../src/answers/questions.js';
-import { cleanupTempDirs, CLI, cli, generateStack, snapshot, tempDir } from './helpers/stack.js';
+import { cleanupTempDirs, CLI, cli, generateStack, SERVICE_ACCOUNT_JSON, snapshot, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
 
@@ -406,5 +406,69 @@ describe('row 13: --force keeps what it replaces', () => {
     // The copies are the person's: not in the record, and a later run leaves them alone.
     expect(readFileSync(path.join(dest, RECORD), 'utf8')).not.toContain('.orig');
     expect(cli([dest, '--check'], { cwd: work }).status).toBe(0);
+  });
+});
+
+describe('row 3: files outside the stack come only from the person, now', () => {
+  /** A Pub/Sub stack whose credentials came from outside it, and a .yo-rc.json then pointed at another file of the person's. */
+  function craftedPubsubStack(): { work: string; dest: string; foreign: string } {
+    const work = tempDir('bpd-trust-');
+    writeFileSync(path.join(work, 'sa.json'), SERVICE_ACCOUNT_JSON);
+    const dest = path.join(work, 'stack');
+    const args = ['--defaults', '--event-bus', 'pubsub', '--pubsub-project-id', 'my-project', '--pubsub-credentials-file', 'sa.json'];
+    expect(cli([dest, ...args], { cwd: work }).status).toBe(0);
+    const foreign = path.join(work, 'home/.docker/config.json');
+    mkdirSync(path.dirname(foreign), { recursive: true });
+    writeFileSync(foreign, '{"auths": {"registry.example.com": {"auth": "c2VjcmV0"}}}\n');
+    const yo = path.join(dest, '.yo-rc.json');
+    const text = JSON.parse(readFileSync(yo, 'utf8'));
+    text['generator-bindplane-distributed'].pubsubCredentialsFile = foreign;
+    writeFileSync(yo, JSON.stringify(text, null, 2));
+    return { work, dest, foreign };
+  }
+
+  it('a stored path outside the stack is not read: with the copy, the copy stays as it was', () => {
+    const { work, dest } = craftedPubsubStack();
+    const copy = readFileSync(path.join(dest, 'local/pubsub/credentials.json'), 'utf8');
+    const r = cli([dest, '--defaults'], { cwd: work });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dest, 'local/pubsub/credentials.json'), 'utf8')).toBe(copy);
+    expect(copy).not.toContain('auths');
+  });
+
+  it('without the copy (a clone): exit 2 naming the flag, nothing read or written', () => {
+    const { work, dest } = craftedPubsubStack();
+    renameSync(path.join(dest, 'local'), path.join(work, 'local.away'));
+    expectRefusedUnchanged(
+      work,
+      [dest, '--defaults'],
+      /pubsubCredentialsFile in \.yo-rc\.json: ".*config\.json" is outside the stack, and a file outside it is read only when you give it on this run: give it again with --pubsub-credentials-file PATH/,
+    );
+  });
+
+  it('given on the command line it is read, and must be a service-account key (any JSON object is refused)', () => {
+    const { work, dest, foreign } = craftedPubsubStack();
+    expectRefusedUnchanged(
+      work,
+      [dest, '--defaults', '--pubsub-credentials-file', foreign],
+      /--pubsub-credentials-file: ".*config\.json" is not a service-account key \(its "type" is not "service_account"\)/,
+    );
+    writeFileSync(path.join(work, 'half.json'), '{"type": "service_account"}');
+    expectRefusedUnchanged(work, [dest, '--defaults', '--pubsub-credentials-file', 'half.json'], /is not a service-account key \(it has no "private_key"\)/);
+    const r = cli([dest, '--defaults', '--pubsub-credentials-file', 'sa.json'], { cwd: work });
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('a registry other than the default is said on every run, --check included', async () => {
+    const work = tempDir('bpd-trust-');
+    const dest = await generateStack({}, path.join(work, 'stack'));
+    const yo = path.join(dest, '.yo-rc.json');
+    writeFileSync(yo, readFileSync(yo, 'utf8').replace('"imageRegistry": "ghcr.io/observiq"', '"imageRegistry": "evil.example.com/x"'));
+    for (const args of [['--defaults'], ['--defaults'], ['--check'], ['--dry-run', '--defaults']]) {
+      const r = cli([dest, ...args], { cwd: work });
+      expect(r.stdout).toContain("notice: Bindplane's images come from evil.example.com/x, not the default ghcr.io/observiq");
+    }
+    const plain = await generateStack({}, path.join(work, 'plain'));
+    expect(cli([plain, '--defaults'], { cwd: work }).stdout).not.toContain('images come from');
   });
 });

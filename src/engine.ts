@@ -312,10 +312,11 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
 
   // Copies of the person's files into the git-ignored folder.
   const copies: GenerationRecord['copies'] = {};
-  for (const { source, path: target } of model.copies) {
+  for (const { answer, source, path: target } of model.copies) {
     copies[target] = { source };
     const src = path.resolve(root, source);
-    if (!existsSync(src)) continue; // a clean clone: the copy (if any) stands in for the source
+    // A clean clone, or a stored path outside the stack (never read unless given now): the copy stands in.
+    if (!existsSync(src) || resolved.unread.includes(answer)) continue;
     const content = readFileSync(src, 'utf8');
     const have = disk(target);
     if (have?.content === content && have.mode === 0o600) continue;

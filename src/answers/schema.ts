@@ -56,7 +56,7 @@ export type AnswerKind =
   | { type: 'file'; allowed: string; content: FileContent };
 
 /** What a file answer must hold; checked where the answer is given (src/answers/file-content.ts). */
-export type FileContent = 'json-object' | 'pem-certificate' | 'pem-private-key';
+export type FileContent = 'service-account-key' | 'pem-certificate' | 'pem-private-key';
 
 export interface AnswerSpec {
   name: AnswerName;
@@ -220,7 +220,11 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'pubsubCredentialsFile',
-    kind: { type: 'file', allowed: 'the path of an existing service-account JSON file', content: 'json-object' },
+    kind: {
+      type: 'file',
+      allowed: 'the path of an existing service-account key file: JSON with "type": "service_account" and a "private_key"',
+      content: 'service-account-key',
+    },
     message: 'Service-account JSON file for Pub/Sub',
     hint: 'leave empty to run the Pub/Sub emulator',
     when: isPubsub,
