@@ -128,7 +128,7 @@ const CASES: Case[] = [
     name: 'credentials file missing',
     args: ['--event-bus', 'pubsub', '--pubsub-project-id', 'demo-project', '--pubsub-credentials-file', '$W/nope.json'],
     exit: 2,
-    message: /--pubsub-credentials-file: ".*nope.json" does not exist; use the path of an existing service-account JSON file/,
+    message: /--pubsub-credentials-file: ".*nope.json" does not exist; use the path of an existing service-account key file/,
   },
   {
     name: 'credentials file not JSON',
