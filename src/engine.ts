@@ -315,8 +315,7 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
   for (const { answer, source, path: target } of model.copies) {
     copies[target] = { source };
     const src = path.resolve(root, source);
-    // A clean clone, or a stored path outside the stack (never read unless given now): the copy stands in.
-    if (!existsSync(src) || resolved.unread.includes(answer)) continue;
+    if (!existsSync(src) || resolved.unread.includes(answer)) continue; // a clone, or stored and outside the stack: the copy stands in
     const content = readFileSync(src, 'utf8');
     const have = disk(target);
     if (have?.content === content && have.mode === 0o600) continue;
