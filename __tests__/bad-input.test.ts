@@ -128,7 +128,7 @@ const CASES: Case[] = [
     name: 'credentials file missing',
     args: ['--event-bus', 'pubsub', '--pubsub-project-id', 'demo-project', '--pubsub-credentials-file', '$W/nope.json'],
     exit: 2,
-    message: /--pubsub-credentials-file: ".*nope.json" does not exist; use the path of an existing service-account JSON file/,
+    message: /--pubsub-credentials-file: ".*nope.json" does not exist; use the path of an existing service-account key file/,
   },
   {
     name: 'credentials file not JSON',
@@ -332,8 +332,8 @@ const CASES: Case[] = [
       rec.files['../precious.txt'] = { sha256: createHash('sha256').update('keep me\n').digest('hex'), mode: '644' };
       writeFileSync(file, JSON.stringify(rec));
     },
-    exit: 1,
-    message: /record.json names "..\/precious.txt", a path outside the repository/,
+    exit: 2,
+    message: /record.json: the entry "..\/precious.txt" in "files" is a path outside the stack/,
   },
   {
     name: 'merge bases naming a path outside the destination',
@@ -354,7 +354,7 @@ const CASES: Case[] = [
       write(path.join(w, 'precious.txt'), 'keep me\n');
       write(path.join(d, '.bindplane-distributed/txn/journal.json'), JSON.stringify({ format: 1, ops: [{ op: 'delete', path: '../precious.txt' }] }));
     },
-    exit: 1,
+    exit: 2,
     message: /the journal in .bindplane-distributed\/txn names "..\/precious.txt", outside the repository/,
   },
   {
@@ -384,8 +384,8 @@ const CASES: Case[] = [
       symlinkSync(path.join(w, 'outside'), path.join(d, 'evil'));
       write(path.join(d, '.bindplane-distributed/txn/journal.json'), JSON.stringify({ format: 1, ops: [{ op: 'delete', path: 'evil/x' }] }));
     },
-    exit: 1,
-    message: /the journal in .bindplane-distributed\/txn names "evil\/x", outside the repository/,
+    exit: 2,
+    message: /the journal in .bindplane-distributed\/txn names "evil\/x", not a file the generator writes/,
   },
   {
     name: 'a link leading out of the destination',

@@ -82,7 +82,9 @@ describe('bindplane-distributed', () => {
     writeFileSync(path.join(dest, 'README.md'), '# mine\n');
     const r = cli([dest, '--defaults', '--force']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/replace\s+README.md\s+\(it was not written by the generator; replaced because of --force\)/);
+    expect(r.stdout).toMatch(
+      /replace\s+README.md\s+\(it was not written by the generator; replaced because of --force; the file as it was is kept as README\.md\.orig\)/,
+    );
     expect(readFileSync(path.join(dest, 'README.md'), 'utf8')).toContain('Bindplane, distributed');
   });
 

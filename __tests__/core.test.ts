@@ -165,7 +165,8 @@ describe('model', () => {
   });
 
   it("keeps the certificate's common name within 64 characters", () => {
-    const host = `${'a'.repeat(70)}.example.com`;
+    // Over 64 characters in labels of at most 63, as DNS allows.
+    const host = `${'a'.repeat(40)}.${'b'.repeat(30)}.example.com`;
     const m = buildModel(answers({ tls: 'selfSigned', remoteUrl: `https://${host}` }));
     expect(m.tlsCert.commonName).toBe('localhost');
     expect(m.tlsCert.subjectAltNames).toContain(`DNS:${host}`);

@@ -7,7 +7,7 @@ import { formatRows, helpText, placeholderOf, wrapWords } from '../src/cli/args.
 import { main } from '../src/cli/main.js';
 import { projectNameFor, specOf, ANSWERS, allowedText } from '../src/answers/schema.js';
 import { validatePrompt } from '../src/answers/questions.js';
-import { cleanupTempDirs, cli, snapshot, tempDir } from './helpers/stack.js';
+import { cleanupTempDirs, cli, snapshot, tempDir, SERVICE_ACCOUNT_JSON } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
 
@@ -102,7 +102,7 @@ describe('messages', () => {
     const work = tempDir();
     const dest = path.join(work, 's');
     mkdirSync(path.join(dest, 'creds'), { recursive: true });
-    writeFileSync(path.join(dest, 'creds/sa.json'), '{"type":"service_account"}\n');
+    writeFileSync(path.join(dest, 'creds/sa.json'), SERVICE_ACCOUNT_JSON);
     writeFileSync(path.join(work, 'a.yml'), 'eventBus: pubsub\npubsubProjectId: my-project\npubsubCredentialsFile: s/creds/sa.json\n');
     expect(cli([dest, '--defaults', '--answers', path.join(work, 'a.yml')]).status).toBe(0);
     expect(stored(dest).pubsubCredentialsFile).toBe('creds/sa.json');
@@ -116,7 +116,7 @@ describe('messages', () => {
     const keyDir = path.join(work, 'keys');
     mkdirSync(keyDir);
     const dest = path.join(work, 's');
-    writeFileSync(path.join(work, 'sa.json'), '{"type":"service_account"}\n');
+    writeFileSync(path.join(work, 'sa.json'), SERVICE_ACCOUNT_JSON);
     expect(
       cli([dest, '--defaults', '--event-bus', 'pubsub', '--pubsub-project-id', 'my-project', '--pubsub-credentials-file', path.join(work, 'sa.json')]).status,
     ).toBe(0);

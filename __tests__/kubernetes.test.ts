@@ -53,7 +53,10 @@ function pemPair(): { cert: string; key: string } {
 /** A Kubernetes stack with Pub/Sub credentials and provided TLS files, made here; `extra` adds answers. */
 async function credentialsStack(extra: Partial<Answers>): Promise<string> {
   const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
-  writeFileSync(creds, JSON.stringify({ type: 'service_account', project_id: 'bindplane-test' }));
+  writeFileSync(
+    creds,
+    JSON.stringify({ type: 'service_account', project_id: 'bindplane-test', private_key: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n' }),
+  );
   const { cert, key } = pemPair();
   return kubernetesStack({
     eventBus: 'pubsub',

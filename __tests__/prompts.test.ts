@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ADVANCED_QUESTION, CONFIRM_QUESTION } from '../src/answers/flow.js';
 import { promptMessage, validatePrompt } from '../src/answers/questions.js';
 import { ANSWERS, specOf } from '../src/answers/schema.js';
-import { CLI, cleanupTempDirs, selfSignedPair, tempDir } from './helpers/stack.js';
+import { CLI, cleanupTempDirs, selfSignedPair, tempDir, SERVICE_ACCOUNT_JSON } from './helpers/stack.js';
 import { KEY, Terminal } from './helpers/pty.js';
 
 afterAll(cleanupTempDirs);
@@ -38,7 +38,7 @@ describe('the questions as written', () => {
   it('each file answer is checked by its content where it is asked', () => {
     const work = tempDir();
     const { cert, key } = makeCert(work);
-    writeFileSync(path.join(work, 'sa.json'), '{"type": "service_account"}');
+    writeFileSync(path.join(work, 'sa.json'), SERVICE_ACCOUNT_JSON);
     writeFileSync(path.join(work, 'list.json'), '[1, 2]');
     const check = (name: string, file: string, known = {}) => validatePrompt(specOf(name)!, path.join(work, file), work, known);
     expect(check('pubsubCredentialsFile', 'sa.json')).toBe(true);

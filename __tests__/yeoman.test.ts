@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import helpers, { type RunResult } from 'yeoman-test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { projectNameFor } from '../src/answers/schema.js';
-import { ROOT, selfSignedPair, snapshot } from './helpers/stack.js';
+import { ROOT, selfSignedPair, snapshot, SERVICE_ACCOUNT_JSON } from './helpers/stack.js';
 
 const GENERATOR = path.join(ROOT, 'generators/app/index.js');
 // yeoman-test forces twice: in the environment (third argument) and in the generator's options
@@ -50,7 +50,7 @@ describe('yo bindplane-distributed with options', () => {
       options: { instances: '3', eventBus: 'pubsub', pubsubProjectId: 'demo-project', pubsubCredentialsFile: 'sa.json' },
       nodes: 3,
       files: ['local/pubsub/credentials.json'],
-      setup: (d) => writeFileSync(path.join(d, 'sa.json'), '{"type": "service_account"}'),
+      setup: (d) => writeFileSync(path.join(d, 'sa.json'), SERVICE_ACCOUNT_JSON),
     },
   ];
 

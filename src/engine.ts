@@ -23,8 +23,10 @@ import {
   type GenerationRecord,
 } from './update/record.js';
 import { isInsidePath, linkOnPath } from './update/paths.js';
+import { asUserError, fsProblem, guardDestination, guardStackState } from './update/fs-guard.js';
 import { takeLock, type Lock } from './update/lock.js';
 import { commit, commitFresh, recover, type Op } from './update/txn.js';
+import { ENV_FILE, YO_RC } from './update/state-names.js';
 import { VERSION } from './version.js';
 
 export type Mode = 'apply' | 'dry-run' | 'check';
@@ -74,8 +76,7 @@ export interface RunResult {
   previousAnswers?: Partial<Answers>;
 }
 
-export const YO_RC = '.yo-rc.json';
-export const ENV_FILE = '.env';
+export { ENV_FILE, YO_RC } from './update/state-names.js';
 
 function readDisk(root: string, rel: string): DiskFile | undefined {
   const p = path.join(root, rel);
@@ -87,12 +88,13 @@ function readDisk(root: string, rel: string): DiskFile | undefined {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ENOTDIR') throw new InputError(`${rel}: a file of yours stands where the generator needs a folder (${path.dirname(rel)}); move it away`, rel);
-    throw e;
+    throw fsProblem(root, e) ?? e;
   }
 }
 
 /** Refuses a destination that is a file or read-only, and paths that would leave it through a link. */
 function checkDestination(root: string, mode: Mode): void {
+  guardDestination(root);
   let probe = root;
   while (!existsSync(probe)) probe = path.dirname(probe);
   const st = statSync(probe);
@@ -129,7 +131,9 @@ interface Stored {
 }
 
 function readStored(root: string): Stored {
-  return existsSync(root) ? { yo: readYoRc(root), record: readRecord(root, VERSION) } : {};
+  if (!existsSync(root)) return {};
+  guardStackState(root);
+  return { yo: readYoRc(root), record: readRecord(root, VERSION) };
 }
 
 /** The answers stored in .yo-rc.json (or, when it is gone, in the record), as a layer. */
@@ -147,7 +151,7 @@ export function resolveFor(root: string, layers: Layer[], mode: Mode, previous: 
   const stored = storedLayer(root, previous);
   return resolveAnswers(stored ? [...layers, stored] : layers, {
     dest: root,
-    copyExists: (n) => n in LOCAL_COPIES && existsSync(path.join(root, LOCAL_COPIES[n as CopiedAnswer])),
+    copyExists: (n) => Object.hasOwn(LOCAL_COPIES, n) && existsSync(path.join(root, LOCAL_COPIES[n as CopiedAnswer])),
     skipFileChecks: mode === 'check',
   });
 }
@@ -215,12 +219,15 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const mode = opts.mode ?? 'apply';
   const root = path.resolve(opts.dest);
   checkDestination(root, mode);
-  const lock = takeLock(root, mode === 'apply');
-  try {
-    return await runLocked(opts, mode, root, lock);
-  } finally {
-    lock.release();
-  }
+  guardStackState(root);
+  return asUserError(root, async () => {
+    const lock = takeLock(root, mode === 'apply');
+    try {
+      return await runLocked(opts, mode, root, lock);
+    } finally {
+      lock.release();
+    }
+  });
 }
 
 async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock): Promise<RunResult> {
@@ -305,10 +312,10 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
 
   // Copies of the person's files into the git-ignored folder.
   const copies: GenerationRecord['copies'] = {};
-  for (const { source, path: target } of model.copies) {
+  for (const { answer, source, path: target } of model.copies) {
     copies[target] = { source };
     const src = path.resolve(root, source);
-    if (!existsSync(src)) continue; // a clean clone: the copy (if any) stands in for the source
+    if (!existsSync(src) || resolved.unread.includes(answer)) continue; // a clone, or stored and outside the stack: the copy stands in
     const content = readFileSync(src, 'utf8');
     const have = disk(target);
     if (have?.content === content && have.mode === 0o600) continue;

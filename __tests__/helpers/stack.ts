@@ -12,6 +12,9 @@ export const CLI = path.join(ROOT, 'bin/bindplane-distributed.js');
 
 const made: string[] = [];
 
+/** A service-account key file's content as Google issues them (the key is shaped, not real: nothing signs with it here). */
+export const SERVICE_ACCOUNT_JSON = `${JSON.stringify({ type: 'service_account', project_id: 'my-project', private_key: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n', client_email: 'bindplane@my-project.iam.gserviceaccount.com' })}\n`;
+
 export function tempDir(prefix = 'bpd-'): string {
   const d = mkdtempSync(path.join(tmpdir(), prefix));
   made.push(d);

@@ -1,5 +1,5 @@
 // What a file answer must hold, checked wherever the answer comes from (a flag, an answers file,
-// .yo-rc.json, a prompt): a service-account JSON object, a PEM certificate, a PEM private key.
+// .yo-rc.json, a prompt): a service-account key, a PEM certificate, a PEM private key.
 // Node's own crypto parses the PEM, so a key given as the certificate (or the other way round) is
 // refused, and so is a key that does not belong to the certificate.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -21,14 +21,20 @@ export function fileContentProblem(abs: string, content: FileContent): string | 
     return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`;
   }
   switch (content) {
-    case 'json-object': {
+    case 'service-account-key': {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch {
         return 'is not JSON';
       }
-      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? undefined : 'is not a JSON object';
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return 'is not a JSON object';
+      // Any JSON object would do for JSON.parse; only a key file is mounted into the containers.
+      const key = parsed as { type?: unknown; private_key?: unknown };
+      if (key.type !== 'service_account') return 'is not a service-account key (its "type" is not "service_account")';
+      if (typeof key.private_key !== 'string' || !/-----BEGIN PRIVATE KEY-----[\s\S]+-----END PRIVATE KEY-----/.test(key.private_key))
+        return 'is not a service-account key (it has no "private_key")';
+      return undefined;
     }
     case 'pem-certificate':
       if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) return 'is not PEM';

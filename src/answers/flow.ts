@@ -112,10 +112,10 @@ export async function askQuestions(ask: Asker, opts: FlowOptions): Promise<Recor
  */
 async function settleWithPlatform(ask: Asker, known: Record<string, AnswerValue>, prompted: Record<string, AnswerValue>, opts: FlowOptions): Promise<void> {
   for (;;) {
-    const refused = kubernetesRefusals(known as Partial<Answers>).find((r) => r.answer !== 'platform' && r.answer in known);
+    const refused = kubernetesRefusals(known as Partial<Answers>).find((r) => r.answer !== 'platform' && Object.hasOwn(known, r.answer));
     if (!refused) return;
     const spec = ANSWERS.find((s) => s.name === refused.answer)!;
-    if (!(refused.answer in prompted)) throw new InputError(`--${flagOf(refused.answer)}: ${refused.why} (platform is kubernetes)`, refused.answer);
+    if (!Object.hasOwn(prompted, refused.answer)) throw new InputError(`--${flagOf(refused.answer)}: ${refused.why} (platform is kubernetes)`, refused.answer);
     ask.say(refused.why);
     const value = await askOne(ask, spec, { ...known, [spec.name]: undefined as never }, opts);
     if (value === undefined) delete known[spec.name];
@@ -129,7 +129,7 @@ function knownAnswers(opts: FlowOptions): Record<string, AnswerValue> {
   const known: Record<string, AnswerValue> = {};
   const layers = opts.stored ? [...opts.layers, opts.stored] : [...opts.layers];
   for (const spec of ANSWERS) {
-    const layer = layers.find((l) => spec.name in l.values);
+    const layer = layers.find((l) => Object.hasOwn(l.values, spec.name));
     if (layer) known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, opts.dest);
   }
   return known;

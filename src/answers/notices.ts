@@ -47,7 +47,7 @@ export function upgradeNotices(answers: Answers, fromStored: readonly AnswerName
     const value = answers[name] as AnswerValue;
     const current = specOf(name)?.default;
     if (typeof current === 'function' || current === undefined || current === value) continue;
-    if (name in PINNED) {
+    if (Object.hasOwn(PINNED, name)) {
       if (compareReleases(String(current), String(value)) > 0) {
         const w = PIN_WORDS[name as keyof typeof PINNED];
         out.push(`newer ${w.what}: ${current} (this stack: ${value}); pass --${flagOf(name)} ${current}${w.then}`);
@@ -56,6 +56,11 @@ export function upgradeNotices(answers: Answers, fromStored: readonly AnswerName
       out.push(`new default for ${name}: ${current} (this stack: ${value}); pass --${flagOf(name)} ${current} to switch`);
     }
   }
+  // A registry is whose code runs: one other than the default is said on every run, since a
+  // .yo-rc.json someone else committed may have set it.
+  const registry = specOf('imageRegistry')!.default;
+  if (answers.imageRegistry !== registry)
+    out.push(`Bindplane's images come from ${answers.imageRegistry}, not the default ${registry}; --image-registry ${registry} goes back to it`);
   return out.sort((a, b) => order(a) - order(b));
 }
 

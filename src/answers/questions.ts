@@ -16,7 +16,7 @@ export function pendingQuestions(layers: readonly Layer[], stored: Layer | undef
   const known: Partial<Record<string, AnswerValue>> = {};
   const pending: AnswerSpec[] = [];
   for (const spec of ANSWERS) {
-    const layer = all.find((l) => spec.name in l.values);
+    const layer = all.find((l) => Object.hasOwn(l.values, spec.name));
     if (layer) {
       known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, dest);
       continue;

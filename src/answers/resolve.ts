@@ -26,6 +26,14 @@ export interface Resolved {
   fromStored: AnswerName[];
   /** Answers a stack from an older generator lacks, which keep their legacy value (see AnswerSpec.legacyDefault). */
   legacy: AnswerName[];
+  /** Stored file answers outside the stack: never read again unless given on this run (their copy stands in). */
+  unread: AnswerName[];
+}
+
+/** A file answer's path that leads outside the stack (stored ones are relative to it). */
+export function isOutsideStack(dest: string, file: string): boolean {
+  const rel = path.relative(dest, path.resolve(dest, file));
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel);
 }
 
 export interface ResolveOptions {
@@ -130,6 +138,14 @@ export function unknownAnswer(key: string, source: Source): InputError {
   );
 }
 
+/** Keys that name a JavaScript object's own machinery, never an answer: refused wherever answers come from. */
+const OBJECT_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function refuseObjectKey(key: string, where: string): void {
+  if (OBJECT_KEYS.has(key))
+    throw new InputError(`${where}: the key ${JSON.stringify(key)} is not an answer (it names JavaScript's object machinery); remove it`, key);
+}
+
 /** Combines layers (highest priority first), applies defaults, validates every value and the cross-field rules. */
 export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): Resolved {
   const given: Partial<Record<AnswerName, AnswerValue>> = {};
@@ -139,6 +155,7 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
   for (const layer of [...layers].reverse()) {
     for (const [key, raw] of Object.entries(layer.values)) {
       if (key === '$schema' && layer.source === 'answers file') continue;
+      refuseObjectKey(key, layer.source);
       const spec = specOf(key);
       try {
         if (!spec) throw unknownAnswer(key, layer.source);
@@ -188,7 +205,8 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
     }
   }
   const fromStored = (Object.keys(answers) as AnswerName[]).filter((n) => givenFrom[n] === '.yo-rc.json');
-  const result = { answers: answers as unknown as Answers, stored: stored as Partial<Answers>, missing, fromStored, legacy };
+  const unread = fromStored.filter((n) => specOf(n)!.kind.type === 'file' && isOutsideStack(opts.dest, String(answers[n])));
+  const result = { answers: answers as unknown as Answers, stored: stored as Partial<Answers>, missing, fromStored, legacy, unread };
   if (missing.length === 0 && !opts.givenOnly) crossCheck(result.answers, givenFrom, opts);
   return result;
 }
@@ -229,6 +247,19 @@ function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts:
     const spec = specOf(name)!;
     if (!file || (spec.when && !spec.when(a)) || spec.kind.type !== 'file') continue;
     if (opts.copyExists?.(name) && !existsSync(path.resolve(opts.dest, file))) continue;
+    // A committed .yo-rc.json may name any file on this machine: outside the stack, only this run's answer is read.
+    if (src(name) === '.yo-rc.json' && isOutsideStack(opts.dest, file)) {
+      if (opts.copyExists?.(name)) continue;
+      if (existsSync(path.resolve(opts.dest, file)))
+        throw new InputError(
+          prefixed(
+            src(name),
+            name,
+            `${show(file)} is outside the stack, and a file outside it is read only when you give it on this run: give it again with --${flagOf(name)} PATH (nothing was read)`,
+          ),
+          name,
+        );
+    }
     const problem = fileContentProblem(path.resolve(opts.dest, file), spec.kind.content);
     // A clone has only what was committed: a file outside the stack, and the git-ignored copies, stay behind.
     const again =

@@ -61,7 +61,7 @@ export type AnswerKind =
   | { type: 'file'; allowed: string; content: FileContent };
 
 /** What a file answer must hold; checked where the answer is given (src/answers/file-content.ts). */
-export type FileContent = 'json-object' | 'pem-certificate' | 'pem-private-key';
+export type FileContent = 'service-account-key' | 'pem-certificate' | 'pem-private-key';
 
 export interface AnswerSpec {
   name: AnswerName;
@@ -98,9 +98,14 @@ export const PINNED = {
 } as const;
 
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
-/** An http(s) URL of a host name and an optional port from 0 to 65535, nothing after it. */
-export const URL_PATTERN =
-  /^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:(6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}|0))?\/?$/;
+/** A port from 1 to 65535, without leading zeros. */
+const PORT = '(6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3})';
+/** A host name: dot-separated labels of `c` (a character class) and "-", none empty, none starting or ending with "-", at most 63 each. */
+const hostOf = (c: string) => `[${c}]([${c}-]{0,61}[${c}])?(\\.[${c}]([${c}-]{0,61}[${c}])?)*`;
+/** An http(s) URL of a host name and an optional port from 1 to 65535, nothing after it. */
+export const URL_PATTERN = new RegExp(`^https?://${hostOf('A-Za-z0-9')}(:${PORT})?/?$`);
+/** A registry: a lower-case host (and port), then path components as Docker allows them (no "..", no leading or trailing separator). */
+const REGISTRY = new RegExp(`^${hostOf('a-z0-9')}(:${PORT})?(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$`);
 const VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/;
 
 const isKafka = (a: Partial<Answers>) => a.eventBus === 'kafka';
@@ -146,9 +151,10 @@ export const ANSWERS: readonly AnswerSpec[] = [
     name: 'imageRegistry',
     kind: {
       type: 'string',
-      pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/,
+      pattern: REGISTRY,
       maxLength: 200,
-      allowed: 'a registry path such as ghcr.io/observiq, or observiq for Docker Hub',
+      allowed:
+        'a registry path such as ghcr.io/observiq or registry.example.com:5000/team, or observiq for Docker Hub: host labels of lower-case letters, digits and "-", a port from 1 to 65535',
     },
     message: "Registry of Bindplane's images",
     default: 'ghcr.io/observiq',
@@ -183,7 +189,13 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'kafkaTopic',
-    kind: { type: 'string', pattern: /^[A-Za-z0-9._-]+$/, maxLength: 249, allowed: 'letters, digits, ".", "_" and "-", at most 249 characters' },
+    kind: {
+      type: 'string',
+      // Kafka's own rule (Topic.validate): its legal characters, at most 249, and not "." or "..".
+      pattern: /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}$/,
+      maxLength: 249,
+      allowed: 'letters, digits, ".", "_" and "-", at most 249 characters, not "." or ".."',
+    },
     message: 'Kafka topic',
     default: 'bindplane-op-message-bus',
     when: isKafka,
@@ -205,9 +217,12 @@ export const ANSWERS: readonly AnswerSpec[] = [
     name: 'pubsubTopic',
     kind: {
       type: 'string',
-      pattern: /^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$/,
+      // Google's rule, less "%": the emulator's setup puts the name in a URL that curl and the shell
+      // would decode ("%24%28id%29" is "$(id)") while Bindplane uses it as written.
+      pattern: /^(?![Gg][Oo][Oo][Gg])[A-Za-z][A-Za-z0-9._~+-]{2,254}$/,
       maxLength: 255,
-      allowed: 'a Pub/Sub topic name: 3 to 255 characters, starting with a letter',
+      allowed:
+        'a Pub/Sub topic name: 3 to 255 letters, digits and "-_.~+", starting with a letter, not with "goog"; "%" is refused, the emulator\'s URL would decode it',
     },
     message: 'Pub/Sub topic',
     default: 'bindplane-event-bus',
@@ -215,7 +230,11 @@ export const ANSWERS: readonly AnswerSpec[] = [
   },
   {
     name: 'pubsubCredentialsFile',
-    kind: { type: 'file', allowed: 'the path of an existing service-account JSON file', content: 'json-object' },
+    kind: {
+      type: 'file',
+      allowed: 'the path of an existing service-account key file: JSON with "type": "service_account" and a "private_key"',
+      content: 'service-account-key',
+    },
     message: 'Service-account JSON file for Pub/Sub',
     hint: 'leave empty to run the Pub/Sub emulator',
     when: isPubsub,
@@ -257,9 +276,10 @@ export const ANSWERS: readonly AnswerSpec[] = [
     name: 'prometheusRetention',
     kind: {
       type: 'string',
-      pattern: /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/,
+      // Bounded per unit (at most 99y, 9999w, 99999d, ...), far below where Prometheus's duration overflows.
+      pattern: /^([1-9]\d?y)?(\d{1,4}w)?(\d{1,5}d)?(\d{1,6}h)?(\d{1,7}m)?(\d{1,9}s)?(\d{1,10}ms)?$/,
       maxLength: 20,
-      allowed: 'a Prometheus duration with units from largest to smallest, such as 15d, 12h or 1w2d',
+      allowed: 'a Prometheus duration with units from largest to smallest, such as 15d, 12h or 1w2d, at most 99y, 9999w, 99999d or 999999h',
     },
     message: 'How long Prometheus keeps measurements',
     default: '15d',
@@ -392,6 +412,6 @@ export function allowedText(kind: AnswerKind): string {
     case 'file':
       return kind.allowed;
     case 'url':
-      return 'an http:// or https:// URL with a host and no path, such as https://bindplane.example.com:3001';
+      return 'an http:// or https:// URL with a host and no path, a port from 1 to 65535 if any, such as https://bindplane.example.com:3001';
   }
 }

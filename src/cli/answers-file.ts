@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type * as JsYaml from 'js-yaml';
 import type { Layer } from '../answers/resolve.js';
+import { refuseObjectKey } from '../answers/resolve.js';
 import { InputError } from '../errors.js';
 
 const MAX_BYTES = 1 << 20;
@@ -52,6 +53,7 @@ export function parseAnswers(text: string, file: string, yaml: YamlModule): Reco
   if (!isMapping(typed) || !isMapping(text_)) throw new InputError(`--answers ${JSON.stringify(file)}: ${shape}`, 'answers');
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(typed)) {
+    refuseObjectKey(key, `--answers ${JSON.stringify(file)}`);
     values[key] = value === null || typeof value === 'boolean' || typeof value === 'object' ? value : text_[key];
   }
   return values;

@@ -9,6 +9,7 @@ import { InputError, StateError } from '../errors.js';
 import { holdsStack } from './locate.js';
 import { buildModel } from '../model/index.js';
 import { newSecretValue } from '../update/envfile.js';
+import { guardStackState } from '../update/fs-guard.js';
 import { acquireLock } from '../update/lock.js';
 import { recover, TXN_DIR } from '../update/txn.js';
 
@@ -48,6 +49,7 @@ function changeDatabasePassword(root: string, db: { user: string; name: string }
 
 /** One run at a time, as the generator: a regeneration meanwhile could write .env back. */
 export function rotateSecret(root: string, name: string): string {
+  guardStackState(root);
   const release = acquireLock(root);
   try {
     if (recover(root) !== 'none') throw new StateError('an interrupted update was finished or rolled back first; run --rotate-secret again');

@@ -319,11 +319,58 @@ function lockAbsent(root: string, ctx: Ctx): Attempt {
  */
 export function takeLock(root: string, create: boolean): Lock {
   const ctx: Ctx = { text: `${process.pid} ${HOST} ${randomBytes(8).toString('hex')}\n`, cleared: false, lockless: 0 };
-  for (let i = 0; i < ATTEMPTS; i++) {
-    const got = existsSync(root) ? lockExisting(root, ctx) : create ? lockFresh(root, ctx) : lockAbsent(root, ctx);
-    if (got !== 'again') return got;
+  // Before anything is made: an interrupt is then handled at the run's next pause, not by dying mid-step.
+  const interrupts = onInterrupt();
+  try {
+    for (let i = 0; i < ATTEMPTS; i++) {
+      const got = existsSync(root) ? lockExisting(root, ctx) : create ? lockFresh(root, ctx) : lockAbsent(root, ctx);
+      if (got !== 'again') return interrupts.guard(got);
+    }
+  } catch (e) {
+    interrupts.off();
+    throw e;
   }
+  interrupts.off();
   throw new BusyError(`other bindplane-distributed runs kept taking and releasing the lock of ${root}; run again`);
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Ctrl-C (or a kill) while the lock is held: the lock is released, which throws a first
+ * generation's staging away, and the process then ends by the same signal. Without this, node dies
+ * at once and leaves the lock behind (issue 19). An update past its commit point is finished by
+ * the next run, as after SIGKILL.
+ */
+function onInterrupt(): { guard: (lock: Lock) => Lock; off: () => void } {
+  let release: (() => void) | undefined;
+  const handler = (signal: NodeJS.Signals) => {
+    off();
+    release?.();
+    process.kill(process.pid, signal);
+  };
+  const off = () => {
+    for (const s of SIGNALS) process.off(s, handler);
+  };
+  for (const s of SIGNALS) process.on(s, handler);
+  return {
+    off,
+    guard: (lock) => {
+      let released = false;
+      release = () => {
+        if (released) return;
+        released = true;
+        lock.release();
+      };
+      return {
+        ...lock,
+        release: () => {
+          off();
+          release!();
+        },
+      };
+    },
+  };
 }
 
 /** Takes the lock of an existing destination; returns the release. */

@@ -4,6 +4,7 @@ import type { RenderedFile } from '../render/index.js';
 import { hasConflictMarkers, mergeThreeWay } from './merge.js';
 import { sha256 } from './hash.js';
 import type { FileEntry } from './record.js';
+import { backupName } from './record-guard.js';
 
 export type Action =
   | 'create' // not on disk: written
@@ -90,7 +91,27 @@ export function planFiles(input: PlanInput): FilePlan[] {
   const wanted = new Set(input.rendered.map((f) => f.path));
   for (const f of input.rendered) plans.push(planWanted(f, input));
   for (const p of Object.keys(input.record).sort()) if (!wanted.has(p)) plans.push(planStale(p, input));
-  return plans;
+  return withBackups(plans, input);
+}
+
+/**
+ * --force replaces (or removes) files that hold the person's bytes: each is kept beside, as
+ * `<file>.orig` (a free name), with its mode, and the plan says so. Not recorded: the copy is theirs.
+ */
+function withBackups(plans: FilePlan[], input: PlanInput): FilePlan[] {
+  const taken = new Set<string>();
+  const out: FilePlan[] = [];
+  for (const p of plans) {
+    out.push(p);
+    const theirs = p.action === 'replace' || (p.action === 'delete' && p.note !== 'no longer generated');
+    const disk = theirs ? input.disk(p.path) : undefined;
+    if (!disk) continue;
+    const name = backupName(p.path, (n) => taken.has(n) || input.disk(n) !== undefined);
+    taken.add(name);
+    p.note = `${p.note}; the file as it was is kept as ${name}`;
+    out.push({ path: name, action: 'create', note: `your ${p.path} as it was before --force`, write: disk.content, mode: disk.mode });
+  }
+  return out;
 }
 
 function planWanted(f: RenderedFile, input: PlanInput): FilePlan {

@@ -6,11 +6,10 @@ import path from 'node:path';
 import { compareReleases } from '../answers/notices.js';
 import { StateError } from '../errors.js';
 import { isInsidePath } from './paths.js';
-import { RECORD_DIR } from './txn.js';
+import { guardRecord } from './record-guard.js';
+import { BASE_FILE, RECORD_DIR, RECORD_FILE } from './state-names.js';
 
-export const RECORD_FILE = `${RECORD_DIR}/record.json`;
-/** Every previous render in one plain-text file: diffable line by line, and one file to write, not one per file. */
-export const BASE_FILE = `${RECORD_DIR}/base.txt`;
+export { BASE_FILE, RECORD_FILE };
 export const RECORD_FORMAT = 1;
 export const GENERATOR_NAME = 'generator-bindplane-distributed';
 
@@ -67,8 +66,8 @@ export function readRecord(root: string, ownVersion: string): GenerationRecord |
     Object.values(rec.copies).every((c) => isObject(c) && typeof c.source === 'string');
   if (!shapeOk)
     throw new StateError(`${RECORD_FILE} is damaged (an entry has the wrong shape); restore it from git, or delete the ${RECORD_DIR} folder to start over`);
-  // A record comes with a repository someone else may have written: never let it point elsewhere.
-  for (const p of [...Object.keys(rec.files), ...Object.keys(rec.copies)]) if (!isInsidePath(p)) throw outside(RECORD_FILE, p);
+  // A record comes with a repository someone else may have written: it names only the generator's own files.
+  guardRecord(rec);
   return rec;
 }
 

@@ -12,10 +12,12 @@
 // and recovery refuses to apply it.
 import {
   closeSync,
+  copyFileSync,
   existsSync,
   fchmodSync,
   fsync,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -23,17 +25,20 @@ import {
   renameSync,
   rmdirSync,
   rmSync,
+  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { StateError } from '../errors.js';
+import { InputError, StateError } from '../errors.js';
 import { sha256 } from './hash.js';
-import { isInsidePath, linkOnPath } from './paths.js';
+import { linkOnPath } from './paths.js';
+import { checkTargets, fsProblem } from './fs-guard.js';
+import { guardJournal } from './record-guard.js';
+import { RECORD_DIR, TXN_DIR } from './state-names.js';
 
-export const RECORD_DIR = '.bindplane-distributed';
-export const TXN_DIR = `${RECORD_DIR}/txn`;
+export { RECORD_DIR, TXN_DIR };
 const JOURNAL = 'journal.json';
 
 export type Op = { op: 'write'; path: string; content: string; mode: number } | { op: 'delete'; path: string };
@@ -178,11 +183,13 @@ export function recover(root: string): 'none' | 'finished' | 'rolled back' {
       );
     }
     // Only this generator writes journals, but a repository can carry anything: stay inside it.
-    const bad = Array.isArray(journal.ops)
-      ? journal.ops.find((op) => !isInsidePath(op?.path) || linkOnPath(root, op.path) !== undefined || (op.op === 'write' && !/^\d+$/.test(String(op.stage))))
-      : { path: undefined };
+    guardJournal(journal.ops);
+    const bad = journal.ops.find((op) => linkOnPath(root, op.path) !== undefined);
     if (bad)
-      throw new StateError(`the journal in ${TXN_DIR} names ${JSON.stringify(bad?.path)}, outside the repository; delete ${TXN_DIR} after checking the folder`);
+      throw new InputError(
+        `the journal in ${TXN_DIR} names ${JSON.stringify(bad.path)}, outside the repository (through a link); nothing was changed: delete ${TXN_DIR} after checking the folder`,
+        'journal',
+      );
     for (const d of applyJournal(root, journal, true)) syncFolder(d);
     cleanup(root);
     return 'finished';
@@ -194,32 +201,97 @@ export function recover(root: string): 'none' | 'finished' | 'rolled back' {
 /** Applies every op or none of them. */
 export async function commit(root: string, ops: readonly Op[]): Promise<void> {
   if (ops.length === 0) return;
+  checkTargets(root, ops);
   const txn = path.join(root, TXN_DIR);
   const stage = path.join(txn, 'stage');
-  const made = madeFolders(stage, mkdirSync(stage, { recursive: true }));
   const journal: Journal = { format: 1, ops: [] };
   const staged: string[] = [];
-  for (const op of ops) {
-    if (op.op === 'write') {
-      const name = String(staged.length + 1);
-      staged.push(path.join(stage, name));
-      writeFile(staged[staged.length - 1]!, op.content, op.mode, false);
-      journal.ops.push({ op: 'write', path: op.path, stage: name, mode: op.mode, sha256: sha256(op.content) });
-      checkpoint();
+  let old: Map<string, string>;
+  try {
+    const made = madeFolders(stage, mkdirSync(stage, { recursive: true }));
+    for (const op of ops) {
+      if (op.op === 'write') {
+        const name = String(staged.length + 1);
+        staged.push(path.join(stage, name));
+        writeFile(staged[staged.length - 1]!, op.content, op.mode, false);
+        journal.ops.push({ op: 'write', path: op.path, stage: name, mode: op.mode, sha256: sha256(op.content) });
+        checkpoint();
+      }
     }
+    const deleted = ops.filter((o) => o.op === 'delete').map((o) => o.path);
+    for (const p of deleted) journal.ops.push({ op: 'delete', path: p });
+    for (const d of foldersToPrune(deleted)) journal.ops.push({ op: 'prune', path: d });
+    old = keepOld(root, journal, stage, staged.length);
+    await syncAll([...staged, stage, ...made]);
+  } catch (e) {
+    // Before the commit point: nothing of the folder changed; the staging goes.
+    rmSync(txn, { recursive: true, force: true });
+    throw e;
   }
-  const deleted = ops.filter((o) => o.op === 'delete').map((o) => o.path);
-  for (const p of deleted) journal.ops.push({ op: 'delete', path: p });
-  for (const d of foldersToPrune(deleted)) journal.ops.push({ op: 'prune', path: d });
-  await syncAll([...staged, stage, ...made]);
   // The commit point: once the journal exists under its final name, the update will complete.
   writeFile(path.join(txn, `${JOURNAL}.tmp`), JSON.stringify(journal), 0o600, true);
   checkpoint();
   renameSync(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
   syncFolder(txn);
   checkpoint();
-  await syncAll(applyJournal(root, journal, false));
+  let touched: Set<string>;
+  try {
+    touched = applyJournal(root, journal, false);
+  } catch (e) {
+    // The file system refused part way (what checkTargets cannot see: an immutable file, a full
+    // disk): the folder goes back to how it was, so the next run, --check included, works.
+    rollBack(root, journal, old);
+    throw rolledBack(root, e);
+  }
+  await syncAll(touched);
   cleanup(root);
+}
+
+/** The file each op replaces or removes, kept in the staging (a hard link: no bytes copied), by path. */
+function keepOld(root: string, journal: Journal, stage: string, after: number): Map<string, string> {
+  const old = new Map<string, string>();
+  for (const op of journal.ops) {
+    if (op.op === 'prune') continue;
+    const target = path.join(root, op.path);
+    if (!existsSync(target)) continue;
+    const name = String(after + old.size + 1);
+    try {
+      linkSync(target, path.join(stage, name));
+    } catch {
+      copyFileSync(target, path.join(stage, name));
+    }
+    old.set(op.path, name);
+  }
+  return old;
+}
+
+/**
+ * Undoes what applyJournal did before it failed, as an update of its own: a journal that puts the
+ * kept files back replaces the first (one rename), so a run killed meanwhile finishes the undo.
+ */
+function rollBack(root: string, journal: Journal, old: Map<string, string>): void {
+  const txn = path.join(root, TXN_DIR);
+  const undo: Journal = { format: 1, ops: [] };
+  for (const op of journal.ops) {
+    const applied = op.op === 'write' ? !existsSync(path.join(txn, 'stage', op.stage)) : op.op === 'delete' && !existsSync(path.join(root, op.path));
+    if (!applied) continue;
+    const kept = old.get(op.path);
+    if (kept === undefined) undo.ops.push({ op: 'delete', path: op.path });
+    else {
+      const st = statSync(path.join(txn, 'stage', kept));
+      undo.ops.push({ op: 'write', path: op.path, stage: kept, mode: st.mode & 0o777, sha256: sha256(readFileSync(path.join(txn, 'stage', kept))) });
+    }
+  }
+  writeFile(path.join(txn, `${JOURNAL}.tmp`), JSON.stringify(undo), 0o600, true);
+  renameSync(path.join(txn, `${JOURNAL}.tmp`), path.join(txn, JOURNAL));
+  syncFolder(txn);
+  for (const d of applyJournal(root, undo, false)) syncFolder(d);
+  cleanup(root);
+}
+
+function rolledBack(root: string, e: unknown): unknown {
+  const user = fsProblem(root, e);
+  return user ? new InputError(`${user.message}; the update was rolled back, nothing was changed`, user.field) : e;
 }
 
 /**
