@@ -1,7 +1,8 @@
-// Bundles the two edges into dist/bundle/: the CLI's fast path (core, update engine, yaml, diff) as
-// one file to load instead of ~100 modules, which is most of a cold start; and the Yeoman generator
+// Bundles the edges into dist/bundle/: the CLI's fast path (core, update engine, yaml, diff) as
+// one file to load instead of ~100 modules, which is most of a cold start, and the library API
+// beside it (the two share chunks); and the Yeoman generator
 // with yeoman-generator inside it, so that installing the package installs no part of Yeoman (yo
-// brings the environment). The CLI's prompts (src/cli/interactive.js and @inquirer/prompts) stay
+// brings the environment). The CLI's prompts (src/cli/interactive.js and Inquirer's prompts) stay
 // outside, loaded only when there is something to ask.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -43,17 +44,18 @@ const common = {
   logLevel: 'warning',
 };
 // Two builds, so the CLI's file stays where its outside import of interactive.js points from.
+// The library API shares the CLI's chunks, so the package needs no runtime dependency but the prompts.
 await build({
   ...common,
-  entryPoints: { cli: 'dist/src/cli/main.js' },
+  entryPoints: { cli: 'dist/src/cli/main.js', library: 'dist/src/library.js' },
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  external: ['@inquirer/prompts'],
+  external: ['@inquirer/*'],
   plugins: [keepInteractiveOutside],
 });
 await build({
   ...common,
   entryPoints: { generator: 'dist/generators/app/generator.js' },
-  external: ['@inquirer/prompts', 'yeoman-environment'],
+  external: ['@inquirer/*', 'yeoman-environment'],
   plugins: [keepInteractiveOutside, yeomanGeneratorPackageJson],
 });

@@ -18,7 +18,8 @@ end=$(date +%s.%N)
 modules="$work/prefix/lib/node_modules"
 # Every package folder npm put there, the tool itself excluded.
 packages=$(($(npm ls --global --prefix "$work/prefix" --all --parseable 2>/dev/null | grep -c node_modules/) - 1))
-size=$(du -sm "$modules" | cut -f1)
+# In MB of 1024 KB, one decimal (du -sm rounds up to whole megabytes).
+size=$(du -sk "$modules" | awk '{ printf "%.1f", $1 / 1024 }')
 echo "tarball: $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KB)"
 echo "packages: $packages"
 echo "size: ${size} MB"

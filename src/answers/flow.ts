@@ -1,7 +1,7 @@
 // The question flow, one for the CLI and for `yo`: the few questions that matter first (the
 // `basic` answers of the table: instances, event bus, TLS, and what those require), then one
 // "Adjust advanced settings?" that opens the rest, then a summary to confirm before anything is
-// written. The edges bring the prompts (@inquirer/prompts in the CLI, Yeoman's in the generator).
+// written. The edges bring the prompts (Inquirer's in the CLI, Yeoman's in the generator).
 import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from './questions.js';
 import { InputError } from '../errors.js';
 import { kubernetesRefusals } from './kubernetes.js';
