@@ -121,5 +121,7 @@ describe('the packed package', () => {
     expect(yo.status, yo.stderr).toBe(0);
     expect(yo.stdout).toContain('yo bindplane-distributed');
     expect(yo.stdout).toContain('--instances');
+    // What the destination defaults to, as the run finds it (the stack above, as the CLI does).
+    expect(yo.stdout).toContain('the stack that holds the current folder, else the current folder');
   }, 400_000);
 });

@@ -83,11 +83,11 @@ describe('yo bindplane-distributed', () => {
     expect(r.stderr).toContain('--event-bus: "rabbitmq" is not allowed; use one of kafka, pubsub, nats');
   }, 60_000);
 
-  it('--dry-run prints its plan and diffs on stdout, so `> plan.diff` keeps them; Yeoman says nothing of package.json', () => {
+  it('--dry-run prints its plan on stdout (a new stack: each file with its size), so `> plan.txt` keeps it; Yeoman says nothing of package.json', () => {
     const r = yo('planned', '--defaults', '--dry-run');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/create\s+docker-compose.yml/);
-    expect(r.stdout).toContain('+++ b/docker-compose.yml');
+    expect(r.stdout).toMatch(/create\s+docker-compose.yml {2}\(\d+(\.\d)? (bytes|kB)\)/);
+    expect(r.stdout).not.toContain('+++ b/docker-compose.yml');
     expect(r.stdout).toContain('dry run: nothing was written');
     expect(r.stdout + r.stderr).not.toContain('package.json');
     expect(existsSync(path.join(work, 'planned'))).toBe(false);
