@@ -51,6 +51,7 @@ describe('the packed package', () => {
       'package/dist/bundle/cli.js',
       'package/dist/bundle/generator.js',
       'package/dist/bundle/library.js',
+      'package/dist/bundle/THIRD-PARTY-NOTICES.md',
       'package/dist/src/library.d.ts',
       'package/dist/src/cli/interactive.js',
       'package/generators/app/index.js',
@@ -69,6 +70,10 @@ describe('the packed package', () => {
         /^package\/dist\/generators\//.test(f),
     );
     expect(unwanted).toEqual([]);
+    // Bundled code keeps its licences: every package inside the bundles is named with its licence text.
+    const notices = execFileSync('tar', ['xzfO', tarball, 'package/dist/bundle/THIRD-PARTY-NOTICES.md'], { encoding: 'utf8' });
+    for (const bundled of ['js-yaml', 'diff', 'node-diff3', 'fastest-levenshtein', 'yeoman-generator', 'mem-fs-editor'])
+      expect(notices).toMatch(new RegExp(`^## ${bundled} \\d+\\.\\d+\\.\\d+ \\(`, 'm'));
     // yeoman-environment's lookup takes ./*/index.{js,ts} for generators: only generators/app.
     expect(files.filter((f) => /^package\/[^/]+\/index\.(js|ts)$/.test(f))).toEqual([]);
   });
