@@ -49,7 +49,7 @@ const CASES: Case[] = [
   { name: 'unknown event bus', args: ['--event-bus', 'rabbitmq'], exit: 2, message: /--event-bus: "rabbitmq" is not allowed; use one of kafka, pubsub, nats/ },
   { name: 'event bus wrong case', args: ['--event-bus', 'NATS'], exit: 2, message: /--event-bus: "NATS" is not allowed \(did you mean nats\?\)/ },
   { name: 'two kafka brokers', args: ['--kafka-brokers', '2'], exit: 2, message: /--kafka-brokers: "2" is not allowed; use one of 1, 3/ },
-  { name: 'tls yes', args: ['--tls', 'yes'], exit: 2, message: /--tls: "yes" is not allowed; use one of none, selfSigned, provided/ },
+  { name: 'tls yes', args: ['--tls', 'yes'], exit: 2, message: /--tls: "yes" is not allowed; use one of none, self-signed, provided/ },
   { name: 'port zero', args: ['--http-port', '0'], exit: 2, message: /--http-port: "0" is not allowed; use a whole number from 1 to 65535/ },
   { name: 'port too high', args: ['--http-port', '70000'], exit: 2, message: /--http-port: "70000" is not allowed/ },
   {

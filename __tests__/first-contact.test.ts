@@ -23,13 +23,14 @@ describe('help', () => {
     // Every word of every answer's description is there whole.
     const words = new Set(text.split(/\s+/));
     for (const a of ANSWERS)
-      for (const w of `${a.message}${a.hint ? ` (${a.hint})` : ''}: ${allowedText(a.kind)}.`.split(/\s+/)) expect(words, `${a.name}: ${w}`).toContain(w);
+      for (const w of `${a.message}${a.hint ? ` (${a.hint})` : ''}: ${allowedText(a.kind, 'flag')}.`.split(/\s+/))
+        expect(words, `${a.name}: ${w}`).toContain(w);
   });
 
   it('shows what each flag takes', () => {
     const text = helpText('9.9.9', 120);
     expect(text).toMatch(/^ {2}--instances N /m);
-    expect(text).toMatch(/^ {2}--tls none\|selfSigned\|provided /m);
+    expect(text).toMatch(/^ {2}--tls none\|self-signed\|provided(\s|$)/m);
     expect(text).toMatch(/^ {2}--tls-cert-file FILE /m);
     expect(text).toMatch(/^ {2}--remote-url URL /m);
     expect(text).toMatch(/^ {2}--project-name NAME [^]*?\[the folder's\s+name\]/m);
@@ -57,9 +58,9 @@ describe('help', () => {
 
 describe('messages', () => {
   it('suggests the value meant by a differently spelled one', () => {
-    const r = cli([path.join(tempDir(), 's'), '--tls', 'self-signed']);
+    const r = cli([path.join(tempDir(), 's'), '--tls', 'self_signed']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--tls: "self-signed" is not allowed (did you mean selfSigned?)');
+    expect(r.stderr).toContain('--tls: "self_signed" is not allowed (did you mean self-signed?)');
     expect(cli([path.join(tempDir(), 's'), '--event-bus', 'natss']).stderr).toContain('(did you mean nats?)');
   });
 

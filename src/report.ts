@@ -1,14 +1,37 @@
 // Words for a run's result: the plan as lines, diffs for --dry-run (never of secrets).
 import path from 'node:path';
+import { ANSWERS } from './answers/schema.js';
 import type { Change, RunResult } from './engine.js';
 
 const LABEL_WIDTH = 9;
+
+/** The answers this run changes, as `instances 3 -> 5`, in the table's order; none for a new stack. */
+export function answerChanges(result: Pick<RunResult, 'answers' | 'previousAnswers'>): string[] {
+  const before = result.previousAnswers;
+  if (!before) return [];
+  const after = result.answers as unknown as Partial<Record<string, unknown>>;
+  const was = before as unknown as Partial<Record<string, unknown>>;
+  return ANSWERS.filter((s) => was[s.name] !== undefined && after[s.name] !== undefined && was[s.name] !== after[s.name]).map(
+    (s) => `${s.name} ${String(was[s.name])} -> ${String(after[s.name])}`,
+  );
+}
+
+/** A size in words: bytes under 10 kB, else kB with one decimal. */
+const size = (bytes: number) => (bytes < 10_000 ? `${bytes} bytes` : `${(bytes / 1000).toFixed(1)} kB`);
+
+/** Whether --dry-run lists the files with their sizes instead of showing diffs: a new stack's files are all new. */
+export const listsSizes = (result: Pick<RunResult, 'mode' | 'previousAnswers'>) => result.mode === 'dry-run' && !result.previousAnswers;
 
 export function planLines(result: RunResult): string[] {
   const lines: string[] = [];
   if (result.recovered === 'finished') lines.push('finished an interrupted update before this run');
   if (result.recovered === 'rolled back') lines.push('rolled back an interrupted update before this run');
-  for (const c of result.changes) lines.push(`${c.action.padEnd(LABEL_WIDTH)}${c.path}${c.note ? `  (${c.note})` : ''}`);
+  for (const a of answerChanges(result)) lines.push(`${'answer'.padEnd(LABEL_WIDTH)}${a}`);
+  const sizes = listsSizes(result);
+  for (const c of result.changes) {
+    const notes = [c.note, sizes && c.after !== undefined && !c.secret ? size(Buffer.byteLength(c.after)) : undefined].filter(Boolean);
+    lines.push(`${c.action.padEnd(LABEL_WIDTH)}${c.path}${notes.length ? `  (${notes.join('; ')})` : ''}`);
+  }
   if (result.changes.length === 0) lines.push('nothing to change');
   if (result.conflicts.length > 0) {
     lines.push('', `conflicts to resolve (look for <<<<<<< yours ... >>>>>>> generator):`);
@@ -89,4 +112,17 @@ export function nextSteps(result: RunResult, cwd: string, license: LicenseState)
       steps.push({ text: `open ${a.remoteUrl} and sign in as ${a.adminUsername}; the password is BINDPLANE_PASSWORD in .env`, command: a.remoteUrl });
   }
   return { heading: before ? `done: updated the stack in ${where}` : `done: a new stack in ${where}`, steps };
+}
+
+/**
+ * Whether a clean run that wrote nothing left edited files as the person has them (`keep`), as a
+ * rerun after resolving conflicts does: it ends with the same next steps as an update, since the
+ * files the person settled are not applied yet.
+ */
+export function keptEdits(result: RunResult): boolean {
+  return result.mode === 'apply' && result.conflicts.length === 0 && result.changes.some((c) => c.action === 'keep') && !result.changes.some((c) => c.drift);
+}
+
+export function keptHeading(result: RunResult, cwd: string): string {
+  return `done: the stack in ${path.relative(cwd, result.dest) || '.'} matches its answers, with your edits kept`;
 }

@@ -13,9 +13,12 @@ export class Terminal {
   private seen = 0;
   readonly exited: Promise<number | null>;
 
-  constructor(command: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    // A wide terminal, so that no question is wrapped across lines on the screen.
-    this.child = spawn('script', ['-qfec', `stty cols 200 rows 50; exec ${command}`, '/dev/null'], { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+  constructor(command: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv; columns?: number } = {}) {
+    // A wide terminal unless said otherwise, so that no question is wrapped across lines on the screen.
+    this.child = spawn('script', ['-qfec', `stty cols ${opts.columns ?? 200} rows 50; exec ${command}`, '/dev/null'], {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+    });
     this.child.stdout.on('data', (d: Buffer) => (this.raw += d.toString()));
     this.child.stderr.on('data', (d: Buffer) => (this.raw += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));

@@ -7,10 +7,11 @@
 import Generator from 'yeoman-generator';
 import { askQuestions, isCancel, type Asker } from '../../src/answers/flow.js';
 import { didYouMean, type Layer } from '../../src/answers/resolve.js';
-import { ANSWERS, flagOf, type AnswerValue } from '../../src/answers/schema.js';
+import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue } from '../../src/answers/schema.js';
 import { loadAnswersFile } from '../../src/cli/answers-file.js';
 import { locateDestination } from '../../src/cli/locate.js';
-import { printResult } from '../../src/cli/main.js';
+import { cancellableQuestions } from '../../src/cli/cancel.js';
+import { defaultedQuestions, printResult, tookDefaults } from '../../src/cli/main.js';
 import { preflight, run, storedLayer, type Mode, type RunResult } from '../../src/engine.js';
 import { InputError, StateError } from '../../src/errors.js';
 
@@ -43,6 +44,8 @@ export default class BindplaneDistributedGenerator extends Generator {
   declare private declared: Set<string>;
   private layers: Layer[] = [];
   private prompted: Record<string, AnswerValue> = {};
+  /** Questions answered with their defaults because there was no terminal. */
+  private defaulted: AnswerSpec[] = [];
   private result?: RunResult;
   private failed = false;
   private root = '';
@@ -51,7 +54,11 @@ export default class BindplaneDistributedGenerator extends Generator {
     // Yeoman's package-manager install step does not apply (the stack has no package.json): off, and with it its "No change to package.json" line.
     super(args, options as never, { customInstallTask: true });
     this.declared = new Set(YEOMAN_OWN_OPTIONS);
-    this.argument('dest', { type: String, required: false, description: 'Folder to generate into (default: the current folder)' });
+    this.argument('dest', {
+      type: String,
+      required: false,
+      description: 'Folder of the stack (default: the stack that holds the current folder, else the current folder)',
+    });
     this._declare('answers', { type: String, description: 'Answers in YAML or JSON, full or partial' });
     this._declare('defaults', { type: Boolean, description: 'Never ask: unanswered questions take their stored or default value' });
     this._declare('check', { type: Boolean, description: 'Write nothing; exit 1 when regeneration would change anything' });
@@ -142,16 +149,23 @@ export default class BindplaneDistributedGenerator extends Generator {
 
   async prompting(): Promise<void> {
     const interactive = (this._opt('interactive') as boolean | undefined) ?? Boolean(process.stdin.isTTY);
-    if (this.failed || this._opt('defaults') || this._mode !== 'apply' || !interactive) return;
+    if (this.failed || this._opt('defaults') || this._mode !== 'apply') return;
+    if (!interactive) {
+      this.defaulted = defaultedQuestions(this.layers, this.root);
+      return;
+    }
     try {
       // What would refuse the run whatever the answers is said before the first question.
       preflight({ dest: this.root, force: Boolean(this._opt('force')), layers: this.layers });
-      this.prompted = await askQuestions(this._asker(), {
-        layers: this.layers,
-        stored: storedLayer(this.root),
-        dest: this.root,
-        askAnswered: this._opt('ask-answered') === true,
-      });
+      this.prompted = await cancellableQuestions(() =>
+        askQuestions(this._asker(), {
+          layers: this.layers,
+          stored: storedLayer(this.root),
+          dest: this.root,
+          askAnswered: this._opt('ask-answered') === true,
+          columns: process.stdout.columns,
+        }),
+      );
     } catch (e) {
       if (!isCancel(e)) return this._fail(e);
       // Nothing is written yet. Yeoman's prompt adapter also fails the whole run on Ctrl-C, and yo
@@ -192,6 +206,7 @@ export default class BindplaneDistributedGenerator extends Generator {
 
   async end(): Promise<void> {
     if (this.failed || !this.result) return;
+    if (this.defaulted.length > 0) process.stderr.write(`${tookDefaults(this.defaulted)}\n`);
     // The plan is the run's output: on stdout, so `yo bindplane-distributed --dry-run > plan.diff` keeps it (Yeoman's log is stderr).
     await printResult(this.result, { out: (t) => process.stdout.write(`${t}\n`) });
     if (this.result.exitCode !== 0) process.exitCode = this.result.exitCode;

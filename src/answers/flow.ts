@@ -1,9 +1,10 @@
 // The question flow, one for the CLI and for `yo`: the few questions that matter first (the
 // `basic` answers of the table: instances, event bus, TLS, and what those require), then one
 // "Adjust advanced settings?" that opens the rest, then a summary to confirm before anything is
-// written. The edges bring the prompts (@inquirer/prompts in the CLI, Yeoman's in the generator).
+// written. The edges bring the prompts (Inquirer's in the CLI, Yeoman's in the generator).
 import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from './questions.js';
 import { InputError } from '../errors.js';
+import { wrapWords } from '../wrap.js';
 import { kubernetesRefusals } from './kubernetes.js';
 import { coerce, resolveAnswers, type Layer } from './resolve.js';
 import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
@@ -30,6 +31,8 @@ export interface FlowOptions {
   dest: string;
   /** Ask the stored answers again, with them as the defaults (yo's --ask-answered). */
   askAnswered?: boolean;
+  /** The terminal's width, which the summary fits (80 when unknown). */
+  columns?: number;
 }
 
 /** A person ended the questions (Ctrl-C, or no at the summary): nothing is written. Exit 130. */
@@ -163,5 +166,11 @@ export function summary(opts: FlowOptions): string {
     return [s.message, s.labels?.[value] ?? value] as const;
   });
   const width = Math.max(...rows.map(([m]) => m.length));
-  return ['', `The stack in ${opts.dest}:`, ...rows.map(([m, v]) => `  ${m.padEnd(width)}  ${v}`), ''].join('\n');
+  const columns = opts.columns && opts.columns > 0 ? opts.columns : 80;
+  const aligned = rows.map(([m, v]) => `  ${m.padEnd(width)}  ${v}`);
+  // One row a line when every row fits the terminal; else each answer on its own line and its value
+  // below it, wrapped (the questions are too long for a column of their own on a narrow terminal).
+  const stacked = () => rows.flatMap(([m, v]) => [...wrapWords(m, columns - 2).map((l) => `  ${l}`), ...wrapWords(v, columns - 6).map((l) => `      ${l}`)]);
+  const lines = aligned.every((l) => l.length <= columns) ? aligned : stacked();
+  return ['', ...wrapWords(`The stack in ${opts.dest}:`, columns), ...lines, ''].join('\n');
 }

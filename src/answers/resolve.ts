@@ -5,7 +5,7 @@ import { distance } from 'fastest-levenshtein';
 import { InputError } from '../errors.js';
 import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { kubernetesRefusals } from './kubernetes.js';
-import { ANSWERS, allowedText, flagOf, specOf, URL_PATTERN, type AnswerName, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
+import { ANSWERS, allowedText, flagOf, flagValueOf, specOf, URL_PATTERN, type AnswerName, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 export type Source = 'flag' | 'answers file' | '.yo-rc.json' | 'prompt' | 'library';
 
@@ -70,8 +70,11 @@ const show = (v: unknown) => {
   return t;
 };
 
+/** Flags spell values in kebab-case; files, the record and the library use the table's names. */
+const spelling = (source: Source) => (source === 'flag' ? 'flag' : 'value');
+
 function bad(spec: AnswerSpec, source: Source, raw: unknown, why?: string): never {
-  throw new InputError(prefixed(source, spec.name, `${why ?? `${show(raw)} is not allowed`}; use ${allowedText(spec.kind)}`), spec.name);
+  throw new InputError(prefixed(source, spec.name, `${why ?? `${show(raw)} is not allowed`}; use ${allowedText(spec.kind, spelling(source))}`), spec.name);
 }
 
 /** Turns one raw value into a typed answer value, or throws an InputError naming the answer. */
@@ -90,13 +93,15 @@ export function coerce(spec: AnswerSpec, raw: unknown, source: Source, baseDir: 
       return n;
     }
     case 'enum': {
-      if (!kind.values.includes(text)) {
-        // self-signed, SELFSIGNED and self_signed all mean selfSigned.
-        const loose = (v: string) => v.toLowerCase().replace(/[-_\s]/g, '');
-        const near = kind.values.find((v) => loose(v) === loose(text)) ?? didYouMean(text, kind.values);
-        bad(spec, source, raw, near ? `${show(raw)} is not allowed (did you mean ${near}?)` : undefined);
-      }
-      return text;
+      if (kind.values.includes(text)) return text;
+      // The kebab-case spelling of flags (self-signed) is the same value (selfSigned).
+      const kebab = kind.values.find((v) => flagValueOf(v) === text);
+      if (kebab !== undefined) return kebab;
+      // SELFSIGNED and self_signed are suggested; so are the words people use (k8s).
+      const loose = (v: string) => v.toLowerCase().replace(/[-_\s]/g, '');
+      const near = kind.values.find((v) => loose(v) === loose(text)) ?? kind.suggest?.[text.toLowerCase()] ?? didYouMean(text, kind.values);
+      const shown = near === undefined ? undefined : spelling(source) === 'flag' ? flagValueOf(near) : near;
+      return bad(spec, source, raw, shown ? `${show(raw)} is not allowed (did you mean ${shown}?)` : undefined);
     }
     case 'string': {
       if (text.length > kind.maxLength || !kind.pattern.test(text)) bad(spec, source, raw);

@@ -53,7 +53,8 @@ export interface DefaultPlace {
 export type AnswerValue = string | number;
 
 export type AnswerKind =
-  | { type: 'enum'; values: readonly string[] }
+  /** `suggest`: words people use for a value, each offered as "did you mean" (never accepted as it). */
+  | { type: 'enum'; values: readonly string[]; suggest?: Readonly<Record<string, string>> }
   | { type: 'intEnum'; values: readonly number[] }
   | { type: 'int'; min: number; max: number }
   | { type: 'string'; pattern: RegExp; allowed: string; maxLength: number }
@@ -116,7 +117,11 @@ const isKubernetes = (a: Partial<Answers>) => a.platform === 'kubernetes';
 export const ANSWERS: readonly AnswerSpec[] = [
   {
     name: 'platform',
-    kind: { type: 'enum', values: ['compose', 'kubernetes'] },
+    kind: {
+      type: 'enum',
+      values: ['compose', 'kubernetes'],
+      suggest: { k8s: 'kubernetes', kube: 'kubernetes', helm: 'kubernetes', docker: 'compose', 'docker-compose': 'compose' },
+    },
     message: 'Where the stack runs',
     labels: {
       compose: 'Docker Compose on one host',
@@ -399,11 +404,19 @@ export function flagOf(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** Words that say what a kind allows, for messages and --help. */
-export function allowedText(kind: AnswerKind): string {
+/**
+ * A value as a flag spells it: kebab-case like the flags themselves (`self-signed` for
+ * `selfSigned`). Both spellings are accepted; the value stored is always the one of the table.
+ */
+export function flagValueOf(value: string): string {
+  return value.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Words that say what a kind allows, for messages and --help; `flag` spells values as flags do. */
+export function allowedText(kind: AnswerKind, spelling: 'value' | 'flag' = 'value'): string {
   switch (kind.type) {
     case 'enum':
-      return `one of ${kind.values.join(', ')}`;
+      return `one of ${kind.values.map((v) => (spelling === 'flag' ? flagValueOf(v) : v)).join(', ')}`;
     case 'intEnum':
       return `one of ${kind.values.join(', ')}`;
     case 'int':

@@ -1,8 +1,11 @@
 // Command-line arguments of `bindplane-distributed`, parsed with node's own parseArgs.
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../answers/resolve.js';
-import { ANSWERS, allowedText, flagOf, type AnswerName, type AnswerSpec } from '../answers/schema.js';
+import { ANSWERS, allowedText, flagOf, flagValueOf, type AnswerName, type AnswerSpec } from '../answers/schema.js';
 import { InputError } from '../errors.js';
+import { formatRows, wrapWords } from '../wrap.js';
+
+export { formatRows, wrapWords };
 
 export interface CliArgs {
   /** The destination as typed; absent means the current folder (or the stack that holds it). */
@@ -54,7 +57,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     const opt = /Option '(?:-\w, )?(--[\w-]+)/.exec(msg)?.[1];
     if (opt && code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const spec = ANSWERS.find((a) => `--${flagOf(a.name)}` === opt);
-      throw new InputError(`${opt} needs a value${spec ? `: ${allowedText(spec.kind)}` : ''}`, opt.slice(2));
+      throw new InputError(`${opt} needs a value${spec ? `: ${allowedText(spec.kind, 'flag')}` : ''}`, opt.slice(2));
     }
     throw new InputError(`${msg.split('\n')[0]} (see --help)`);
   }
@@ -91,7 +94,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
   };
 }
 
-/** The value a flag takes, as --help shows it: `--instances N`, `--tls none|selfSigned|provided`. */
+/** The value a flag takes, as --help shows it: `--instances N`, `--tls none|self-signed|provided`. */
 const PLACEHOLDERS: Partial<Record<AnswerName, string>> = {
   projectName: 'NAME',
   organizationName: 'NAME',
@@ -109,7 +112,8 @@ const PLACEHOLDERS: Partial<Record<AnswerName, string>> = {
 
 export function placeholderOf(spec: AnswerSpec): string {
   const k = spec.kind;
-  if (k.type === 'enum' || k.type === 'intEnum') return k.values.join('|');
+  if (k.type === 'enum') return k.values.map(flagValueOf).join('|');
+  if (k.type === 'intEnum') return k.values.join('|');
   if (k.type === 'int') return 'N';
   if (k.type === 'url') return 'URL';
   if (k.type === 'file') return 'FILE';
@@ -123,40 +127,11 @@ function defaultText(spec: AnswerSpec): string {
   return spec.required ? '(required when it applies)' : '';
 }
 
-/** Rows of a two-column list, the text wrapped at word boundaries to `width` under its own column. */
-export function formatRows(rows: readonly [string, string][], width: number): string[] {
-  const left = Math.min(34, Math.max(...rows.map(([l]) => l.length)) + 2);
-  const room = Math.max(24, width - left);
-  const out: string[] = [];
-  for (const [l, text] of rows) {
-    const lines = wrapWords(text, room);
-    const head = l.length + 2 > left ? [l] : [];
-    const first = head.length ? undefined : l.padEnd(left);
-    lines.forEach((line, i) => out.push(`${i === 0 && first !== undefined ? first : ' '.repeat(left)}${line}`));
-    if (head.length) out.splice(out.length - lines.length, 0, ...head);
-  }
-  return out.map((line) => line.trimEnd());
-}
-
-/** Greedy word wrap; a word longer than the width stands on its own line, never cut. */
-export function wrapWords(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line || lines.length === 0) lines.push(line);
-  return lines;
-}
-
 export function helpText(version: string, width = 80): string {
   const w = Math.max(60, Math.min(width, 120));
   const answerRows: [string, string][] = ANSWERS.map((a) => [
     `  --${flagOf(a.name)} ${placeholderOf(a)}`,
-    `${a.message}${a.hint ? ` (${a.hint})` : ''}: ${allowedText(a.kind)}. ${defaultText(a)}`.trim(),
+    `${a.message}${a.hint ? ` (${a.hint})` : ''}: ${allowedText(a.kind, 'flag')}. ${defaultText(a)}`.trim(),
   ]);
   const optionRows: [string, string][] = [
     ['  --answers FILE', 'answers in YAML or JSON, full or partial (schema: answers.schema.json)'],

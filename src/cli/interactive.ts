@@ -1,7 +1,9 @@
-// The CLI's prompts: @inquirer/prompts as the question flow (src/answers/flow.ts) asks. Loaded only
+// The CLI's prompts: Inquirer's input, select and confirm (each its own small package) as the question flow (src/answers/flow.ts) asks. Loaded only
 // when there is something to ask. It imports no code of this package, so the flow and its errors
 // stay those of the CLI's bundle.
-import { input, select, confirm } from '@inquirer/prompts';
+import confirm from '@inquirer/confirm';
+import input from '@inquirer/input';
+import select from '@inquirer/select';
 import type { Asker } from '../answers/flow.js';
 
 export const inquirerAsker: Asker = {

@@ -4,12 +4,14 @@ import path from 'node:path';
 import { askQuestions, isCancel } from '../answers/flow.js';
 import { pendingQuestions } from '../answers/questions.js';
 import type { Layer } from '../answers/resolve.js';
+import { flagOf, type AnswerSpec } from '../answers/schema.js';
 import { preflight, run, storedLayer, type RunResult } from '../engine.js';
 import { InputError, StateError } from '../errors.js';
-import { checkLines, diffText, nextSteps, planLines, type LicenseState } from '../report.js';
+import { checkLines, diffText, keptEdits, keptHeading, listsSizes, nextSteps, planLines, type LicenseState } from '../report.js';
 import { VERSION } from '../version.js';
 import { loadAnswersFile } from './answers-file.js';
 import { helpText, parseCli } from './args.js';
+import { cancellableQuestions } from './cancel.js';
 import { locateDestination } from './locate.js';
 import { projectClash } from './project-clash.js';
 import { styleFor, wantsColor } from './style.js';
@@ -57,20 +59,43 @@ export async function printResult(result: RunResult, io: Pick<Io, 'out' | 'color
   }
   for (const l of planLines(result)) io.out(l);
   if (result.mode === 'dry-run') {
-    for (const c of result.changes) {
-      const d = await diffText(c);
-      if (d) io.out(d.trimEnd());
-    }
+    // A new stack's files are listed with their sizes above; an update shows what would change.
+    if (!listsSizes(result))
+      for (const c of result.changes) {
+        const d = await diffText(c);
+        if (d) io.out(d.trimEnd());
+      }
     io.out('dry run: nothing was written');
   } else if (result.conflicts.length > 0) {
     io.out('written, with conflicts to resolve: edit the files above, then run again');
-  } else if (result.changes.some((c) => c.drift || c.path === '.env')) {
+  } else if (result.changes.some((c) => c.drift || c.path === '.env') || keptEdits(result)) {
     const next = nextSteps(result, process.cwd(), licenseState(result.dest, result.answers.platform));
     io.out('');
-    io.out(style.heading(next.heading));
+    io.out(style.heading(keptEdits(result) ? keptHeading(result, process.cwd()) : next.heading));
     io.out(style.heading('next:'));
     next.steps.forEach((s, i) => io.out(`  ${i + 1}. ${s.command ? s.text.replace(s.command, style.command(s.command)) : s.text}`));
   }
+}
+
+/**
+ * The questions a run without a terminal answers with their defaults. A wrong answer given is not
+ * reported here: the run reports every one at once.
+ */
+export function defaultedQuestions(layers: readonly Layer[], root: string): AnswerSpec[] {
+  try {
+    return pendingQuestions(layers, storedLayer(root), root);
+  } catch {
+    return [];
+  }
+}
+
+/** The one line a run without a terminal says when it answered questions with their defaults. */
+export function tookDefaults(pending: readonly AnswerSpec[]): string {
+  // The questions that matter first, as a terminal would have asked them.
+  const ordered = [...pending.filter((s) => s.basic), ...pending.filter((s) => !s.basic)];
+  const named = ordered.slice(0, 3).map((s) => `--${flagOf(s.name)}`);
+  const more = pending.length > 3 ? ` and ${pending.length - 3} more` : '';
+  return `no terminal to ask at: took the defaults for ${named.join(', ')}${more} (--defaults says so; flags or --answers choose)`;
 }
 
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
@@ -94,17 +119,21 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     }
     const layers: Layer[] = [{ source: 'flag', values: args.flags, baseDir: cwd }];
     if (args.answersFile) layers.push(await loadAnswersFile(args.answersFile, cwd));
-    if (io.interactive && !args.defaults && args.mode === 'apply') {
+    let defaulted: AnswerSpec[] = [];
+    if (!args.defaults && args.mode === 'apply' && !io.interactive) defaulted = defaultedQuestions(layers, root);
+    else if (!args.defaults && args.mode === 'apply') {
       const stored = storedLayer(root);
       if (pendingQuestions(layers, stored, root).length > 0) {
         // What would refuse the run whatever the answers is said before the first question.
         preflight({ dest: root, force: args.force, layers });
         const { inquirerAsker } = await import('./interactive.js');
         // Prompted file answers come back relative to the stack.
-        layers.push({ source: 'prompt', values: await askQuestions(inquirerAsker, { dest: root, layers, stored }), baseDir: root });
+        const values = await cancellableQuestions(() => askQuestions(inquirerAsker, { dest: root, layers, stored, columns: io.columns }), io.err);
+        layers.push({ source: 'prompt', values, baseDir: root });
       }
     }
     const result = await run({ dest: root, layers, mode: args.mode, force: args.force, restore: args.restore });
+    if (defaulted.length > 0) io.err(tookDefaults(defaulted));
     // Compose projects share containers and volumes by name; Kubernetes namespaces are another matter.
     if (args.mode !== 'check' && result.answers.platform === 'compose' && result.previousAnswers?.projectName !== result.answers.projectName) {
       const clash = projectClash(result.answers.projectName, result.dest);

@@ -26,7 +26,21 @@ export interface Operations {
   composeMin: string;
   /** Seconds `make upgrade` and `make restart` wait for one service to be healthy. */
   waitSeconds: number;
+  /**
+   * The generator `make rotate-secret` runs: its command on PATH, and the exact ways to get it when
+   * it is not there (the package is on no registry: npx of its name cannot work).
+   */
+  generator: { command: string; install: string; fromCheckout: string };
 }
+
+/** Where the package lives; the same URL as package.json's repository (a test holds them together). */
+export const GENERATOR_REPOSITORY = 'git+https://github.com/bindplane-distributed/generator-bindplane-distributed.git';
+
+const GENERATOR = {
+  command: 'bindplane-distributed',
+  install: `npm install --global "$(npm pack --silent ${GENERATOR_REPOSITORY})"`,
+  fromCheckout: 'node /path/to/generator-bindplane-distributed/bin/bindplane-distributed.js',
+};
 
 const PER_PROCESS_MIB = 512;
 const BASE_MIB = 1024;
@@ -61,5 +75,6 @@ export function operations(
     composeMin: '2.20.0',
     // Long enough for a Bindplane start-up (the healthcheck's start period is 60 s, then 12 tries 5 s apart).
     waitSeconds: 300,
+    generator: GENERATOR,
   };
 }

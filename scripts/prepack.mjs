@@ -1,10 +1,10 @@
-// `prepare`: builds the package. npm runs it after `npm install` in a checkout, and in a temporary
-// clone when it installs or packs the package from a git URL, after installing the devDependencies
-// there. A global install from a git URL (`npm i -g git+...`) is the exception: npm hands --global
-// on to the install in the clone, which then puts no build tool there (npm/cli#8440, #3692) and
-// links the half-made clone into the global folder. Working around it from here was tried (take
-// the link away, install the build tools, build): npm then finishes without the runtime
-// dependencies. Rather than a broken command, say what works.
+// `prepack`: builds the package before npm packs it: on `npm pack` and `npm publish` in a checkout,
+// and in the temporary clone npm makes to install or pack the package from a git URL (after
+// installing the devDependencies there). It is not an install script, so the packed package.json
+// asks nothing of the person who installs it (npm 11 warns about `prepare`, whose scripts/ folder is
+// not in the tarball). A global install from a git URL (`npm i -g git+...`) is the exception: npm
+// hands --global on to the install in the clone, which then puts no build tool there (npm/cli#8440,
+// #3692). Rather than a broken command, say what works. In a checkout, `npm run build` builds.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
