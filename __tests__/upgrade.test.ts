@@ -111,6 +111,10 @@ describe('a stack from before the first-start work (a server-level secret key)',
     expect(cli([dest, '--defaults']).status).toBe(0);
     expect(read(dest, 'docker-compose.yml')).not.toContain('BINDPLANE_SECRET_KEY');
     expect(read(dest, '.env')).not.toContain('BINDPLANE_SECRET_KEY');
+    // Kubernetes: neither the chart's values nor the kustomization carry a server-level key.
+    const k8s = path.join(tempDir(), 'k8s');
+    expect(cli([k8s, '--defaults', '--platform', 'kubernetes']).status).toBe(0);
+    for (const f of ['values.yaml', 'kustomization.yaml', '.env']) expect(read(k8s, f), f).not.toMatch(/SECRET_KEY|secret_key:/);
     const pg13 = cli([path.join(tempDir(), 'pg13'), '--defaults', '--postgres-version', '13']);
     expect(pg13.status).toBe(2);
     expect(pg13.stderr).toMatch(/--postgres-version: PostgreSQL 13 is no longer supported by Bindplane \(14 to 18 are\)/);
