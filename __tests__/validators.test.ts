@@ -909,7 +909,7 @@ describe.concurrent('the validators reject broken files', () => {
       validateMake(
         broken(
           () => good,
-          (d) => rewrite(d, 'Makefile', (t) => t.replace(/^\t\$\(COMPOSE\) stop/m, '    $(COMPOSE) stop')),
+          (d) => rewrite(d, 'Makefile', (t) => t.replace(/^\t\$\(COMPOSE\) \$\(STACK\) stop/m, '    $(COMPOSE) $(STACK) stop')),
         ),
       ),
     ).rejects.toThrow(/separator/);

@@ -5,6 +5,8 @@ import type { Secret } from './types.js';
 
 export interface Operations {
   script: string;
+  /** The compose file every Compose call names (with -p and the project), whatever the environment says. */
+  composeFile: string;
   /** Service names and name patterns (extended regular expressions) the script looks for. */
   names: { jobs: string; node: string; transformAgent: string; busServices: string; demoAgent: string };
   /** Long-running services that are not Bindplane's and do not depend on counts. */
@@ -44,6 +46,7 @@ export function operations(
   );
   return {
     script: 'scripts/stack.sh',
+    composeFile: 'docker-compose.yml',
     names,
     supportServices,
     backupsDir: 'backups',
