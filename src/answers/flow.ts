@@ -5,6 +5,7 @@
 import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from './questions.js';
 import { InputError } from '../errors.js';
 import { kubernetesRefusals } from './kubernetes.js';
+import { plainHttpEverywhere } from '../model/exposure.js';
 import { coerce, resolveAnswers, type Layer } from './resolve.js';
 import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
@@ -163,5 +164,8 @@ export function summary(opts: FlowOptions): string {
     return [s.message, s.labels?.[value] ?? value] as const;
   });
   const width = Math.max(...rows.map(([m]) => m.length));
-  return ['', `The stack in ${opts.dest}:`, ...rows.map(([m, v]) => `  ${m.padEnd(width)}  ${v}`), ''].join('\n');
+  const exposed = plainHttpEverywhere(answers);
+  return ['', `The stack in ${opts.dest}:`, ...rows.map(([m, v]) => `  ${m.padEnd(width)}  ${v}`), ...(exposed ? [`  Warning: ${exposed}`] : []), ''].join(
+    '\n',
+  );
 }

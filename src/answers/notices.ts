@@ -1,6 +1,7 @@
 // Generator upgrades never change a stack by themselves: every fixed default is stored in
 // .yo-rc.json when a stack is generated, so a newer generator keeps the stack's event bus and
 // releases. What it does is say what is newer, and how to take it.
+import { plainHttpEverywhere } from '../model/exposure.js';
 import { postgresMajor, UNSUPPORTED_POSTGRES } from './resolve.js';
 import { ANSWERS, flagOf, PINNED, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
 
@@ -61,6 +62,8 @@ export function upgradeNotices(answers: Answers, fromStored: readonly AnswerName
   const registry = specOf('imageRegistry')!.default;
   if (answers.imageRegistry !== registry)
     out.push(`Bindplane's images come from ${answers.imageRegistry}, not the default ${registry}; --image-registry ${registry} goes back to it`);
+  const exposed = plainHttpEverywhere(answers);
+  if (exposed) out.push(exposed);
   return out.sort((a, b) => order(a) - order(b));
 }
 

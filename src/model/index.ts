@@ -8,6 +8,7 @@ import { compareReleases } from '../answers/notices.js';
 import { commandWords, type CommandWords } from './command.js';
 import { httpProbe, shellTest } from './health.js';
 import { demoAgentLabels, firstStart, SERVER_KEY_VAR, type FirstStart } from './first-start.js';
+import { exposure, type Exposure } from './exposure.js';
 import { buildKubernetes, type KubernetesModel } from './kubernetes/index.js';
 import { operations, type Operations } from './operations.js';
 import { settingKey } from './pins.js';
@@ -57,6 +58,8 @@ export interface Model {
   transformAgents: { name: string; address: string }[];
   postgres: { serverMaxConnections: number; sizedForProcesses: number; dataPath: string };
   lb: { service: string; port: number; healthPort: number; tls: Answers['tls']; scheme: 'http' | 'https'; wsScheme: 'ws' | 'wss' };
+  /** Where the published port listens, and what the README says of it (exposure.ts). */
+  exposure: Exposure;
   remoteUrl: string;
   demoAgents: { count: number; agents: { name: string; volume: string }[]; stateDir: string; endpoint: string; labels: string; skipTlsVerify: boolean };
   secrets: Secret[];
@@ -244,6 +247,7 @@ export function buildModel(a: Answers): Model {
       dataPath: Number.parseInt(a.postgresVersion, 10) >= 18 ? '/var/lib/postgresql' : '/var/lib/postgresql/data',
     },
     lb,
+    exposure: exposure(a),
     remoteUrl: a.remoteUrl,
     demoAgents: {
       count: demoAgents.length,
