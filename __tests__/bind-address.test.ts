@@ -3,13 +3,13 @@
 // (every interface) byte for byte; plain HTTP on every interface is said in the summary, on every
 // run and in the README.
 import { isIP } from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summary } from '../src/answers/flow.js';
 import { IP_LITERAL } from '../src/answers/schema.js';
-import { cleanupTempDirs, cli, tempDir } from './helpers/stack.js';
+import { cleanupTempDirs, cli, forgetStoredAnswer, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
 
@@ -68,10 +68,7 @@ describe('bindAddress', () => {
     const dest = path.join(tempDir(), 'stack');
     expect(cli([dest, '--defaults', '--bind-address', '0.0.0.0']).status).toBe(0);
     const compose = read(dest, 'docker-compose.yml');
-    // The .yo-rc.json of an older generator has no bindAddress.
-    const rc = JSON.parse(read(dest, '.yo-rc.json'));
-    delete rc['generator-bindplane-distributed'].bindAddress;
-    writeFileSync(path.join(dest, '.yo-rc.json'), JSON.stringify(rc, null, 2) + '\n');
+    forgetStoredAnswer(dest, 'bindAddress');
     const r = cli([dest]);
     expect(r.status, r.stderr).toBe(0);
     expect(read(dest, 'docker-compose.yml')).toBe(compose);
@@ -116,11 +113,5 @@ describe('bindAddress', () => {
       '12345::',
     ];
     for (const s of samples) expect(IP_LITERAL.test(s), s).toBe(isIP(s) !== 0);
-  });
-
-  it('does not apply on kubernetes (the Ingress is the entry point)', () => {
-    const dest = path.join(tempDir(), 'stack');
-    expect(cli([dest, '--defaults', '--platform', 'kubernetes']).status).toBe(0);
-    expect(storedOf(dest).bindAddress).toBeUndefined();
   });
 });

@@ -212,6 +212,13 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     expect(spawnSync('test', ['-e', dest]).status).toBe(1);
   });
 
+  it('the Compose-only answers bindAddress and containerHardening are neither stored nor used on kubernetes', async () => {
+    const dir = await generateStack({ platform: 'kubernetes' });
+    const stored = JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
+    expect(Object.keys(stored)).not.toContain('bindAddress');
+    expect(Object.keys(stored)).not.toContain('containerHardening');
+  });
+
   it('the same answers are accepted on compose (kafka, demo agents, an IP remote URL)', async () => {
     const dir = await generateStack({ eventBus: 'kafka', demoAgents: 1, remoteUrl: 'http://10.0.0.5:3001' });
     expect(dir).toBeTruthy();

@@ -691,7 +691,10 @@ for (const variant of VARIANTS) {
       expect(checkConventions(dir, compose)).toEqual([]);
       expect(checkCredentials(compose)).toEqual([]);
       expect(checkNginxSettings(dir)).toEqual([]);
-      expect(compose.services[LB]?.ports?.map(String)).toEqual([`${a.httpPort}:${a.httpPort}`]);
+      // On the bind address (127.0.0.1 for a new stack); 0.0.0.0, every interface, is written as stacks always had it.
+      const host = a.bindAddress === '0.0.0.0' ? '' : `${a.bindAddress}:`;
+      expect(compose.services[LB]?.ports?.map(String)).toEqual([`${host}${a.httpPort}:${a.httpPort}`]);
+      expect(a.bindAddress).toBe('127.0.0.1');
     });
 
     it('every long-running service has a healthcheck; every depends_on has a condition', ({ expect }) => {

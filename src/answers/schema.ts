@@ -10,6 +10,7 @@ export type EventBus = 'kafka' | 'pubsub' | 'nats';
 export type TlsMode = 'none' | 'selfSigned' | 'provided';
 export type Platform = 'compose' | 'kubernetes';
 export type AgentKey = 'project' | 'server';
+export type ContainerHardening = 'standard' | 'none';
 
 export interface Answers {
   platform: Platform;
@@ -41,6 +42,8 @@ export interface Answers {
   agentKey: AgentKey;
   /** The organization first start creates (agentKey project only). */
   organizationName?: string;
+  /** Compose only: memory limits, no-new-privileges and capability drops on the containers, or none as before 2026-12. */
+  containerHardening?: ContainerHardening;
   /** Compose only (absent on Kubernetes, where the answer does not apply). */
   demoAgents: number;
   agentVersion: string;
@@ -384,6 +387,20 @@ export const ANSWERS: readonly AnswerSpec[] = [
     keepDerived: true,
     defaultText: 'the project name',
     when: (a) => a.agentKey !== 'server',
+  },
+  {
+    name: 'containerHardening',
+    kind: { type: 'enum', values: ['standard', 'none'] },
+    message: 'Limits and privileges of the containers',
+    hint: 'Compose only',
+    labels: {
+      standard: 'Memory limits and no-new-privileges on every container, all capabilities dropped where the image allows it',
+      none: 'No limits: the containers as stacks generated before 2026-12 ran them',
+    },
+    default: 'standard',
+    // Stacks generated before 2026-12 ran without limits: they keep their containers as they are until moved.
+    legacyDefault: 'none',
+    when: (a) => !isKubernetes(a),
   },
   {
     name: 'demoAgents',

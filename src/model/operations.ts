@@ -30,7 +30,8 @@ export interface Operations {
   waitSeconds: number;
 }
 
-const PER_PROCESS_MIB = 512;
+/** Memory of one Bindplane process or transform agent: the doctor's rule and the containers' limit. */
+export const PER_PROCESS_MIB = 512;
 const BASE_MIB = 1024;
 const BASE_DISK_MIB = 5 * 1024;
 
