@@ -3,7 +3,7 @@
 // are followed, every key path of values.yaml exists in the pinned chart; with BINDPLANE_CHART_DIR
 // naming a local copy of the chart, helm template renders it with the generated values too.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Answers } from '../src/answers/schema.js';
@@ -200,6 +200,9 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     [['--project-name', 'my_stack'], /--project-name: "my_stack" cannot name a Helm release and a namespace/],
     [['--project-name', 'a'.repeat(40)], /--project-name: .*over 41 characters/],
     [['--remote-url', 'http://10.0.0.5'], /--remote-url: .*needs a host name, not an IP address/],
+    ...['default', 'kube-system', 'kube-public', 'kube-node-lease', 'kube-anything'].map(
+      (ns) => [['--project-name', ns], new RegExp(`--project-name: "${ns}" is a namespace of the cluster itself`)] as [string[], RegExp],
+    ),
   ])('refuses %j on kubernetes with one message, exit 2, nothing written', (flags, message) => {
     const dest = path.join(tempDir(), 'stack');
     const r = cli([dest, '--platform', 'kubernetes', ...flags]);
@@ -207,6 +210,13 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/platform is kubernetes/);
     expect(spawnSync('test', ['-e', dest]).status).toBe(1);
+  });
+
+  it('the Compose-only answers bindAddress and containerHardening are neither stored nor used on kubernetes', async () => {
+    const dir = await generateStack({ platform: 'kubernetes' });
+    const stored = JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8'))['generator-bindplane-distributed'];
+    expect(Object.keys(stored)).not.toContain('bindAddress');
+    expect(Object.keys(stored)).not.toContain('containerHardening');
   });
 
   it('the same answers are accepted on compose (kafka, demo agents, an IP remote URL)', async () => {
@@ -408,6 +418,8 @@ describe('kubernetes: the Makefile drives kubectl and helm as the README says', 
       '#!/bin/sh',
       `echo "kubectl $*" >> "${log}"`,
       '[ "$1 $2" = "config current-context" ] && echo test-context',
+      // The live namespace's labels, as the state folder says the cluster has them (none: no namespace).
+      `case "$*" in "get namespace "*" -o jsonpath="*) cat "${state}/namespace" 2>/dev/null; exit 0 ;; esac`,
       'case "$*" in *" -- bindplane "*) ;; *) exit 0 ;; esac',
       'while [ "$1" != -- ]; do shift; done; shift 2',
       '[ "$1" = --remote-url ] && shift 2',
@@ -521,13 +533,71 @@ describe('kubernetes: the Makefile drives kubectl and helm as the README says', 
     expect(rotate.stderr).toMatch(/use one of BINDPLANE_SESSION_SECRET/);
   });
 
+  it('delete checks the live namespace first: refused, nothing deleted, unless its labels say this stack made it', async () => {
+    const dir = await kubernetesStack({});
+    const objs = kustomize(dir);
+    const ns = objs.find((o) => o.kind === 'Namespace')!;
+    expect(ns.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'generator-bindplane-distributed', 'app.kubernetes.io/instance': 'bindplane' });
+    const { bin, log, state } = standIns();
+    const deleting = (c: string) => /^helm uninstall|^kubectl delete/.test(c);
+    // A namespace of the same name that someone else made (no labels, or another stack's).
+    for (const live of ['bindplane  ', 'bindplane generator-bindplane-distributed other', 'bindplane Helm bindplane']) {
+      writeFileSync(path.join(state, 'namespace'), live);
+      const r = make(dir, bin, 'delete', 'CONFIRM=yes');
+      expect(r.status, live).not.toBe(0);
+      expect(r.stderr).toMatch(
+        /Nothing was deleted: the namespace bindplane lacks the labels app.kubernetes.io\/managed-by=generator-bindplane-distributed, app.kubernetes.io\/instance=bindplane/,
+      );
+      const calls = readFileSync(log, 'utf8').trim().split('\n');
+      expect(calls).toContain(
+        'kubectl get namespace bindplane --ignore-not-found -o jsonpath={.metadata.name} {.metadata.labels.app\\.kubernetes\\.io/managed-by} {.metadata.labels.app\\.kubernetes\\.io/instance}',
+      );
+      expect(calls.filter(deleting)).toEqual([]);
+    }
+    // No namespace: nothing to delete, and nothing deleted.
+    rmSync(path.join(state, 'namespace'));
+    const none = make(dir, bin, 'delete', 'CONFIRM=yes');
+    expect(none.status, none.stderr).toBe(0);
+    expect(none.stdout).toMatch(/The namespace bindplane does not exist: nothing to delete/);
+    expect(readFileSync(log, 'utf8').trim().split('\n').filter(deleting)).toEqual([]);
+    // Ours, but CONFIRM=yes only in the environment: asked (no terminal: refused), nothing deleted.
+    writeFileSync(path.join(state, 'namespace'), 'bindplane generator-bindplane-distributed bindplane');
+    const env = spawnSync('make', ['--no-print-directory', 'delete'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CONFIRM: 'yes' },
+      input: '',
+    });
+    expect(env.status).not.toBe(0);
+    expect(env.stderr).toMatch(/Nothing was deleted \(no answer; make delete CONFIRM=yes/);
+    expect(readFileSync(log, 'utf8').trim().split('\n').filter(deleting)).toEqual([]);
+  });
+
+  it('logs NAME and restore FILE reach the script as one word each, never as command text', async () => {
+    const dir = await kubernetesStack({});
+    const { bin, log } = standIns();
+    const marker = path.join(dir, 'pwned');
+    for (const value of [`x; touch ${marker}`, `x' ; touch ${marker} ; '`, `x" ; touch ${marker} ; "`, `$(touch ${marker})`, `$(shell touch ${marker})`]) {
+      writeFileSync(log, '');
+      const logs = make(dir, bin, 'logs', `NAME=${value}`);
+      expect(logs.status, logs.stderr).toBe(0);
+      expect(readFileSync(log, 'utf8')).toBe(`kubectl --namespace bindplane logs deployment/${value} --all-containers --prefix --tail=200 -f\n`);
+      const restore = make(dir, bin, 'restore', `FILE=${value}`, 'CONFIRM=yes');
+      expect(restore.status).not.toBe(0);
+      expect(restore.stderr).toContain(`${value} does not exist`);
+      expect(existsSync(marker), value).toBe(false);
+    }
+  });
+
   it('delete asks, and does nothing without a yes; port-forward maps httpPort; doctor checks the context', async () => {
     const dir = await kubernetesStack({ httpPort: 8080 });
     const { bin, log } = standIns();
+    writeFileSync(path.join(bin, 'server', 'namespace'), 'bindplane generator-bindplane-distributed bindplane');
     const no = make(dir, bin, 'delete');
     expect(no.status).not.toBe(0);
     expect(no.stderr).toMatch(/Nothing was deleted/);
-    expect(spawnSync('test', ['-e', log]).status).toBe(1);
+    // Only the namespace's labels were read.
+    expect(readFileSync(log, 'utf8')).toMatch(/^(kubectl get namespace bindplane --ignore-not-found -o jsonpath=.*\n)+$/);
     const yes = make(dir, bin, 'delete', 'CONFIRM=yes');
     expect(yes.status, yes.stderr).toBe(0);
     expect(readFileSync(log, 'utf8')).toContain('helm uninstall bindplane --namespace bindplane --wait\nkubectl delete -k . --ignore-not-found --wait\n');

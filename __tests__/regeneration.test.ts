@@ -384,7 +384,7 @@ describe('the record', () => {
   it("merges against what an older generator wrote, not a re-render with today's templates", () => {
     const dest = fresh();
     // Pretend an older release wrote a different Makefile: its render is the base, its bytes the hash.
-    const older = read(dest, 'Makefile').replace('\t$(COMPOSE) stop\n', '\t$(COMPOSE) stop --timeout 30\n');
+    const older = read(dest, 'Makefile').replace('\t$(COMPOSE) $(STACK) stop\n', '\t$(COMPOSE) $(STACK) stop --timeout 30\n');
     expect(older).toContain('stop --timeout 30');
     const baseFile = path.join(dest, '.bindplane-distributed/base.txt');
     const bases = parseBases(readFileSync(baseFile, 'utf8'));
@@ -402,7 +402,7 @@ describe('the record', () => {
     expect(r.stdout).toMatch(/merge\s+Makefile/);
     const mk = read(dest, 'Makefile');
     expect(mk).toContain('COMPOSE ?= docker compose --progress plain');
-    expect(mk).toContain('\t$(COMPOSE) stop\n');
+    expect(mk).toContain('\t$(COMPOSE) $(STACK) stop\n');
     expect(mk).not.toContain('stop --timeout 30');
   });
 });

@@ -691,7 +691,10 @@ for (const variant of VARIANTS) {
       expect(checkConventions(dir, compose)).toEqual([]);
       expect(checkCredentials(compose)).toEqual([]);
       expect(checkNginxSettings(dir)).toEqual([]);
-      expect(compose.services[LB]?.ports?.map(String)).toEqual([`${a.httpPort}:${a.httpPort}`]);
+      // On the bind address (127.0.0.1 for a new stack); 0.0.0.0, every interface, is written as stacks always had it.
+      const host = a.bindAddress === '0.0.0.0' ? '' : `${a.bindAddress}:`;
+      expect(compose.services[LB]?.ports?.map(String)).toEqual([`${host}${a.httpPort}:${a.httpPort}`]);
+      expect(a.bindAddress).toBe('127.0.0.1');
     });
 
     it('every long-running service has a healthcheck; every depends_on has a condition', ({ expect }) => {
@@ -909,7 +912,7 @@ describe.concurrent('the validators reject broken files', () => {
       validateMake(
         broken(
           () => good,
-          (d) => rewrite(d, 'Makefile', (t) => t.replace(/^\t\$\(COMPOSE\) stop/m, '    $(COMPOSE) stop')),
+          (d) => rewrite(d, 'Makefile', (t) => t.replace(/^\t\$\(COMPOSE\) \$\(STACK\) stop/m, '    $(COMPOSE) $(STACK) stop')),
         ),
       ),
     ).rejects.toThrow(/separator/);

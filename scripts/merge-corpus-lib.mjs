@@ -180,7 +180,8 @@ export const EDITS = [
   {
     name: 'memory limit on the transform agent',
     file: 'docker-compose.yml',
-    apply: after(/\n {2}transform-agent-1:\n(?:.*\n)*? {4}logging: \*logging/, ['    mem_limit: 1g']),
+    // The generated limit (the doctor's 512 MiB per transform agent) raised.
+    apply: replace(/(?<=\n {2}transform-agent-1:\n(?:.*\n)*?) {4}mem_limit: \d+m/, '    mem_limit: 1g'),
     check: onlyIn('transform-agent-1', (s) => s.mem_limit === '1g'),
     overlaps: ['transform agents 1 -> 0'],
   },

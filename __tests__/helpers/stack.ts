@@ -1,6 +1,6 @@
 // Shared by the test suites: make generated stacks in temporary folders, and run the real CLI.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,4 +101,12 @@ export function selfSignedPair(
   const args = ['req', '-x509', ...keyArgs, '-nodes', '-days', String(opts.days ?? 2), '-subj', `/CN=${opts.cn ?? 'localhost'}`, '-keyout', key, '-out', cert];
   execFileSync('openssl', args, { stdio: 'ignore' });
   return { cert, key };
+}
+
+/** Removes one answer from a stack's .yo-rc.json, as a stack from a generator before that answer has it. */
+export function forgetStoredAnswer(dest: string, name: string): void {
+  const file = path.join(dest, '.yo-rc.json');
+  const rc = JSON.parse(readFileSync(file, 'utf8'));
+  delete rc['generator-bindplane-distributed'][name];
+  writeFileSync(file, JSON.stringify(rc, null, 2) + '\n');
 }

@@ -42,6 +42,8 @@ interface MakeRun {
   stdout: string;
   stderr: string;
   calls: string[][];
+  /** Every call, \`compose config\` included. */
+  allCalls: string[][];
   /** Whether local/tls/tls.crt existed at each docker call. */
   certAtCall: boolean[];
 }
@@ -56,15 +58,15 @@ function makeIn(dir: string, args: string[], opts: { env?: Record<string, string
     if (!opts.env || !(k in opts.env)) delete env[k];
   const r = run(makePath, args, { cwd: dir, env, input: opts.input, timeoutMs: 60_000 });
   // `compose config` only reads the file (the day-2 script lists services with it): left out.
-  const lines = readFileSync(log, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .filter((l) => !/ \[compose\] \[config\]/.test(l));
+  const all = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const argsOf = (l: string) => [...l.matchAll(/ \[([^\]]*)\]/g)].map((m) => m[1]!);
+  const lines = all.filter((l) => !/ \[compose\] \[-p\] \[[^\]]*\] \[-f\] \[[^\]]*\] \[config\]/.test(l));
   return {
     status: r.status,
     stdout: r.stdout,
     stderr: r.stderr,
-    calls: lines.map((l) => [...l.matchAll(/ \[([^\]]*)\]/g)].map((m) => m[1]!)),
+    calls: lines.map(argsOf),
+    allCalls: all.map(argsOf),
     certAtCall: lines.map((l) => l.startsWith('cert=yes')),
   };
 }
@@ -72,10 +74,15 @@ function makeIn(dir: string, args: string[], opts: { env?: Record<string, string
 /** The targets a Makefile defines (rules whose name is a plain word). */
 function targets(dir: string): string[] {
   const text = readFileSync(path.join(dir, 'Makefile'), 'utf8');
-  return [...text.matchAll(/^([a-z][a-z-]*):/gm)].map((m) => m[1]!).sort();
+  // A target-specific variable (`logs: private export ...`) names its target once more.
+  return [...new Set([...text.matchAll(/^([a-z][a-z-]*):/gm)].map((m) => m[1]!))].sort();
 }
 
-const compose = (...args: string[]) => ['compose', ...args];
+/** What every Compose call of the stack begins with: its own project and file, whatever the environment says. */
+const STACK = ['-p', 'bindplane', '-f', 'docker-compose.yml'];
+const compose = (...args: string[]) => ['compose', ...STACK, ...args];
+/** The Compose subcommand of a call (after the project and file). */
+const subcommand = (call: string[]) => call[1 + STACK.length];
 /** make restart: each Bindplane process replaced in turn (jobs, transform agent, nodes), then nginx reloaded. */
 const ROLLING_CALLS = [
   ...['postgres', 'prometheus', 'loadbalancer'].map((s) => compose('ps', '-q', '--status', 'running', s)),
@@ -219,7 +226,7 @@ describe('Makefile (tls none)', () => {
     covered.add('delete');
     // No answer at all (no terminal): nothing deleted, and not a success.
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/Nothing was deleted \(no answer; CONFIRM=yes deletes without asking\)/);
+    expect(r.stderr).toMatch(/Nothing was deleted \(no answer; make delete CONFIRM=yes deletes without asking\)/);
     expect(r.stdout).toMatch(/removes the containers, networks and volumes of bindplane/);
     expect(r.stdout).toMatch(/database/);
     expect(r.calls).toEqual([]);
@@ -240,6 +247,45 @@ describe('Makefile (tls none)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/Type yes/);
     expect(r.calls).toEqual([compose('down', '--volumes', '--remove-orphans')]);
+  });
+
+  it('delete: CONFIRM=yes, COMPOSE_PROJECT_NAME and COMPOSE_FILE in the environment aim nothing elsewhere; only CONFIRM=yes on the command line confirms', () => {
+    const env = { COMPOSE_PROJECT_NAME: 'other', COMPOSE_FILE: 'other.yml', CONFIRM: 'yes' };
+    const asked = makeIn(dir, ['delete'], { env });
+    expect(asked.status).not.toBe(0);
+    expect(asked.stderr).toMatch(/Nothing was deleted \(no answer/);
+    expect(asked.calls).toEqual([]);
+    // The script alone, with CONFIRM=yes exported to it, asks as well: only --yes answers for you.
+    const script = run('sh', ['scripts/stack.sh', 'delete'], {
+      cwd: dir,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_LOG: path.join(dir, '.docker-calls'), ...env },
+    });
+    expect(script.status).not.toBe(0);
+    expect(script.stderr).toMatch(/Nothing was deleted/);
+    writeFileSync(path.join(dir, 'y.dump'), 'PGDMP and more');
+    const restoreAsked = makeIn(dir, ['restore', 'FILE=y.dump'], { env: { ...env, BINDPLANE_LICENSE: 'x' }, input: 'no\n' });
+    expect(restoreAsked.stdout).toMatch(/Type yes to restore: Nothing was restored\./);
+    expect(restoreAsked.calls.filter((c) => subcommand(c) === 'stop')).toEqual([]);
+    const yes = makeIn(dir, ['delete', 'CONFIRM=yes'], { env });
+    expect(yes.status, yes.stderr).toBe(0);
+    expect(yes.calls).toEqual([compose('down', '--volumes', '--remove-orphans')]);
+    // Anything but yes on the command line asks too.
+    expect(makeIn(dir, ['delete', 'CONFIRM=YES'], { env }).calls).toEqual([]);
+  });
+
+  it('every Compose call of every target names the project and docker-compose.yml, whatever the environment exports', () => {
+    const env = { COMPOSE_PROJECT_NAME: 'other', COMPOSE_FILE: 'other.yml', BINDPLANE_LICENSE: 'x' };
+    const targetsRun = ['start', 'stop', 'restart', 'restart-all', 'upgrade', 'backup', 'status', 'logs', 'doctor', 'apply'];
+    let seen = 0;
+    for (const t of targetsRun) {
+      for (const c of makeIn(dir, [t], { env }).allCalls.filter((call) => call[0] === 'compose')) {
+        // `compose version` asks the plugin its release: it aims at no project.
+        if (c[1] === 'version') continue;
+        expect(c.slice(0, 1 + STACK.length), `${t}: ${c.join(' ')}`).toEqual(['compose', ...STACK]);
+        seen++;
+      }
+    }
+    expect(seen).toBeGreaterThan(20);
   });
 
   it('restart of a stopped stack starts it in order instead of replacing processes one by one', () => {
@@ -267,8 +313,8 @@ describe('Makefile (tls none)', () => {
     const dump = r.calls.findIndex((c) => c.includes('pg_dump'));
     expect(dump).toBeGreaterThan(-1);
     expect(dump).toBeLessThan(r.calls.findIndex((c) => c.includes('--force-recreate')));
-    expect(r.calls.filter((c) => c[1] === 'kill').at(-1)).toEqual(compose('kill', '-s', 'HUP', 'loadbalancer'));
-    expect(r.calls.findIndex((c) => c[1] === 'kill')).toBeGreaterThan(r.calls.findLastIndex((c) => c.includes('--force-recreate')));
+    expect(r.calls.filter((c) => subcommand(c) === 'kill').at(-1)).toEqual(compose('kill', '-s', 'HUP', 'loadbalancer'));
+    expect(r.calls.findIndex((c) => subcommand(c) === 'kill')).toBeGreaterThan(r.calls.findLastIndex((c) => c.includes('--force-recreate')));
     expect(makeIn(dir, ['upgrade']).calls).toEqual([]);
   });
 
@@ -298,7 +344,7 @@ describe('Makefile (tls none)', () => {
     expect(asked.stdout).toMatch(/Type yes to restore: Nothing was restored\./);
     expect(asked.calls).toEqual([compose('ps', '-q', '--status', 'running', 'postgres'), compose('exec', '-T', 'postgres', 'pg_restore', '--list')]);
     const yes = makeIn(dir, ['restore', 'FILE=y.dump', 'CONFIRM=yes'], { env: { BINDPLANE_LICENSE: 'x' } });
-    expect(yes.calls.map((c) => c.slice(0, 3))).toEqual([
+    expect(yes.calls.map((c) => c.slice(0, 3 + STACK.length))).toEqual([
       compose('ps', '-q'),
       compose('exec', '-T'),
       compose('stop', 'bindplane-jobs'),
@@ -331,6 +377,56 @@ describe('Makefile (tls none)', () => {
     expect(none.stderr).toMatch(/Which secret\? make rotate-secret NAME=BINDPLANE_SESSION_SECRET\|POSTGRES_PASSWORD/);
     const r = makeIn(dir, ['rotate-secret', 'NAME=BINDPLANE_SESSION_SECRET', 'GENERATOR=echo generator']);
     expect(r.stdout).toContain('generator . --rotate-secret BINDPLANE_SESSION_SECRET');
+  });
+
+  /** Values that would run `touch marker` if a recipe pasted them into its command. */
+  const hostile = (marker: string) => [
+    `x; touch ${marker}`,
+    `x' ; touch ${marker} ; '`,
+    `x" ; touch ${marker} ; "`,
+    `$(touch ${marker})`,
+    `\`touch ${marker}\``,
+    `$(shell touch ${marker})`,
+  ];
+
+  it('rotate-secret: make checks NAME against the rotatable secrets before any command, from the command line or the environment', () => {
+    const marker = path.join(dir, 'pwned');
+    // A stand-in generator that leaves a file behind when it runs.
+    const stand = path.join(dir, 'generator.sh');
+    writeFileSync(stand, `touch ${path.join(dir, 'generator-ran')}\n`);
+    const generator = `GENERATOR=sh ${stand}`;
+    for (const value of [...hostile(marker), 'BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET POSTGRES_PASSWORD']) {
+      for (const r of [makeIn(dir, ['rotate-secret', `NAME=${value}`, generator]), makeIn(dir, ['rotate-secret', generator], { env: { NAME: value } })]) {
+        expect(r.status, value).toBe(2);
+        expect(r.stderr, value).toMatch(/NAME is not a secret make rotate-secret takes: give one of BINDPLANE_SESSION_SECRET, POSTGRES_PASSWORD/);
+        expect(existsSync(marker), value).toBe(false);
+        expect(existsSync(path.join(dir, 'generator-ran')), value).toBe(false);
+        expect(r.calls).toEqual([]);
+      }
+    }
+    const ok = makeIn(dir, ['rotate-secret', generator], { env: { NAME: 'POSTGRES_PASSWORD' } });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(existsSync(path.join(dir, 'generator-ran'))).toBe(true);
+  });
+
+  it('restore and logs: FILE and SERVICE reach the script as one word each, never as command text', () => {
+    const marker = path.join(dir, 'pwned');
+    for (const value of hostile(marker)) {
+      for (const r of [
+        makeIn(dir, ['restore', `FILE=${value}`, 'CONFIRM=yes'], { env: { BINDPLANE_LICENSE: 'x' } }),
+        makeIn(dir, ['restore', 'CONFIRM=yes'], { env: { BINDPLANE_LICENSE: 'x', FILE: value } }),
+      ]) {
+        expect(r.status, value).not.toBe(0);
+        // The script got the value as it was typed: the file of that name does not exist.
+        expect(r.stderr, value).toContain(`${value} does not exist`);
+        expect(r.calls).toEqual([]);
+      }
+      for (const r of [makeIn(dir, ['logs', `SERVICE=${value}`]), makeIn(dir, ['logs'], { env: { SERVICE: value } })]) {
+        expect(r.status, value).toBe(0);
+        expect(r.calls, value).toEqual([compose('logs', '-f', '--tail=200', value)]);
+      }
+      expect(existsSync(marker), value).toBe(false);
+    }
   });
 
   it('ran every target', () => {

@@ -6,6 +6,7 @@ import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from '
 import { InputError } from '../errors.js';
 import { wrapWords } from '../wrap.js';
 import { kubernetesRefusals } from './kubernetes.js';
+import { plainHttpEverywhere } from '../model/exposure.js';
 import { coerce, resolveAnswers, type Layer } from './resolve.js';
 import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
@@ -172,5 +173,7 @@ export function summary(opts: FlowOptions): string {
   // below it, wrapped (the questions are too long for a column of their own on a narrow terminal).
   const stacked = () => rows.flatMap(([m, v]) => [...wrapWords(m, columns - 2).map((l) => `  ${l}`), ...wrapWords(v, columns - 6).map((l) => `      ${l}`)]);
   const lines = aligned.every((l) => l.length <= columns) ? aligned : stacked();
-  return ['', ...wrapWords(`The stack in ${opts.dest}:`, columns), ...lines, ''].join('\n');
+  const exposed = plainHttpEverywhere(answers);
+  const warning = exposed ? wrapWords(`Warning: ${exposed}`, columns - 2).map((l) => `  ${l}`) : [];
+  return ['', ...wrapWords(`The stack in ${opts.dest}:`, columns), ...lines, ...warning, ''].join('\n');
 }

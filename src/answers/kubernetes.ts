@@ -10,6 +10,11 @@ export interface Refusal {
 
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
 
+/** Namespaces the cluster itself uses: the project name is the namespace `make delete` deletes. */
+export function isClusterNamespace(name: string): boolean {
+  return name === 'default' || name.startsWith('kube-');
+}
+
 /** What Kubernetes refuses of the answers known so far (a prompt checks one answer as it is typed). */
 export function kubernetesRefusals(a: Partial<Answers>): Refusal[] {
   if (a.platform !== 'kubernetes') return [];
@@ -33,6 +38,13 @@ export function kubernetesRefusals(a: Partial<Answers>): Refusal[] {
       why:
         `${JSON.stringify(a.projectName)} cannot name a Helm release and a namespace${tooLong}: on kubernetes use lower-case letters, digits and "-", ` +
         `starting and ending with a letter or digit, at most ${FULLNAME_MAX - 10} characters (or ${FULLNAME_MAX} if it contains "bindplane")`,
+    });
+  else if (a.projectName !== undefined && isClusterNamespace(a.projectName))
+    out.push({
+      answer: 'projectName',
+      why:
+        `${JSON.stringify(a.projectName)} is a namespace of the cluster itself (default and kube-* are): on kubernetes the project name is the namespace ` +
+        'the stack creates, and make delete deletes it with everything in it; choose a name of its own',
     });
   if (a.remoteUrl !== undefined && IPV4.test(new URL(a.remoteUrl).hostname))
     out.push({

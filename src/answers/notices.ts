@@ -1,6 +1,7 @@
 // Generator upgrades never change a stack by themselves: every fixed default is stored in
 // .yo-rc.json when a stack is generated, so a newer generator keeps the stack's event bus and
 // releases. What it does is say what is newer, and how to take it.
+import { plainHttpEverywhere } from '../model/exposure.js';
 import { postgresMajor, UNSUPPORTED_POSTGRES } from './resolve.js';
 import { ANSWERS, flagOf, PINNED, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
 
@@ -34,6 +35,9 @@ const LEGACY_WORDS: Partial<Record<AnswerName, (a: Answers) => string>> = {
   agentKey: () =>
     "this stack gives Bindplane a server-level BINDPLANE_SECRET_KEY, which today's enterprise server refuses (agents get 401 Unauthorized): " +
     "pass --agent-key project to use the project's key, which make start reads after creating the organization (--agent-key server keeps it as it is and stops this notice)",
+  containerHardening: () =>
+    'this stack runs its containers without memory limits or no-new-privileges: pass --container-hardening standard to add them, then make start ' +
+    '(--container-hardening none keeps them as they are and stops this notice)',
 };
 
 /** One line per answer this stack keeps from an older generator's defaults, and per newer pin. */
@@ -61,6 +65,8 @@ export function upgradeNotices(answers: Answers, fromStored: readonly AnswerName
   const registry = specOf('imageRegistry')!.default;
   if (answers.imageRegistry !== registry)
     out.push(`Bindplane's images come from ${answers.imageRegistry}, not the default ${registry}; --image-registry ${registry} goes back to it`);
+  const exposed = plainHttpEverywhere(answers);
+  if (exposed) out.push(exposed);
   return out.sort((a, b) => order(a) - order(b));
 }
 

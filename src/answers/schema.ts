@@ -10,6 +10,7 @@ export type EventBus = 'kafka' | 'pubsub' | 'nats';
 export type TlsMode = 'none' | 'selfSigned' | 'provided';
 export type Platform = 'compose' | 'kubernetes';
 export type AgentKey = 'project' | 'server';
+export type ContainerHardening = 'standard' | 'none';
 
 export interface Answers {
   platform: Platform;
@@ -30,6 +31,8 @@ export interface Answers {
   transformAgents: number;
   prometheusRetention: string;
   httpPort: number;
+  /** Compose only: the host address the load balancer's published port binds to. */
+  bindAddress?: string;
   tls: TlsMode;
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -39,6 +42,8 @@ export interface Answers {
   agentKey: AgentKey;
   /** The organization first start creates (agentKey project only). */
   organizationName?: string;
+  /** Compose only: memory limits, no-new-privileges and capability drops on the containers, or none as before 2026-12. */
+  containerHardening?: ContainerHardening;
   /** Compose only (absent on Kubernetes, where the answer does not apply). */
   demoAgents: number;
   agentVersion: string;
@@ -107,6 +112,18 @@ const hostOf = (c: string) => `[${c}]([${c}-]{0,61}[${c}])?(\\.[${c}]([${c}-]{0,
 export const URL_PATTERN = new RegExp(`^https?://${hostOf('A-Za-z0-9')}(:${PORT})?/?$`);
 /** A registry: a lower-case host (and port), then path components as Docker allows them (no "..", no leading or trailing separator). */
 const REGISTRY = new RegExp(`^${hostOf('a-z0-9')}(:${PORT})?(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$`);
+const IPV4_OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = `${IPV4_OCTET}(\\.${IPV4_OCTET}){3}`;
+const H = '[0-9A-Fa-f]{1,4}';
+/** Every form of an IPv6 address but a zone index or an embedded IPv4 address (RFC 4291, 2.2). */
+const IPV6 = [
+  `(${H}:){7}${H}`,
+  `(${H}:){1,7}:`,
+  ...[1, 2, 3, 4, 5, 6].map((n) => `(${H}:){1,${7 - n}}(:${H}){${n === 1 ? '1' : `1,${n}`}}`),
+  `:((:${H}){1,7}|:)`,
+].join('|');
+/** An IPv4 or IPv6 address literal. */
+export const IP_LITERAL = new RegExp(`^(${IPV4}|${IPV6})$`);
 const VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/;
 
 const isKafka = (a: Partial<Answers>) => a.eventBus === 'kafka';
@@ -297,6 +314,16 @@ export const ANSWERS: readonly AnswerSpec[] = [
     default: 3001,
   },
   {
+    name: 'bindAddress',
+    kind: { type: 'string', pattern: IP_LITERAL, maxLength: 39, allowed: 'an IPv4 or IPv6 address such as 127.0.0.1, ::1, or 0.0.0.0 for every interface' },
+    message: "Host address the load balancer's port listens on",
+    hint: '127.0.0.1: this host only; 0.0.0.0: every interface, which agents on other hosts need, with TLS; Compose only',
+    default: '127.0.0.1',
+    // Stacks generated before 2026-12 published the port on every interface: they keep it until moved.
+    legacyDefault: '0.0.0.0',
+    when: (a) => !isKubernetes(a),
+  },
+  {
     name: 'tls',
     kind: { type: 'enum', values: ['none', 'selfSigned', 'provided'] },
     message: 'TLS on the load balancer',
@@ -365,6 +392,20 @@ export const ANSWERS: readonly AnswerSpec[] = [
     keepDerived: true,
     defaultText: 'the project name',
     when: (a) => a.agentKey !== 'server',
+  },
+  {
+    name: 'containerHardening',
+    kind: { type: 'enum', values: ['standard', 'none'] },
+    message: 'Limits and privileges of the containers',
+    hint: 'Compose only',
+    labels: {
+      standard: 'Memory limits and no-new-privileges on every container, all capabilities dropped where the image allows it',
+      none: 'No limits: the containers as stacks generated before 2026-12 ran them',
+    },
+    default: 'standard',
+    // Stacks generated before 2026-12 ran without limits: they keep their containers as they are until moved.
+    legacyDefault: 'none',
+    when: (a) => !isKubernetes(a),
   },
   {
     name: 'demoAgents',

@@ -108,6 +108,7 @@ const PLACEHOLDERS: Partial<Record<AnswerName, string>> = {
   adminUsername: 'USER',
   agentVersion: 'VERSION',
   postgresHost: 'HOST',
+  bindAddress: 'ADDRESS',
 };
 
 export function placeholderOf(spec: AnswerSpec): string {

@@ -8,6 +8,8 @@ import { compareReleases } from '../answers/notices.js';
 import { commandWords, type CommandWords } from './command.js';
 import { httpProbe, shellTest } from './health.js';
 import { demoAgentLabels, firstStart, SERVER_KEY_VAR, type FirstStart } from './first-start.js';
+import { exposure, type Exposure } from './exposure.js';
+import { hardening, type Hardening } from './hardening.js';
 import { buildKubernetes, type KubernetesModel } from './kubernetes/index.js';
 import { operations, type Operations } from './operations.js';
 import { settingKey } from './pins.js';
@@ -57,6 +59,10 @@ export interface Model {
   transformAgents: { name: string; address: string }[];
   postgres: { serverMaxConnections: number; sizedForProcesses: number; dataPath: string };
   lb: { service: string; port: number; healthPort: number; tls: Answers['tls']; scheme: 'http' | 'https'; wsScheme: 'ws' | 'wss' };
+  /** Where the published port listens, and what the README says of it (exposure.ts). */
+  exposure: Exposure;
+  /** YAML lines of limits and privileges per kind of Compose service (hardening.ts). */
+  hardening: Hardening;
   remoteUrl: string;
   demoAgents: { count: number; agents: { name: string; volume: string }[]; stateDir: string; endpoint: string; labels: string; skipTlsVerify: boolean };
   secrets: Secret[];
@@ -244,6 +250,8 @@ export function buildModel(a: Answers): Model {
       dataPath: Number.parseInt(a.postgresVersion, 10) >= 18 ? '/var/lib/postgresql' : '/var/lib/postgresql/data',
     },
     lb,
+    exposure: exposure(a),
+    hardening: hardening(a),
     remoteUrl: a.remoteUrl,
     demoAgents: {
       count: demoAgents.length,

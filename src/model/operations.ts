@@ -5,6 +5,8 @@ import type { Secret } from './types.js';
 
 export interface Operations {
   script: string;
+  /** The compose file every Compose call names (with -p and the project), whatever the environment says. */
+  composeFile: string;
   /** Service names and name patterns (extended regular expressions) the script looks for. */
   names: { jobs: string; node: string; transformAgent: string; busServices: string; demoAgent: string };
   /** Long-running services that are not Bindplane's and do not depend on counts. */
@@ -42,7 +44,8 @@ const GENERATOR = {
   fromCheckout: 'node /path/to/generator-bindplane-distributed/bin/bindplane-distributed.js',
 };
 
-const PER_PROCESS_MIB = 512;
+/** Memory of one Bindplane process or transform agent: the doctor's rule and the containers' limit. */
+export const PER_PROCESS_MIB = 512;
 const BASE_MIB = 1024;
 const BASE_DISK_MIB = 5 * 1024;
 
@@ -58,6 +61,7 @@ export function operations(
   );
   return {
     script: 'scripts/stack.sh',
+    composeFile: 'docker-compose.yml',
     names,
     supportServices,
     backupsDir: 'backups',

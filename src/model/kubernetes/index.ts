@@ -32,6 +32,11 @@ export interface KubernetesModel {
   secrets: KubernetesSecrets;
   /** Files of our own objects, listed in the kustomization. */
   resources: string[];
+  /**
+   * The labels that say this stack made its namespace (k8s/namespace.yaml), and how `make delete`
+   * reads them on the live namespace before it deletes anything: a jsonpath and what it must print.
+   */
+  namespaceOwner: { labels: Label[]; jsonpath: string; expected: string };
   /** Labels of our own objects, by object. */
   labels: { postgres: Label[]; pubsubEmulator: Label[] };
   /** `make port-forward`: the httpPort answer, mapped to the local end of a port-forward. */
@@ -69,6 +74,22 @@ function ownLabels(release: string, name: string, component: string): Label[] {
     { key: 'app.kubernetes.io/component', value: component },
     { key: 'app.kubernetes.io/part-of', value: 'bindplane' },
   ];
+}
+
+export const GENERATOR_NAME = 'generator-bindplane-distributed';
+
+function namespaceOwner(release: string): KubernetesModel['namespaceOwner'] {
+  const labels = [
+    { key: 'app.kubernetes.io/managed-by', value: GENERATOR_NAME },
+    { key: 'app.kubernetes.io/instance', value: release },
+  ];
+  // kubectl's jsonpath: dots inside a label key are escaped.
+  const field = (key: string) => `{.metadata.labels.${key.replace(/\./g, '\\.')}}`;
+  return {
+    labels,
+    jsonpath: `{.metadata.name} ${labels.map((l) => field(l.key)).join(' ')}`,
+    expected: [release, ...labels.map((l) => l.value)].join(' '),
+  };
 }
 
 function pubsub(a: Answers, names: KubernetesNames): KubernetesModel['pubsub'] {
@@ -141,6 +162,7 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
     },
     secrets: kubernetesSecrets(a, names, tls, bus?.credentials !== undefined),
     resources,
+    namespaceOwner: namespaceOwner(names.release),
     labels: { postgres: ownLabels(names.release, 'postgres', 'database'), pubsubEmulator: ownLabels(names.release, 'pubsub-emulator', 'event-bus') },
     portForward: { localPort: a.httpPort, service: names.fullname, port: PORTS.bindplane },
     notApplied: [
