@@ -3,11 +3,11 @@
 // reproduces a finding of the security review through the real CLI, and checks that nothing moved.
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pendingQuestions } from '../src/answers/questions.js';
-import { cleanupTempDirs, CLI, cli, generateStack, SERVICE_ACCOUNT_JSON, snapshot, tempDir } from './helpers/stack.js';
+import { cleanupTempDirs, CLI, cli, generateStack, ROOT, SERVICE_ACCOUNT_JSON, snapshot, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
 
@@ -158,9 +158,24 @@ describe("row 2: no link is followed in the stack's own state", () => {
   });
 });
 
+/**
+ * The built CLI, copied where nobody can read it: the checkout itself may sit in a folder only
+ * root may enter (a clone in a fresh `mktemp -d`). A run without a terminal needs no more than
+ * bin/, dist/ and package.json (the prompts' packages are loaded only to ask).
+ */
+let nobodysCli: string | undefined;
+function cliForNobody(): string {
+  if (nobodysCli) return nobodysCli;
+  const copy = tempDir('bpd-cli-');
+  for (const f of ['bin', 'dist', 'package.json']) cpSync(path.join(ROOT, f), path.join(copy, f), { recursive: true });
+  spawnSync('chmod', ['-R', 'a+rX', copy]);
+  nobodysCli = path.join(copy, path.relative(ROOT, CLI));
+  return nobodysCli;
+}
+
 /** The CLI as the user nobody: tests run as root, whom permission bits do not stop. */
 function asNobody(args: string[], cwd: string) {
-  return spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CLI, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, cliForNobody(), ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
 }
 const NOBODY = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
 
