@@ -304,7 +304,8 @@ export function clientLoop(
 }
 
 /** Opens a websocket through the load balancer and returns the first message the instance sends. */
-export function wsHello(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ instance: string; path: string }> {
+// 30 s: eight stacks start side by side on two cores, and the first handshake reads PostgreSQL.
+export function wsHello(url: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<{ instance: string; path: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers, rejectUnauthorized: false, handshakeTimeout: timeoutMs });
     const timer = setTimeout(() => {

@@ -190,7 +190,7 @@ export function stackCases(): void {
       const status = await stack.mustMake('status');
       for (const s of services) if (s !== 'pubsub-topic') expect(status.stdout, s).toContain(s);
       expect(status.stdout).toMatch(/healthy/);
-      expect(await followLogs(stack, 'bindplane-1', 3_000)).toMatch(/bindplane-1.*\| .*check/i);
+      expect(await followLogs(stack, 'bindplane-1', 10_000)).toMatch(/bindplane-1.*\| .*check/i);
 
       // stop keeps the containers (and data); restart brings every one back, healthy.
       await stack.mustMake('stop');

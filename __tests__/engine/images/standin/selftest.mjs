@@ -970,7 +970,7 @@ test('org', 'OpAMP: only the project key (no organization, server-level key, oth
     killGroup(node, 'SIGKILL');
     await sleep(4000);
     assert(row(await table(jobs.url), 'agent-c')[3] === 'Connected', 'stale too early');
-    await waitFor('agent-c Disconnected after its node died', async () => row(await table(jobs.url), 'agent-c')[3] === 'Disconnected', 15_000);
+    await waitFor('agent-c Disconnected after its node died', async () => row(await table(jobs.url), 'agent-c')[3] === 'Disconnected', 30_000);
     assert(row(await table(jobs.url), 'agent-a')[3] === 'Connected', 'agent-a lost');
     await stop(c);
     // manager.yaml: written from OPAMP_* (0600) when absent; once there it wins over OPAMP_*.

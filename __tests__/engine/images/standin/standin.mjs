@@ -85,8 +85,8 @@
 //   version}; text and binary frames echoed; pings answered; on /v1/opamp the node may also send
 //   {type: 'configuration', name} when the agent's labels match a configuration's selector. Agents
 //   come from the X-Agent-Id, X-Agent-Name, X-Agent-Version, X-Agent-Labels and User-Agent headers;
-//   each node records its agents in PostgreSQL with a heartbeat every 3 s, and an agent whose row
-//   was not refreshed for 10 s is Disconnected.
+//   each node records its agents in PostgreSQL with a heartbeat every 5 s, and an agent whose row
+//   was not refreshed for 15 s is Disconnected.
 // transform-agent: BPD_STANDIN_HOST (0.0.0.0):BPD_STANDIN_PORT (4568); /collector-version ->
 //   200 v0.0.0-standin, /health -> 200.
 // agent: manager.yaml as above (its endpoint ws[s]://host[:port]/v1/opamp). Logs `agent id <id>
@@ -848,6 +848,19 @@ const TYPE_KINDS = { Source: 'SourceType', Destination: 'DestinationType' };
 
 const jsonQuery = (select) => `SELECT coalesce(json_agg(x), '[]'::json) FROM (${select}) x`;
 
+/**
+ * The organization a handshake checks the key against: read again at most every 2 s once it
+ * exists (agents reconnect often, and each read is a psql process); a server without one asks
+ * every time, so an organization made a moment ago counts at once.
+ */
+let handshakeOrg = { org: null, at: 0 };
+async function organizationForHandshake(store) {
+  if (handshakeOrg.org && Date.now() - handshakeOrg.at < 2000) return handshakeOrg.org;
+  const org = await store.organization();
+  handshakeOrg = { org, at: Date.now() };
+  return org;
+}
+
 /** The store of one bindplane process: every read and write goes through psql. */
 function makeStore(env) {
   const q = (sql) => runPsql(env, sql);
@@ -911,8 +924,9 @@ function makeStore(env) {
     },
   };
 }
-const AGENT_HEARTBEAT_MS = 3000;
-const AGENT_STALE_S = 10;
+// Every 5 s, stale after 15 s: each beat is a psql process, and the engine tier runs 8 stacks at once.
+const AGENT_HEARTBEAT_MS = 5000;
+const AGENT_STALE_S = 15;
 
 /** The configuration an agent gets: the first by name whose non-empty matchLabels all match its labels. */
 export function configurationFor(labels, configurations) {
@@ -1669,7 +1683,7 @@ async function roleBindplane() {
         log(`websocket /v1/opamp from ${who} (agent ${agentId}): refused, 503 (the store is not ready)`);
         return rawReply(socket, 503, 'Service Unavailable', { instance: HOSTNAME, error: 'the store is not ready' });
       }
-      const org = await store.organization();
+      const org = await organizationForHandshake(store);
       const auth = req.headers.authorization || '';
       const given = /^Secret-Key (.*)$/.exec(auth)?.[1];
       if (!org || !org.secret_key || given !== org.secret_key) {
