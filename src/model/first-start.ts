@@ -48,7 +48,7 @@ export interface FirstStart {
   /** Seconds first start waits for the API, and for the type library of a new database. */
   waitSeconds: number;
   /** The README's words: how agents authenticate, what the first start does, and the demo agents' note. */
-  words: { agents: string; firstStart: string; demoAgents: string };
+  words: { agents: string; firstStart: string; demoAgents: string; agentNotConnectedFix: string };
 }
 
 function firstStartWords(enabled: boolean, organization: string, starter: StarterConfiguration | undefined, start: string): FirstStart['words'] {
@@ -57,6 +57,8 @@ function firstStartWords(enabled: boolean, organization: string, starter: Starte
       agents: `with the secret key \`${SERVER_KEY_VAR}\` from \`.env\`. This stack gives the server a key of its own, as stacks made before 2026-12 did; today's enterprise server refuses it (agents get 401 Unauthorized). To move, regenerate with \`--agent-key project\`, then \`${start}\`: it creates the organization and puts the project's key in \`.env\``,
       firstStart: '',
       demoAgents: `Demo agents present \`${SERVER_KEY_VAR}\`, which today's enterprise server refuses: regenerate with \`--agent-key project\` to move them to the project's key.`,
+      agentNotConnectedFix:
+        "this stack's agents present a server-level key, which the enterprise server refuses: regenerate with --agent-key project, then make start",
     };
   return {
     agents: `with the project's key \`${PROJECT_KEY_VAR}\`, which \`${start}\` writes to \`.env\` (a new one after \`make delete\`, since the key lives in the database)`,
@@ -65,6 +67,8 @@ function firstStartWords(enabled: boolean, organization: string, starter: Starte
       `(a new server has none, and answers 403 Forbidden until it has), writes the key of its Default Project to \`.env\` as \`${PROJECT_KEY_VAR}\`, ` +
       `and applies the resources in \`${RESOURCES_DIR}/\` in the order of their names, retrying while a new database still seeds its types. ` +
       'Later runs only compare the key with `.env`; `make apply` applies `resources/` again.',
+    // The doctor's fix, in the script beside the agent's service name ($s).
+    agentNotConnectedFix: 'make logs SERVICE=$s shows why; make start re-enrolls an agent whose key or endpoint changed',
     demoAgents: starter
       ? `Demo agents start after the first start, dial with the project's key and get the starter configuration \`${starter.configuration}\` (\`${STARTER_FILE}\`) by their label \`${starter.label.key}=${starter.label.value}\`. ` +
         'An agent obeys the `manager.yaml` in its volume once it has one, not its variables: when the key or the endpoint changes, `make start` rewrites that file (`scripts/enroll-agent.sh`), keeping the agent id. ' +
