@@ -26,7 +26,7 @@ import { isInsidePath, linkOnPath } from './update/paths.js';
 import { asUserError, fsProblem, guardDestination, guardStackState } from './update/fs-guard.js';
 import { takeLock, type Lock } from './update/lock.js';
 import { commit, commitFresh, recover, type Op } from './update/txn.js';
-import { ENV_FILE, YO_RC } from './update/state-names.js';
+import { ENV_FILE, YO_RC } from './facts/stack-files.js';
 import { VERSION } from './version.js';
 
 export type Mode = 'apply' | 'dry-run' | 'check';
@@ -76,7 +76,7 @@ export interface RunResult {
   previousAnswers?: Partial<Answers>;
 }
 
-export { ENV_FILE, YO_RC } from './update/state-names.js';
+export { ENV_FILE, YO_RC } from './facts/stack-files.js';
 
 function readDisk(root: string, rel: string): DiskFile | undefined {
   const p = path.join(root, rel);

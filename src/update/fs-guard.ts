@@ -5,7 +5,7 @@ import { accessSync, constants, lstatSync, readdirSync, readFileSync, readlinkSy
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { RECORD_DIR, YO_RC } from './state-names.js';
+import { RECORD_DIR, YO_RC } from '../facts/stack-files.js';
 
 const NAME_MAX = 255;
 const PATH_MAX = 4095;

@@ -33,8 +33,8 @@ import path from 'node:path';
 import { BusyError, InputError, StateError } from '../errors.js';
 import { RECORD_DIR } from './txn.js';
 
-/** The lock, relative to the destination (or to the staging folder of a first generation). */
-export const LOCK_FILE = `${RECORD_DIR}/lock`;
+export { LOCK_FILE } from '../facts/stack-files.js';
+import { LOCK_FILE } from '../facts/stack-files.js';
 
 /** The folder a first generation is built in, beside the destination, before one rename puts it in place. */
 export function freshStagingDir(root: string): string {

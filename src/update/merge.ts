@@ -10,11 +10,8 @@
 import { diffIndices } from 'node-diff3';
 import { dominantEol, joinLines, splitLines, type Line } from './lines.js';
 
-export const MARKERS = {
-  ours: '<<<<<<< yours (the file as you edited it)',
-  sep: '=======',
-  theirs: '>>>>>>> generator (the new render)',
-} as const;
+export { MERGE_MARKERS as MARKERS } from '../facts/stack-files.js';
+import { MERGE_MARKERS as MARKERS } from '../facts/stack-files.js';
 
 export interface MergeOutcome {
   text: string;

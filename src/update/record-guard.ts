@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import { LOCAL_COPIES } from '../model/types.js';
 import { FILES } from '../render/files.js';
 import { isInsidePath } from './paths.js';
-import { BASE_FILE, ENV_FILE, RECORD_DIR, RECORD_FILE, TXN_DIR, YO_RC } from './state-names.js';
+import { BASE_FILE, ENV_FILE, RECORD_DIR, RECORD_FILE, TXN_DIR, YO_RC } from '../facts/stack-files.js';
 
 /** Every path a stack of this generator can have, whatever the answers. */
 export const GENERATED_PATHS: ReadonlySet<string> = new Set(FILES.map((f) => f.path));

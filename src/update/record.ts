@@ -7,7 +7,7 @@ import { compareReleases } from '../answers/notices.js';
 import { StateError } from '../errors.js';
 import { isInsidePath } from './paths.js';
 import { guardRecord } from './record-guard.js';
-import { BASE_FILE, RECORD_DIR, RECORD_FILE } from './state-names.js';
+import { BASE_FILE, RECORD_DIR, RECORD_FILE } from '../facts/stack-files.js';
 
 export { BASE_FILE, RECORD_FILE };
 export const RECORD_FORMAT = 1;

@@ -36,7 +36,7 @@ import { sha256 } from './hash.js';
 import { linkOnPath } from './paths.js';
 import { checkTargets, fsProblem } from './fs-guard.js';
 import { guardJournal } from './record-guard.js';
-import { RECORD_DIR, TXN_DIR } from './state-names.js';
+import { RECORD_DIR, TXN_DIR } from '../facts/stack-files.js';
 
 export { RECORD_DIR, TXN_DIR };
 const JOURNAL = 'journal.json';
