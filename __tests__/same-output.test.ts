@@ -69,8 +69,22 @@ function answerSets(files: { cert: string; key: string; credentials: string }): 
     { name: 'k8s-tls-provided', answers: { ...k8s, tls: 'provided', tlsCertFile: files.cert, tlsKeyFile: files.key } },
     { name: 'k8s-server-key', answers: { ...k8s, agentKey: 'server', imageRegistry: 'registry.example.com/mirror' } },
     // Regenerations: changed answers update what depends on them, and files go.
-    { name: 'regen-scale', answers: { demoAgents: 2 }, then: [{ instances: 5, transformAgents: 2 }, { instances: 2, demoAgents: 0 }] },
-    { name: 'regen-bus', answers: {}, then: [{ eventBus: 'kafka', kafkaBrokers: 3 }, { eventBus: 'pubsub', pubsubProjectId: 'local-project' }] },
+    {
+      name: 'regen-scale',
+      answers: { demoAgents: 2 },
+      then: [
+        { instances: 5, transformAgents: 2 },
+        { instances: 2, demoAgents: 0 },
+      ],
+    },
+    {
+      name: 'regen-bus',
+      answers: {},
+      then: [
+        { eventBus: 'kafka', kafkaBrokers: 3 },
+        { eventBus: 'pubsub', pubsubProjectId: 'local-project' },
+      ],
+    },
     { name: 'regen-tls', answers: {}, then: [{ tls: 'selfSigned' }, { tls: 'provided', tlsCertFile: files.cert, tlsKeyFile: files.key }, { tls: 'none' }] },
     { name: 'regen-platform', answers: {}, then: [{ platform: 'kubernetes' }, { platform: 'compose' }] },
   ];
@@ -160,8 +174,7 @@ describe(`every generated file is byte-identical to ${OUTPUT_BASELINE}'s`, () =>
       const after = files(path.join(newRoot, s.name));
       expect(before.size, `${s.name}: the baseline wrote files`).toBeGreaterThan(5);
       for (const p of new Set([...before.keys(), ...after.keys()]))
-        if (before.get(p) !== after.get(p))
-          differences.push(`${s.name}: ${p} ${!before.has(p) ? 'is new' : !after.has(p) ? 'is gone' : 'differs'}`);
+        if (before.get(p) !== after.get(p)) differences.push(`${s.name}: ${p} ${!before.has(p) ? 'is new' : !after.has(p) ? 'is gone' : 'differs'}`);
     }
     expect(differences).toEqual([]);
   });
