@@ -372,8 +372,3 @@ function onInterrupt(): { guard: (lock: Lock) => Lock; off: () => void } {
     },
   };
 }
-
-/** Takes the lock of an existing destination; returns the release. */
-export function acquireLock(root: string): () => void {
-  return takeLock(root, false).release;
-}
