@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ANSWERS, flagOf, type AnswerSpec } from './answers/schema.js';
 import type { Change, RunResult } from './run/index.js';
-import { styleFor } from './style.js';
+import { styleFor } from './edges/style.js';
 
 const LABEL_WIDTH = 9;
 

@@ -7,11 +7,11 @@ import { defaultedQuestions, preflight, run, storedLayer } from '../run/index.js
 import { InputError, StateError } from '../errors.js';
 import { printResult, tookDefaults } from '../report.js';
 import { VERSION } from '../version.js';
-import { loadAnswersFile } from './answers-file.js';
+import { loadAnswersFile } from '../edges/answers-file.js';
 import { helpText, parseCli } from './args.js';
-import { cancellableQuestions } from './cancel.js';
-import { locateDestination } from './locate.js';
-import { wantsColor } from '../style.js';
+import { cancellableQuestions } from '../edges/cancel.js';
+import { locateDestination } from '../edges/locate.js';
+import { wantsColor } from '../edges/style.js';
 
 export interface Io {
   out: (text: string) => void;
