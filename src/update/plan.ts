@@ -127,19 +127,7 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
     base: f.content,
     before: disk?.content,
   });
-  if (!disk) {
-    if (!rec) return fresh('create');
-    if (input.restore.has(f.path)) return fresh('restore', 'written again because of --restore');
-    return {
-      path: f.path,
-      action: 'deleted',
-      note: `you deleted it; it stays deleted; --restore ${f.path} brings it back`,
-      mode: f.mode,
-      // The record stays as it was: a deletion is the person's decision, not drift.
-      entry: rec,
-      base: input.base(f.path),
-    };
-  }
+  if (!disk) return planMissing(f, rec, input, fresh);
   const same = disk.content === f.content;
   // Only the executable bit: git keeps no other, and a umask of 002 makes 664 where we write 644.
   const modeOk = ((disk.mode & 0o111) !== 0) === ((f.mode & 0o111) !== 0);
@@ -156,6 +144,26 @@ function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
     };
   // Not written by the generator and different: the caller refuses it unless forced.
   if (!rec) return fresh('replace', 'it was not written by the generator; replaced because of --force');
+  return planEdited(f, rec, disk, input, fresh);
+}
+
+/** A file to write that is not on disk: new, restored, or deleted by the person. */
+function planMissing(f: RenderedFile, rec: FileEntry | undefined, input: PlanInput, fresh: (action: Action, note?: string) => FilePlan): FilePlan {
+  if (!rec) return fresh('create');
+  if (input.restore.has(f.path)) return fresh('restore', 'written again because of --restore');
+  return {
+    path: f.path,
+    action: 'deleted',
+    note: `you deleted it; it stays deleted; --restore ${f.path} brings it back`,
+    mode: f.mode,
+    // The record stays as it was: a deletion is the person's decision, not drift.
+    entry: rec,
+    base: input.base(f.path),
+  };
+}
+
+/** A recorded file whose bytes differ from the new render: updated, replaced, kept or merged. */
+function planEdited(f: RenderedFile, rec: FileEntry, disk: DiskFile, input: PlanInput, fresh: (action: Action, note?: string) => FilePlan): FilePlan {
   // The previous render decides: a file equal to it holds nothing of the person's. (Bytes written
   // last time are not enough: after a merge they hold the person's lines too.)
   const base = input.base(f.path);
