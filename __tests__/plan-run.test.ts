@@ -108,6 +108,14 @@ describe('planRun', () => {
     expect(forced.ops).toContainEqual({ op: 'write', path: 'Makefile.orig', content: 'mine\n', mode: 0o644 });
   });
 
+  it('a file the read stage could not read is said when the plan looks at it, and only then', () => {
+    const state = after(plan({ projectName: 'demo' }));
+    const refused = new Error('README.md is not a regular file');
+    expect(() => plan({}, { ...state, unreadable: new Map([['README.md', refused]]) })).toThrow(refused);
+    // A `.orig` name is looked at only when --force keeps a copy of the person's file.
+    expect(plan({}, { ...state, unreadable: new Map([['README.md.orig', refused]]) }).ops).toEqual([]);
+  });
+
   it('.env: merged key by key (every line of the person kept), its mode set to 0600, a secret made anew warned about', () => {
     const state = after(plan({ projectName: 'demo' }));
     const env = state.disk.get('.env')!.content;

@@ -25,8 +25,10 @@ export interface StackState {
   record?: GenerationRecord;
   /** The previous render of each recorded file (the merge bases). */
   bases: ReadonlyMap<string, string>;
-  /** The files the plan looks at, as they are on disk; a path missing here is not on disk. */
+  /** The files the plan looks at, as they are on disk; a path missing here (and from unreadable) is not on disk. */
   disk: ReadonlyMap<string, DiskFile>;
+  /** Files that could not be read (not a regular file, no permission), with the error the plan throws when it looks at one. */
+  unreadable?: ReadonlyMap<string, unknown>;
   /** The contents of the copies' sources this run reads, by source as given. */
   sources: ReadonlyMap<string, string>;
   /** The sources of recorded copies that still exist. */
@@ -84,6 +86,12 @@ export function refuseForeign(foreign: readonly string[]): void {
     );
 }
 
+/** A file as on disk, for the plan: what the read stage found, or the error it met there. */
+function onDisk(state: StackState, p: string): DiskFile | undefined {
+  if (state.unreadable?.has(p)) throw state.unreadable.get(p);
+  return state.disk.get(p);
+}
+
 /** The plan's ops and change list, built up part by part. */
 class Collector {
   readonly ops: Op[] = [];
@@ -103,7 +111,7 @@ export function planRun(input: RunInput): RunPlan {
     rendered: input.rendered,
     record: state.record?.files ?? {},
     base: (p) => state.bases.get(p),
-    disk: (p) => state.disk.get(p),
+    disk: (p) => onDisk(state, p),
     force: input.force,
     restore: new Set(input.restore),
   };
@@ -146,7 +154,7 @@ function addFilePlans(out: Collector, plans: readonly FilePlan[]): void {
 
 /** The git-ignored secrets: merged key by key, never shown, never drift (a clean clone has none). Returns the keys made anew. */
 function addEnv(out: Collector, { state, model, newSecret }: RunInput): string[] {
-  const envDisk = state.disk.get(ENV_FILE);
+  const envDisk = onDisk(state, ENV_FILE);
   const env = mergeEnv(envDisk?.content, model.secrets, model.project, newSecret);
   if (env.added.length > 0 || (envDisk && envDisk.mode !== 0o600)) {
     out.write(ENV_FILE, env.text, 0o600);
@@ -168,13 +176,13 @@ function addCopies(out: Collector, { state, model, resolved }: RunInput): Genera
     copies[target] = { source };
     const content = state.sources.get(source);
     if (content === undefined || resolved.unread.includes(answer)) continue; // a clone, or stored and outside the stack: the copy stands in
-    const have = state.disk.get(target);
+    const have = onDisk(state, target);
     if (have?.content === content && have.mode === 0o600) continue;
     out.write(target, content, 0o600);
     out.changes.push({ path: target, action: 'copy', note: `copy of ${source}`, secret: true, drift: false });
   }
   for (const [target, { source }] of Object.entries(state.record?.copies ?? {})) {
-    if (copies[target] || !state.disk.has(target)) continue;
+    if (copies[target] || !onDisk(state, target)) continue;
     if (state.sourcesPresent.has(source)) {
       out.remove(target);
       out.changes.push({ path: target, action: 'delete', note: `no longer used (the original ${source} stays)`, secret: true, drift: false });
@@ -209,7 +217,7 @@ function addBookkeeping(
     [BASE_FILE, serializeBases(bases), false],
   ];
   for (const [p, text, drift] of bookkeeping) {
-    const have = state.disk.get(p);
+    const have = onDisk(state, p);
     if (have?.content === text) continue;
     out.write(p, text, 0o644);
     if (drift) out.changes.push({ path: p, action: have ? 'update' : 'create', before: have?.content, after: text, drift });

@@ -136,11 +136,18 @@ export function readLocked(root: string, lock: Lock, mode: Mode): LockedState {
 export function readStackState(locked: LockedState, rendered: readonly RenderedFile[], model: Model, resolved: Resolved, force: boolean): StackState {
   const { root, exists, stored } = locked;
   const disk = new Map<string, DiskFile>();
+  const unreadable = new Map<string, unknown>();
   const read = (p: string): boolean => {
     if (disk.has(p)) return true;
-    const d = exists ? readDisk(root, p) : undefined;
-    if (d) disk.set(p, d);
-    return d !== undefined;
+    if (!exists || unreadable.has(p)) return false;
+    try {
+      const d = readDisk(root, p);
+      if (d) disk.set(p, d);
+      return d !== undefined;
+    } catch (e) {
+      unreadable.set(p, e); // said by the plan when it looks at the file, in the order it looks
+      return false;
+    }
   };
   const files = [...Object.keys(stored.record?.files ?? {}), ...rendered.map((f) => f.path)];
   for (const p of files) read(p);
@@ -148,7 +155,7 @@ export function readStackState(locked: LockedState, rendered: readonly RenderedF
   if (force) for (const p of files) if (disk.has(p)) backupName(p, read);
   const copyTargets = [...model.copies.map((c) => c.path), ...Object.keys(stored.record?.copies ?? {})];
   for (const p of [ENV_FILE, ...copyTargets, YO_RC, RECORD_FILE, BASE_FILE]) read(p);
-  return { exists, yo: stored.yo, record: stored.record, bases: locked.bases, disk, ...readSources(root, model, resolved, stored.record) };
+  return { exists, yo: stored.yo, record: stored.record, bases: locked.bases, disk, unreadable, ...readSources(root, model, resolved, stored.record) };
 }
 
 /** The copies' sources: the contents of those this run copies, and which recorded ones still exist. */
