@@ -8,10 +8,10 @@ import { InputError, StateError } from '../errors.js';
 import { printResult, tookDefaults } from '../report.js';
 import { VERSION } from '../version.js';
 import { loadAnswersFile } from '../edges/answers-file.js';
-import { helpText, parseCli } from './args.js';
 import { cancellableQuestions } from '../edges/cancel.js';
 import { locateDestination } from '../edges/locate.js';
 import { wantsColor } from '../edges/style.js';
+import { helpText, parseCli } from './args.js';
 
 export interface Io {
   out: (text: string) => void;

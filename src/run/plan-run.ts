@@ -64,7 +64,7 @@ export function missingMessage(missing: readonly AnswerName[]): string {
 }
 
 /** --restore names only files this render writes. */
-export function checkRestore(rendered: readonly RenderedFile[], restore: readonly string[]): void {
+function checkRestore(rendered: readonly RenderedFile[], restore: readonly string[]): void {
   for (const r of restore) {
     if (!rendered.some((f) => f.path === r))
       throw new InputError(`--restore ${JSON.stringify(r)}: not a file this generator writes; use one of ${rendered.map((f) => f.path).join(', ')}`, 'restore');

@@ -8,7 +8,7 @@ import { newSecretValue } from '../update/envfile.js';
 import { asUserError, guardStackState } from '../update/fs-guard.js';
 import { takeLock, type Lock } from '../update/lock.js';
 import { checkInside, commitOps } from './commit.js';
-import { checkRestore, missingMessage, planRun } from './plan-run.js';
+import { missingMessage, planRun } from './plan-run.js';
 import { checkDestination, readLocked, readStackState, resolveFor } from './state.js';
 import type { Mode, RunOptions, RunResult } from './types.js';
 import { projectClashFor } from './warnings.js';
@@ -32,6 +32,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
 }
 
 async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock): Promise<RunResult> {
+  // Read: the stack's own state, the answers, the model and its render, then the files the plan needs.
   const locked = readLocked(root, lock, mode);
   const record = locked.stored.record;
   const resolved = resolveFor(root, opts.layers ?? [], mode, locked.stored);
@@ -39,11 +40,11 @@ async function runLocked(opts: RunOptions, mode: Mode, root: string, lock: Lock)
   const { answers } = resolved;
   const model = buildModel(answers);
   const rendered = renderFiles(model);
-  const restore = opts.restore ?? [];
-  checkRestore(rendered, restore); // before any file is read, as the person typed it
   const force = opts.force ?? false;
   const state = readStackState(locked, rendered, model, resolved, force);
   const clash = projectClashFor(mode, answers, record?.answers, root);
+  // Plan (pure), then commit.
+  const restore = opts.restore ?? [];
   const plan = planRun({ state, resolved, model, rendered, mode, force, restore, clash, newSecret: newSecretValue });
   checkInside(root, plan.ops);
   if (mode === 'apply') await commitOps(root, lock, plan.ops);
