@@ -122,7 +122,7 @@ describe('bindplane-distributed', () => {
     const dest = path.join(tempDir(), 'stack');
     expect(cli([dest, '--defaults']).status).toBe(0);
     const readme = readFileSync(path.join(dest, 'README.md'), 'utf8');
-    const words = buildModel((await import('../src/engine.js')).resolveFor(dest, [], 'check').answers).command;
+    const words = buildModel((await import('../src/run/index.js')).resolveFor(dest, [], 'check').answers).command;
     for (const w of [words.install, words.npx, words.package]) expect(readme).toContain(w);
   });
 

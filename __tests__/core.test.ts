@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { answersJsonSchema } from '../src/answers/json-schema.js';
 import { resolveAnswers, type Layer } from '../src/answers/resolve.js';
 import { ANSWERS, type Answers } from '../src/answers/schema.js';
-import { parseAnswers } from '../src/cli/answers-file.js';
+import { parseAnswers } from '../src/edges/answers-file.js';
 import { InputError } from '../src/errors.js';
 import { buildModel } from '../src/model/index.js';
 import { renderFiles } from '../src/render/index.js';

@@ -6,7 +6,7 @@ import helpers from 'yeoman-test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { askQuestions, type Asker } from '../src/answers/flow.js';
 import { resolveAnswers } from '../src/answers/resolve.js';
-import { preflight } from '../src/engine.js';
+import { preflight } from '../src/run/index.js';
 import { cleanupTempDirs, cli, ROOT, selfSignedPair, snapshot, tempDir } from './helpers/stack.js';
 import { KEY, Terminal } from './helpers/pty.js';
 

@@ -25,8 +25,14 @@ function yo(...args: string[]) {
 }
 
 function yoAny(...args: string[]) {
+  return yoWith({}, ...args);
+}
+
+/** yo with these variables in its environment besides HOME. */
+function yoWith(vars: Record<string, string>, ...args: string[]) {
   const [cmd, ...pre] = yoCommand();
-  return spawnSync(cmd!, [...pre, ...args], {
+  const bin = pre.pop()!;
+  return spawnSync(cmd!, [...pre, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), bin, ...args], {
     cwd: work,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,6 +74,23 @@ describe('yo bindplane-distributed', () => {
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout + second.stderr).toContain('nothing to change');
     expect([...snapshot(dir).entries()]).toEqual([...before.entries()]);
+  }, 60_000);
+
+  it('warns, as the CLI does, when a Compose project of that name already runs from another folder', () => {
+    // A stand-in docker that answers `compose ls` as Docker does.
+    const bin = path.join(work, 'docker-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      path.join(bin, 'docker'),
+      `#!/bin/sh\n[ "$1 $2" = "compose ls" ] && echo '[{"Name":"shop","Status":"running(9)","ConfigFiles":"/srv/shop/docker-compose.yml"}]'\n`,
+      { mode: 0o755 },
+    );
+    const vars = { PATH: `${bin}:${process.env.PATH}`, DOCKER_HOST: 'unix:///nowhere.sock' };
+    const clash = yoWith(vars, 'bindplane-distributed', 'shop', '--defaults');
+    expect(clash.status, clash.stderr).toBe(0);
+    expect(clash.stdout).toContain('warning: a Compose project named shop already exists (running(9), from /srv/shop)');
+    expect(clash.stdout).toContain('--project-name NAME');
+    expect(yoWith(vars, 'bindplane-distributed', 'not-shop', '--defaults').stdout).not.toContain('already exists');
   }, 60_000);
 
   it('refuses a misspelt flag that yo itself would ignore, and writes nothing', () => {

@@ -4,11 +4,11 @@
 //   await generate('demo-1', { projectName: 'demo-1', instances: 2, eventBus: 'nats' });
 import type { Layer } from './answers/resolve.js';
 import type { Answers } from './answers/schema.js';
-import { run, type RunOptions, type RunResult } from './engine.js';
+import { run, type RunOptions, type RunResult } from './run/index.js';
 import { checkResourcesFolder, seedResources } from './resources.js';
 
-export { run } from './engine.js';
-export type { Change, Mode, RunOptions, RunResult } from './engine.js';
+export { run } from './run/index.js';
+export type { Change, Mode, RunOptions, RunResult } from './run/index.js';
 export { ANSWERS, type Answers } from './answers/schema.js';
 export { buildModel, type Model } from './model/index.js';
 export { renderFiles, type RenderedFile } from './render/index.js';

@@ -1,7 +1,10 @@
-// Words for a run's result: the plan as lines, diffs for --dry-run (never of secrets).
+// Words for a run's result, shared by the edges (the CLI and `yo`): the plan as lines, diffs for
+// --dry-run (never of secrets), the next steps, and printResult that says them all.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ANSWERS } from './answers/schema.js';
-import type { Change, RunResult } from './engine.js';
+import { ANSWERS, flagOf, type AnswerSpec } from './answers/schema.js';
+import type { Change, RunResult } from './run/index.js';
+import { styleFor } from './edges/style.js';
 
 const LABEL_WIDTH = 9;
 
@@ -125,4 +128,63 @@ export function keptEdits(result: RunResult): boolean {
 
 export function keptHeading(result: RunResult, cwd: string): string {
   return `done: the stack in ${path.relative(cwd, result.dest) || '.'} matches its answers, with your edits kept`;
+}
+
+/**
+ * Whether the stack has its license: a non-empty BINDPLANE_LICENSE line in its .env, or on Compose
+ * also exported (Kubernetes reads .env only, and unquoted).
+ */
+function licenseState(dest: string, platform: string): LicenseState {
+  const kubernetes = platform === 'kubernetes';
+  if (!kubernetes && process.env.BINDPLANE_LICENSE) return { licensed: true };
+  try {
+    const line = kubernetes ? /^BINDPLANE_LICENSE=[^"'\s]/m : /^BINDPLANE_LICENSE=["']?[^"'\s]/m;
+    return { licensed: line.test(readFileSync(path.join(dest, '.env'), 'utf8')) };
+  } catch {
+    return { licensed: false };
+  }
+}
+
+/** Where an edge prints a run's result: a line at a time, coloured for a terminal. */
+export interface Printer {
+  out: (text: string) => void;
+  color?: boolean;
+}
+
+/** The result of a run as the CLI and `yo` print it: notices, warnings, the plan, and what to do next. */
+export async function printResult(result: RunResult, io: Printer): Promise<void> {
+  const style = styleFor(io.color ?? false);
+  for (const n of result.notices) io.out(`${style.heading('notice:')} ${n}`);
+  for (const w of result.warnings) io.out(`${style.warning('warning:')} ${w}`);
+  if (result.mode === 'check') {
+    for (const l of checkLines(result)) io.out(l);
+    return;
+  }
+  for (const l of planLines(result)) io.out(l);
+  if (result.mode === 'dry-run') {
+    // A new stack's files are listed with their sizes above; an update shows what would change.
+    if (!listsSizes(result))
+      for (const c of result.changes) {
+        const d = await diffText(c);
+        if (d) io.out(d.trimEnd());
+      }
+    io.out('dry run: nothing was written');
+  } else if (result.conflicts.length > 0) {
+    io.out('written, with conflicts to resolve: edit the files above, then run again');
+  } else if (result.changes.some((c) => c.drift || c.path === '.env') || keptEdits(result)) {
+    const next = nextSteps(result, process.cwd(), licenseState(result.dest, result.answers.platform));
+    io.out('');
+    io.out(style.heading(keptEdits(result) ? keptHeading(result, process.cwd()) : next.heading));
+    io.out(style.heading('next:'));
+    next.steps.forEach((s, i) => io.out(`  ${i + 1}. ${s.command ? s.text.replace(s.command, style.command(s.command)) : s.text}`));
+  }
+}
+
+/** The one line a run without a terminal says when it answered questions with their defaults. */
+export function tookDefaults(pending: readonly AnswerSpec[]): string {
+  // The questions that matter first, as a terminal would have asked them.
+  const ordered = [...pending.filter((s) => s.basic), ...pending.filter((s) => !s.basic)];
+  const named = ordered.slice(0, 3).map((s) => `--${flagOf(s.name)}`);
+  const more = pending.length > 3 ? ` and ${pending.length - 3} more` : '';
+  return `no terminal to ask at: took the defaults for ${named.join(', ')}${more} (--defaults says so; flags or --answers choose)`;
 }

@@ -1,6 +1,6 @@
-// `yo bindplane-distributed`: a thin Yeoman edge over the engine. (Yeoman runs every public method
+// `yo bindplane-distributed`: a thin Yeoman edge over the run (src/run/). (Yeoman runs every public method
 // as a task, so helpers start with an underscore.) It adds Yeoman's prompts to the question flow
-// of src/answers/flow.ts and Yeoman's conventions; the engine writes the files itself in the
+// of src/answers/flow.ts and Yeoman's conventions; the run writes the files itself in the
 // writing stage, in one transaction with the answers, so Yeoman's conflicter never prompts for
 // untouched files. scripts/bundle-cli.mjs bundles this file with yeoman-generator, so the package
 // needs no dependency on it; `yo` brings the environment.
@@ -8,11 +8,11 @@ import Generator from 'yeoman-generator';
 import { askQuestions, isCancel, type Asker } from '../../src/answers/flow.js';
 import { didYouMean, type Layer } from '../../src/answers/resolve.js';
 import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue } from '../../src/answers/schema.js';
-import { loadAnswersFile } from '../../src/cli/answers-file.js';
-import { locateDestination } from '../../src/cli/locate.js';
-import { cancellableQuestions } from '../../src/cli/cancel.js';
-import { defaultedQuestions, printResult, tookDefaults } from '../../src/cli/main.js';
-import { preflight, run, storedLayer, type Mode, type RunResult } from '../../src/engine.js';
+import { loadAnswersFile } from '../../src/edges/answers-file.js';
+import { locateDestination } from '../../src/edges/locate.js';
+import { cancellableQuestions } from '../../src/edges/cancel.js';
+import { printResult, tookDefaults } from '../../src/report.js';
+import { defaultedQuestions, preflight, run, storedLayer, type Mode, type RunResult } from '../../src/run/index.js';
 import { InputError, StateError } from '../../src/errors.js';
 
 type Options = Record<string, unknown>;

@@ -11,6 +11,8 @@ export interface FileSpec {
   template: TemplateName;
   when?: (m: Model) => boolean;
   mode?: number;
+  /** Every stack has this path, whatever the answers (one of its templates is written): preflight refuses a foreign file there before any question. */
+  everyStack?: true;
 }
 
 const compose = (m: Model) => m.platform === 'compose';
@@ -23,9 +25,9 @@ export const FILES: readonly FileSpec[] = [
   { path: 'nginx/nginx.conf', template: 'nginx.conf', when: compose },
   { path: 'prometheus/prometheus.yml', template: 'prometheus.yml', when: compose },
   { path: 'prometheus/rules/bindplane.yml', template: 'bindplane-rules.yml', when: compose },
-  { path: 'Makefile', template: 'Makefile', when: compose },
-  { path: 'README.md', template: 'README.md', when: compose },
-  { path: '.gitignore', template: 'gitignore' },
+  { path: 'Makefile', template: 'Makefile', when: compose, everyStack: true },
+  { path: 'README.md', template: 'README.md', when: compose, everyStack: true },
+  { path: '.gitignore', template: 'gitignore', everyStack: true },
   { path: 'scripts/stack.sh', template: 'stack.sh', mode: 0o755, when: compose },
   { path: 'scripts/first-start.sh', template: 'first-start.sh', when: (m) => m.firstStart.enabled },
   { path: 'scripts/enroll-agent.sh', template: 'enroll-agent.sh', mode: 0o755, when: (m) => m.firstStart.enabled && compose(m) && m.demoAgents.count > 0 },
@@ -37,7 +39,7 @@ export const FILES: readonly FileSpec[] = [
   { path: RESOURCE_FILES.namespace, template: 'kubernetes/namespace.yaml', when: (m) => ownResource(m, RESOURCE_FILES.namespace) },
   { path: RESOURCE_FILES.postgres, template: 'kubernetes/postgres.yaml', when: (m) => ownResource(m, RESOURCE_FILES.postgres) },
   { path: RESOURCE_FILES.pubsubEmulator, template: 'kubernetes/pubsub-emulator.yaml', when: (m) => ownResource(m, RESOURCE_FILES.pubsubEmulator) },
-  { path: 'Makefile', template: 'kubernetes/Makefile', when: kubernetes },
-  { path: 'README.md', template: 'kubernetes/README.md', when: kubernetes },
+  { path: 'Makefile', template: 'kubernetes/Makefile', when: kubernetes, everyStack: true },
+  { path: 'README.md', template: 'kubernetes/README.md', when: kubernetes, everyStack: true },
   { path: 'scripts/kube.sh', template: 'kubernetes/kube.sh', mode: 0o755, when: kubernetes },
 ];

@@ -1,6 +1,8 @@
 // The git-ignored .env: generated secrets, merged key by key so that every value and every key
 // the person added survives regeneration. Values are never returned for display.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { StateError } from '../errors.js';
+import { ENV_FILE } from '../facts/stack-files.js';
 import type { Secret } from '../model/index.js';
 
 const ALPHANUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -58,16 +60,23 @@ export interface EnvMerge {
   added: string[];
 }
 
-/** Adds the secrets that `current` lacks; `current` undefined means the file does not exist yet. */
-export function mergeEnv(current: string | undefined, secrets: readonly Secret[], project: string): EnvMerge {
+/** Adds the secrets that `current` lacks, each made by `make`; `current` undefined means the file does not exist yet. */
+export function mergeEnv(current: string | undefined, secrets: readonly Secret[], project: string, make: (s: Secret) => string = newSecretValue): EnvMerge {
   let text = current ?? envHeader(project);
   const have = new Set(envKeys(text));
   const added: string[] = [];
   for (const s of secrets) {
     if (have.has(s.key)) continue;
     if (text.length > 0 && !text.endsWith('\n')) text += '\n';
-    text += `# ${s.purpose}\n${s.key}=${newSecretValue(s)}\n`;
+    text += `# ${s.purpose}\n${s.key}=${make(s)}\n`;
     added.push(s.key);
   }
   return { text, added };
+}
+
+/** Replaces KEY's value in the env file text, keeping every other line. */
+export function replaceEnvValue(text: string, key: string, value: string): string {
+  const line = new RegExp(`^(\\s*(?:export\\s+)?${key}\\s*=).*$`, 'm');
+  if (!line.test(text)) throw new StateError(`${ENV_FILE} has no ${key}; run the generator first (it creates missing secrets)`);
+  return text.replace(line, (_m, head: string) => `${head}${value}`);
 }

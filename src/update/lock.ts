@@ -225,6 +225,18 @@ function lockExisting(root: string, { text }: Ctx): Attempt {
   };
 }
 
+/** Folders made on the way to a destination that was never written go again, deepest first. */
+function removeMadeParents(root: string, madeParent: string | undefined): void {
+  if (madeParent === undefined || existsSync(root)) return;
+  for (let d = path.dirname(root); d.length >= madeParent.length; d = path.dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
+}
+
 /** A first generation: the staging folder, made with the lock already inside. */
 function lockFresh(root: string, ctx: Ctx): Attempt {
   const { text } = ctx;
@@ -241,17 +253,7 @@ function lockFresh(root: string, ctx: Ctx): Attempt {
       );
     throw e;
   }
-  const removeParents = () => {
-    // Folders made on the way to a destination that was never written go again, deepest first.
-    if (madeParent === undefined || existsSync(root)) return;
-    for (let d = parent; d.length >= madeParent.length; d = path.dirname(d)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        return;
-      }
-    }
-  };
+  const removeParents = () => removeMadeParents(root, madeParent);
   const mine = `${staging}.${process.pid}`;
   try {
     rmSync(mine, { recursive: true, force: true });
@@ -371,9 +373,4 @@ function onInterrupt(): { guard: (lock: Lock) => Lock; off: () => void } {
       };
     },
   };
-}
-
-/** Takes the lock of an existing destination; returns the release. */
-export function acquireLock(root: string): () => void {
-  return takeLock(root, false).release;
 }

@@ -115,23 +115,42 @@ function withBackups(plans: FilePlan[], input: PlanInput): FilePlan[] {
 }
 
 function planWanted(f: RenderedFile, input: PlanInput): FilePlan {
-  const disk = input.disk(f.path);
-  if (!disk) return planMissing(f, input);
-  // Identical bytes are the render, whoever wrote them: adopted as they are (a file the generator did not write, too).
-  if (disk.content === f.content) return planSame(f, disk);
-  return planEdited(f, disk, input);
-}
-
-/** The render as it is written, with the record entry and merge base it leaves. */
-function fresh(f: RenderedFile, action: Action, note?: string, disk?: DiskFile): FilePlan {
-  return { path: f.path, action, note, write: f.content, mode: f.mode, entry: entryFor(f.content, f.mode), base: f.content, before: disk?.content };
-}
-
-/** Not on disk: new, brought back by --restore, or deleted by the person and left so. */
-function planMissing(f: RenderedFile, input: PlanInput): FilePlan {
   const rec = input.record[f.path];
-  if (!rec) return fresh(f, 'create');
-  if (input.restore.has(f.path)) return fresh(f, 'restore', 'written again because of --restore');
+  const disk = input.disk(f.path);
+  const fresh = (action: Action, note?: string): FilePlan => ({
+    path: f.path,
+    action,
+    note,
+    write: f.content,
+    mode: f.mode,
+    entry: entryFor(f.content, f.mode),
+    base: f.content,
+    before: disk?.content,
+  });
+  if (!disk) return planMissing(f, rec, input, fresh);
+  const same = disk.content === f.content;
+  // Only the executable bit: git keeps no other, and a umask of 002 makes 664 where we write 644.
+  const modeOk = ((disk.mode & 0o111) !== 0) === ((f.mode & 0o111) !== 0);
+  // Identical bytes are the render, whoever wrote them: adopted as they are (a file the generator did not write, too).
+  if (same)
+    return {
+      path: f.path,
+      action: modeOk ? 'unchanged' : 'update',
+      write: modeOk ? undefined : f.content,
+      mode: f.mode,
+      entry: entryFor(f.content, f.mode),
+      base: f.content,
+      before: disk.content,
+    };
+  // Not written by the generator and different: the caller refuses it unless forced.
+  if (!rec) return fresh('replace', 'it was not written by the generator; replaced because of --force');
+  return planEdited(f, rec, disk, input, fresh);
+}
+
+/** A file to write that is not on disk: new, restored, or deleted by the person. */
+function planMissing(f: RenderedFile, rec: FileEntry | undefined, input: PlanInput, fresh: (action: Action, note?: string) => FilePlan): FilePlan {
+  if (!rec) return fresh('create');
+  if (input.restore.has(f.path)) return fresh('restore', 'written again because of --restore');
   return {
     path: f.path,
     action: 'deleted',
@@ -143,44 +162,37 @@ function planMissing(f: RenderedFile, input: PlanInput): FilePlan {
   };
 }
 
-/** On disk with the render's bytes: unchanged, or only its executable bit to set. */
-function planSame(f: RenderedFile, disk: DiskFile): FilePlan {
-  // Only the executable bit: git keeps no other, and a umask of 002 makes 664 where we write 644.
-  const modeOk = ((disk.mode & 0o111) !== 0) === ((f.mode & 0o111) !== 0);
-  return {
-    path: f.path,
-    action: modeOk ? 'unchanged' : 'update',
-    write: modeOk ? undefined : f.content,
-    mode: f.mode,
-    entry: entryFor(f.content, f.mode),
-    base: f.content,
-    before: disk.content,
-  };
-}
-
-/** On disk with other bytes: foreign, as last rendered, or the person's edits to merge. */
-function planEdited(f: RenderedFile, disk: DiskFile, input: PlanInput): FilePlan {
-  const rec = input.record[f.path];
-  // Not written by the generator and different: the caller refuses it unless forced.
-  if (!rec) return fresh(f, 'replace', 'it was not written by the generator; replaced because of --force', disk);
+/** A recorded file whose bytes differ from the new render: updated, replaced, kept or merged. */
+function planEdited(f: RenderedFile, rec: FileEntry, disk: DiskFile, input: PlanInput, fresh: (action: Action, note?: string) => FilePlan): FilePlan {
   // The previous render decides: a file equal to it holds nothing of the person's. (Bytes written
   // last time are not enough: after a merge they hold the person's lines too.)
   const base = input.base(f.path);
-  if (isPristine(disk.content, base, rec)) return fresh(f, 'update', undefined, disk);
-  if (input.force) return fresh(f, 'replace', 'your edits were replaced by the new render because of --force', disk);
-  const kept = (note: string, entry: FileEntry, keptBase: string): FilePlan => ({
-    path: f.path,
-    action: 'keep',
-    note,
-    mode: f.mode,
-    entry,
-    base: keptBase,
-    before: disk.content,
-  });
-  // No merge base survives (the record was damaged): keep the person's file and say so.
-  if (base === undefined) return kept('edited, and no merge base is recorded; compare with --dry-run --force', rec, f.content);
-  // The templates did not change this file: the edit stands as it is.
-  if (base === f.content) return kept('edited by you; the generator has no change for it', { ...rec, orphaned: undefined }, base);
+  if (isPristine(disk.content, base, rec)) return fresh('update');
+  if (input.force) return fresh('replace', 'your edits were replaced by the new render because of --force');
+  if (base === undefined) {
+    // No merge base survives (the record was damaged): keep the person's file and say so.
+    return {
+      path: f.path,
+      action: 'keep',
+      note: 'edited, and no merge base is recorded; compare with --dry-run --force',
+      mode: f.mode,
+      entry: rec,
+      base: f.content,
+      before: disk.content,
+    };
+  }
+  if (base === f.content) {
+    // The templates did not change this file: the edit stands as it is.
+    return {
+      path: f.path,
+      action: 'keep',
+      note: 'edited by you; the generator has no change for it',
+      mode: f.mode,
+      entry: { ...rec, orphaned: undefined },
+      base,
+      before: disk.content,
+    };
+  }
   const merged = mergeThreeWay(disk.content, base, f.content);
   return {
     path: f.path,

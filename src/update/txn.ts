@@ -198,8 +198,13 @@ export function recover(root: string): 'none' | 'finished' | 'rolled back' {
   return 'rolled back';
 }
 
+export interface CommitOptions {
+  /** Runs once every file is staged, before the commit point; if it throws, the staging goes and nothing changed. */
+  beforeCommitPoint?: () => void;
+}
+
 /** Applies every op or none of them. */
-export async function commit(root: string, ops: readonly Op[]): Promise<void> {
+export async function commit(root: string, ops: readonly Op[], options: CommitOptions = {}): Promise<void> {
   if (ops.length === 0) return;
   checkTargets(root, ops);
   const txn = path.join(root, TXN_DIR);
@@ -223,6 +228,7 @@ export async function commit(root: string, ops: readonly Op[]): Promise<void> {
     for (const d of foldersToPrune(deleted)) journal.ops.push({ op: 'prune', path: d });
     old = keepOld(root, journal, stage, staged.length);
     await syncAll([...staged, stage, ...made]);
+    options.beforeCommitPoint?.();
   } catch (e) {
     // Before the commit point: nothing of the folder changed; the staging goes.
     rmSync(txn, { recursive: true, force: true });
