@@ -3,7 +3,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { upgradeNotices } from './answers/notices.js';
-import { resolveAnswers, type Layer, type Resolved } from './answers/resolve.js';
+import type { Layer } from './answers/layers.js';
+import { resolveAnswers, type Resolved } from './answers/resolve.js';
 import { flagOf, specOf, type AnswerName, type Answers } from './answers/schema.js';
 import { InputError, StateError } from './errors.js';
 import { buildModel, LOCAL_COPIES, type CopiedAnswer, type Model } from './model/index.js';

@@ -2,12 +2,14 @@
 // `basic` answers of the table: instances, event bus, TLS, and what those require), then one
 // "Adjust advanced settings?" that opens the rest, then a summary to confirm before anything is
 // written. The edges bring the prompts (Inquirer's in the CLI, Yeoman's in the generator).
-import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from './questions.js';
+import { openQuestions, promptDefault, promptMessage, validatePrompt } from './questions.js';
 import { InputError } from '../errors.js';
 import { wrapWords } from '../wrap.js';
 import { kubernetesRefusals } from './kubernetes.js';
 import { plainHttpEverywhere } from './plain-http.js';
-import { coerce, resolveAnswers, type Layer } from './resolve.js';
+import { coerce } from './coerce.js';
+import { mergedValues, withStored, type Layer } from './layers.js';
+import { resolveAnswers } from './resolve.js';
 import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 export interface Choice {
@@ -61,9 +63,7 @@ export const CONFIRM_QUESTION = 'Write the stack with these answers?';
 function questionsToAsk(opts: FlowOptions): { basic: AnswerSpec[]; advanced: AnswerSpec[] } {
   const given = new Set(opts.layers.flatMap((l) => Object.keys(l.values)));
   const pending = new Set(
-    opts.askAnswered
-      ? ANSWERS.filter((s) => !given.has(s.name)).map((s) => s.name)
-      : pendingQuestions(opts.layers, opts.stored, opts.dest, true).map((s) => s.name),
+    opts.askAnswered ? ANSWERS.filter((s) => !given.has(s.name)).map((s) => s.name) : openQuestions(opts.layers, opts.stored).map((s) => s.name),
   );
   const specs = ANSWERS.filter((s) => pending.has(s.name));
   return { basic: specs.filter((s) => s.basic), advanced: specs.filter((s) => !s.basic) };
@@ -128,14 +128,11 @@ async function settleWithPlatform(ask: Asker, known: Record<string, AnswerValue>
   }
 }
 
-/** What is known before asking: the given layers, then (unless asked again) the stored answers, then the defaults. */
+/** What is known before asking: the given layers, then (unless asked again) the stored answers; in the table's order. */
 function knownAnswers(opts: FlowOptions): Record<string, AnswerValue> {
+  const given = mergedValues(withStored(opts.layers, opts.stored), opts.dest);
   const known: Record<string, AnswerValue> = {};
-  const layers = opts.stored ? [...opts.layers, opts.stored] : [...opts.layers];
-  for (const spec of ANSWERS) {
-    const layer = layers.find((l) => Object.hasOwn(l.values, spec.name));
-    if (layer) known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, opts.dest);
-  }
+  for (const spec of ANSWERS) if (Object.hasOwn(given, spec.name)) known[spec.name] = given[spec.name]!;
   return known;
 }
 
@@ -160,8 +157,7 @@ async function askOne(ask: Asker, spec: AnswerSpec, known: Record<string, Answer
 
 /** The answers the stack will be written with, one a line, for the person to confirm. */
 export function summary(opts: FlowOptions): string {
-  const layers = opts.stored ? [...opts.layers, opts.stored] : [...opts.layers];
-  const { answers } = resolveAnswers(layers, { dest: opts.dest, skipFileChecks: true });
+  const { answers } = resolveAnswers(withStored(opts.layers, opts.stored), { dest: opts.dest, skipFileChecks: true });
   const rows = ANSWERS.filter((s) => answers[s.name] !== undefined && (!s.when || s.when(answers))).map((s) => {
     const value = String(answers[s.name]);
     return [s.message, s.labels?.[value] ?? value] as const;

@@ -2,33 +2,44 @@
 import path from 'node:path';
 import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { kubernetesRefusals } from './kubernetes.js';
-import { coerce, type Layer } from './resolve.js';
+import { coerce } from './coerce.js';
+import { mergedValues, withStored, type Layer } from './layers.js';
 import { ANSWERS, allowedText, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 /**
  * The questions a person would be asked, in order: not answered by any layer, not derived from
  * other answers once the repository exists (those follow their sources), and applying to the
- * answers known so far, defaults standing in for questions still to come. With `liveWhen` that
- * last test is left to the prompts, which know the real answers.
+ * answers known so far, defaults standing in for questions still to come.
  */
-export function pendingQuestions(layers: readonly Layer[], stored: Layer | undefined, dest: string, liveWhen = false): AnswerSpec[] {
-  const all = stored ? [...layers, stored] : layers;
+export function pendingQuestions(layers: readonly Layer[], stored: Layer | undefined, dest: string): AnswerSpec[] {
+  const given = mergedValues(withStored(layers, stored), dest);
   const known: Partial<Record<string, AnswerValue>> = {};
   const pending: AnswerSpec[] = [];
   for (const spec of ANSWERS) {
-    const layer = all.find((l) => Object.hasOwn(l.values, spec.name));
-    if (layer) {
-      known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, dest);
+    if (Object.hasOwn(given, spec.name)) {
+      known[spec.name] = given[spec.name];
       continue;
     }
-    if (!liveWhen && spec.when && !spec.when(known as Partial<Answers>)) continue;
+    if (spec.when && !spec.when(known as Partial<Answers>)) continue;
     const def = stored && spec.legacyDefault !== undefined ? spec.legacyDefault : promptDefault(spec, known as Partial<Answers>, dest);
     if (def !== undefined) known[spec.name] = def;
-    if ((typeof spec.default === 'function' || spec.legacyDefault !== undefined) && stored) continue;
-    pending.push(spec);
+    if (!followsOthers(spec, stored)) pending.push(spec);
   }
   return pending;
 }
+
+/**
+ * The questions the prompts go through, in order: every one no layer answered and not derived in an
+ * existing stack. Whether each applies is left to the prompts, which know the real answers.
+ */
+export function openQuestions(layers: readonly Layer[], stored: Layer | undefined): AnswerSpec[] {
+  const all = withStored(layers, stored);
+  return ANSWERS.filter((spec) => !all.some((l) => Object.hasOwn(l.values, spec.name)) && !followsOthers(spec, stored));
+}
+
+/** An answer of an existing stack that is derived (or kept at its legacy value): it follows its sources, unasked. */
+const followsOthers = (spec: AnswerSpec, stored: Layer | undefined) =>
+  stored !== undefined && (typeof spec.default === 'function' || spec.legacyDefault !== undefined);
 
 /** The default a prompt shows, from the answers known so far. */
 export function promptDefault(spec: AnswerSpec, known: Partial<Answers>, dest: string): AnswerValue | undefined {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { askQuestions, isCancel } from '../answers/flow.js';
 import { pendingQuestions } from '../answers/questions.js';
-import type { Layer } from '../answers/resolve.js';
+import type { Layer } from '../answers/layers.js';
 import { flagOf, type AnswerSpec } from '../answers/schema.js';
 import { preflight, run, storedLayer, type RunResult } from '../engine.js';
 import { InputError, StateError } from '../errors.js';
