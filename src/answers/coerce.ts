@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { distance } from 'fastest-levenshtein';
 import { InputError } from '../errors.js';
+import { pathInStack } from './stack-paths.js';
 import { ANSWERS, allowedText, flagOf, flagValueOf, URL_PATTERN, type AnswerSpec, type AnswerValue } from './schema.js';
 
 export type Source = 'flag' | 'answers file' | '.yo-rc.json' | 'prompt' | 'library';
@@ -75,9 +76,8 @@ export function coerce(spec: AnswerSpec, raw: unknown, source: Source, baseDir: 
       // eslint-disable-next-line no-control-regex
       if (text.length > 4096 || /[\u0000-\u001f\u007f]/.test(text)) bad(spec, source, raw);
       const abs = path.resolve(baseDir, text);
-      const rel = path.relative(dest, abs);
       // Stored paths stay portable: relative to the repository when inside it.
-      return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+      return pathInStack(dest, abs) ?? abs;
     }
   }
 }

@@ -1,9 +1,11 @@
 // Which questions a person still has to be asked, and how each is shown and checked (for flow.ts).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { kubernetesRefusals } from './kubernetes.js';
 import { coerce } from './coerce.js';
 import { mergedValues, withStored, type Layer } from './layers.js';
+import { isOutsideStack } from './stack-paths.js';
 import { ANSWERS, allowedText, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 /**
@@ -40,6 +42,27 @@ export function openQuestions(layers: readonly Layer[], stored: Layer | undefine
 /** An answer of an existing stack that is derived (or kept at its legacy value): it follows its sources, unasked. */
 const followsOthers = (spec: AnswerSpec, stored: Layer | undefined) =>
   stored !== undefined && (typeof spec.default === 'function' || spec.legacyDefault !== undefined);
+
+/**
+ * Stored file answers outside the stack that the run would read: no layer of this run gives them,
+ * they apply to the answers known, and the file is on this machine. A file outside the stack is
+ * read again only when the person confirms it (or gives it again).
+ */
+export function storedOutsideFiles(layers: readonly Layer[], stored: Layer | undefined, dest: string, known: Partial<Answers>): AnswerSpec[] {
+  if (!stored) return [];
+  return ANSWERS.filter((spec) => {
+    const file = known[spec.name];
+    if (spec.kind.type !== 'file' || file === undefined || !Object.hasOwn(stored.values, spec.name)) return false;
+    if (layers.some((l) => Object.hasOwn(l.values, spec.name)) || (spec.when && !spec.when(known))) return false;
+    return isOutsideStack(dest, String(file)) && existsSync(path.resolve(dest, String(file)));
+  });
+}
+
+/** Whether a person at a terminal has anything to answer: a question, or a stored file outside the stack to confirm. */
+export function anythingToAsk(layers: readonly Layer[], stored: Layer | undefined, dest: string): boolean {
+  const known = mergedValues(withStored(layers, stored), dest) as Partial<Answers>;
+  return pendingQuestions(layers, stored, dest).length > 0 || storedOutsideFiles(layers, stored, dest, known).length > 0;
+}
 
 /** The default a prompt shows, from the answers known so far. */
 export function promptDefault(spec: AnswerSpec, known: Partial<Answers>, dest: string): AnswerValue | undefined {

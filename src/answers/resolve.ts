@@ -6,6 +6,7 @@ import { prefixed, show, type Source } from './coerce.js';
 import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { kubernetesRefusals } from './kubernetes.js';
 import { mergeLayers, throwProblems, type Layer } from './layers.js';
+import { isOutsideStack } from './stack-paths.js';
 import { ANSWERS, allowedText, flagOf, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
 
 export interface Resolved {
@@ -20,12 +21,6 @@ export interface Resolved {
   legacy: AnswerName[];
   /** Stored file answers outside the stack: never read again unless given on this run (their copy stands in). */
   unread: AnswerName[];
-}
-
-/** A file answer's path that leads outside the stack (stored ones are relative to it). */
-export function isOutsideStack(dest: string, file: string): boolean {
-  const rel = path.relative(dest, path.resolve(dest, file));
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel);
 }
 
 export interface ResolveOptions {

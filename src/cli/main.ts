@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { askQuestions, isCancel } from '../answers/flow.js';
-import { pendingQuestions } from '../answers/questions.js';
+import { anythingToAsk, pendingQuestions } from '../answers/questions.js';
 import type { Layer } from '../answers/layers.js';
 import { flagOf, type AnswerSpec } from '../answers/schema.js';
 import { preflight, run, storedLayer, type RunResult } from '../engine.js';
@@ -123,7 +123,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     if (!args.defaults && args.mode === 'apply' && !io.interactive) defaulted = defaultedQuestions(layers, root);
     else if (!args.defaults && args.mode === 'apply') {
       const stored = storedLayer(root);
-      if (pendingQuestions(layers, stored, root).length > 0) {
+      if (anythingToAsk(layers, stored, root)) {
         // What would refuse the run whatever the answers is said before the first question.
         preflight({ dest: root, force: args.force, layers });
         const { inquirerAsker } = await import('./interactive.js');
