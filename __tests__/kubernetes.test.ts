@@ -7,7 +7,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSy
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Answers } from '../src/answers/schema.js';
-import { PINS } from '../src/model/pins.js';
+import { PINS } from '../src/facts/pins.js';
 import { readEnvFile } from './servers/helpers.js';
 import { cleanupTempDirs, cli, generateStack, tempDir } from './helpers/stack.js';
 import { validateYamllint } from './helpers/validators.js';

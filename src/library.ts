@@ -2,7 +2,7 @@
 //
 //   import { generate } from 'generator-bindplane-distributed';
 //   await generate('demo-1', { projectName: 'demo-1', instances: 2, eventBus: 'nats' });
-import type { Layer } from './answers/resolve.js';
+import type { Layer } from './answers/layers.js';
 import type { Answers } from './answers/schema.js';
 import { run, type RunOptions, type RunResult } from './run/index.js';
 import { checkResourcesFolder, seedResources } from './resources.js';

@@ -6,7 +6,8 @@
 // needs no dependency on it; `yo` brings the environment.
 import Generator from 'yeoman-generator';
 import { askQuestions, isCancel, type Asker } from '../../src/answers/flow.js';
-import { didYouMean, type Layer } from '../../src/answers/resolve.js';
+import { didYouMean } from '../../src/answers/coerce.js';
+import type { Layer } from '../../src/answers/layers.js';
 import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue } from '../../src/answers/schema.js';
 import { loadAnswersFile } from '../../src/edges/answers-file.js';
 import { locateDestination } from '../../src/edges/locate.js';

@@ -2,12 +2,14 @@
 // `basic` answers of the table: instances, event bus, TLS, and what those require), then one
 // "Adjust advanced settings?" that opens the rest, then a summary to confirm before anything is
 // written. The edges bring the prompts (Inquirer's in the CLI, Yeoman's in the generator).
-import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from './questions.js';
+import { openQuestions, promptDefault, promptMessage, storedOutsideFiles, validatePrompt } from './questions.js';
 import { InputError } from '../errors.js';
 import { wrapWords } from '../wrap.js';
 import { kubernetesRefusals } from './kubernetes.js';
-import { plainHttpEverywhere } from '../model/exposure.js';
-import { coerce, resolveAnswers, type Layer } from './resolve.js';
+import { plainHttpEverywhere } from './plain-http.js';
+import { coerce } from './coerce.js';
+import { mergedValues, withStored, type Layer } from './layers.js';
+import { resolveAnswers } from './resolve.js';
 import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 export interface Choice {
@@ -61,9 +63,7 @@ export const CONFIRM_QUESTION = 'Write the stack with these answers?';
 function questionsToAsk(opts: FlowOptions): { basic: AnswerSpec[]; advanced: AnswerSpec[] } {
   const given = new Set(opts.layers.flatMap((l) => Object.keys(l.values)));
   const pending = new Set(
-    opts.askAnswered
-      ? ANSWERS.filter((s) => !given.has(s.name)).map((s) => s.name)
-      : pendingQuestions(opts.layers, opts.stored, opts.dest, true).map((s) => s.name),
+    opts.askAnswered ? ANSWERS.filter((s) => !given.has(s.name)).map((s) => s.name) : openQuestions(opts.layers, opts.stored).map((s) => s.name),
   );
   const specs = ANSWERS.filter((s) => pending.has(s.name));
   return { basic: specs.filter((s) => s.basic), advanced: specs.filter((s) => !s.basic) };
@@ -76,10 +76,11 @@ function questionsToAsk(opts: FlowOptions): { basic: AnswerSpec[]; advanced: Ans
 export async function askQuestions(ask: Asker, opts: FlowOptions): Promise<Record<string, AnswerValue>> {
   const { basic, advanced } = questionsToAsk(opts);
   const prompted: Record<string, AnswerValue> = {};
-  if (basic.length === 0 && advanced.length === 0) return prompted;
   const known = knownAnswers(opts);
+  if (basic.length === 0 && advanced.length === 0) return confirmOutsideFiles(ask, known, prompted, opts);
   const applies = (spec: AnswerSpec) => !spec.when || spec.when(known as Partial<Answers>);
   let asked = 0;
+  // Inline, with no extra await level: yo's prompt adapter races this flow to a Ctrl-C (see the generator's prompting).
   const askAll = async (specs: AnswerSpec[]) => {
     for (const spec of specs) {
       if (!applies(spec)) continue;
@@ -102,10 +103,34 @@ export async function askQuestions(ask: Asker, opts: FlowOptions): Promise<Recor
     asked++;
     if (await ask.confirm({ name: 'advanced', message: ADVANCED_QUESTION, default: false })) await askAll(advanced);
   }
+  await confirmOutsideFiles(ask, known, prompted, opts);
   if (asked === 0) return prompted;
   // Prompted file answers are already relative to the stack (see askOne), so the stack is their base.
   ask.say(summary({ ...opts, layers: [...opts.layers, { source: 'prompt', values: prompted, baseDir: opts.dest }] }));
   if (!(await ask.confirm({ name: 'confirm', message: CONFIRM_QUESTION, default: true }))) throw new Cancelled();
+  return prompted;
+}
+
+/** The question for a stored file outside the stack: read it again on this run? */
+export const readAgainQuestion = (spec: AnswerSpec, file: string) =>
+  `${spec.message}: read ${file} again? It is outside the stack, so it is read only when you say so`;
+
+/**
+ * Stored file answers outside the stack (a committed .yo-rc.json may name any file of this
+ * machine) are read only when the person says so: yes makes the answer this run's; no leaves it
+ * unread (its copy in local/ stands in, or the run refuses it and names the flag).
+ */
+async function confirmOutsideFiles(
+  ask: Asker,
+  known: Record<string, AnswerValue>,
+  prompted: Record<string, AnswerValue>,
+  opts: FlowOptions,
+): Promise<Record<string, AnswerValue>> {
+  const stored = storedOutsideFiles(opts.layers, opts.stored, opts.dest, known as Partial<Answers>);
+  for (const spec of stored.filter((s) => !Object.hasOwn(prompted, s.name))) {
+    const file = String(known[spec.name]);
+    if (await ask.confirm({ name: `${spec.name}ReadAgain`, message: readAgainQuestion(spec, file), default: false })) prompted[spec.name] = file;
+  }
   return prompted;
 }
 
@@ -128,14 +153,11 @@ async function settleWithPlatform(ask: Asker, known: Record<string, AnswerValue>
   }
 }
 
-/** What is known before asking: the given layers, then (unless asked again) the stored answers, then the defaults. */
+/** What is known before asking: the given layers, then (unless asked again) the stored answers; in the table's order. */
 function knownAnswers(opts: FlowOptions): Record<string, AnswerValue> {
+  const given = mergedValues(withStored(opts.layers, opts.stored), opts.dest);
   const known: Record<string, AnswerValue> = {};
-  const layers = opts.stored ? [...opts.layers, opts.stored] : [...opts.layers];
-  for (const spec of ANSWERS) {
-    const layer = layers.find((l) => Object.hasOwn(l.values, spec.name));
-    if (layer) known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, opts.dest);
-  }
+  for (const spec of ANSWERS) if (Object.hasOwn(given, spec.name)) known[spec.name] = given[spec.name]!;
   return known;
 }
 
@@ -160,8 +182,7 @@ async function askOne(ask: Asker, spec: AnswerSpec, known: Record<string, Answer
 
 /** The answers the stack will be written with, one a line, for the person to confirm. */
 export function summary(opts: FlowOptions): string {
-  const layers = opts.stored ? [...opts.layers, opts.stored] : [...opts.layers];
-  const { answers } = resolveAnswers(layers, { dest: opts.dest, skipFileChecks: true });
+  const { answers } = resolveAnswers(withStored(opts.layers, opts.stored), { dest: opts.dest, skipFileChecks: true });
   const rows = ANSWERS.filter((s) => answers[s.name] !== undefined && (!s.when || s.when(answers))).map((s) => {
     const value = String(answers[s.name]);
     return [s.message, s.labels?.[value] ?? value] as const;

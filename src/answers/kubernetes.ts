@@ -1,6 +1,6 @@
 // Answers that mean nothing, or cannot work, on Kubernetes: each refused with what is allowed
 // instead. (httpPort is mapped, not refused: it is the local port of `make port-forward`.)
-import { chartFullname, DNS1123_LABEL, FULLNAME_MAX } from '../model/kubernetes/names.js';
+import { chartFullname, DNS1123_LABEL, FULLNAME_MAX } from '../facts/kubernetes-names.js';
 import type { AnswerName, Answers } from './schema.js';
 
 export interface Refusal {

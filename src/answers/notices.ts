@@ -1,7 +1,8 @@
 // Generator upgrades never change a stack by themselves: every fixed default is stored in
 // .yo-rc.json when a stack is generated, so a newer generator keeps the stack's event bus and
 // releases. What it does is say what is newer, and how to take it.
-import { plainHttpEverywhere } from '../model/exposure.js';
+import { plainHttpEverywhere } from './plain-http.js';
+import { compareReleases } from '../facts/releases.js';
 import { postgresMajor, UNSUPPORTED_POSTGRES } from './resolve.js';
 import { ANSWERS, flagOf, PINNED, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
 
@@ -9,21 +10,6 @@ import { ANSWERS, flagOf, PINNED, specOf, type AnswerName, type AnswerValue, typ
 export const FORMER_DEFAULTS: Partial<Record<AnswerName, readonly AnswerValue[]>> = {
   eventBus: ['kafka'],
 };
-
-/** Compares release numbers such as 1.96.3 and 1.99.1 (a suffix such as -rc1 sorts before the release). */
-export function compareReleases(a: string, b: string): number {
-  const parts = (v: string) =>
-    v
-      .split('-')[0]!
-      .split('.')
-      .map((x) => Number.parseInt(x, 10) || 0);
-  const [pa, pb] = [parts(a), parts(b)];
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return Number(!a.includes('-')) - Number(!b.includes('-'));
-}
 
 const PIN_WORDS: Record<keyof typeof PINNED, { what: string; then: string }> = {
   bindplaneVersion: { what: 'Bindplane pin', then: ', then make upgrade' },

@@ -1,33 +1,67 @@
 // Which questions a person still has to be asked, and how each is shown and checked (for flow.ts).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { kubernetesRefusals } from './kubernetes.js';
-import { coerce, type Layer } from './resolve.js';
+import { coerce } from './coerce.js';
+import { mergedValues, withStored, type Layer } from './layers.js';
+import { isOutsideStack } from './stack-paths.js';
 import { ANSWERS, allowedText, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 /**
  * The questions a person would be asked, in order: not answered by any layer, not derived from
  * other answers once the repository exists (those follow their sources), and applying to the
- * answers known so far, defaults standing in for questions still to come. With `liveWhen` that
- * last test is left to the prompts, which know the real answers.
+ * answers known so far, defaults standing in for questions still to come.
  */
-export function pendingQuestions(layers: readonly Layer[], stored: Layer | undefined, dest: string, liveWhen = false): AnswerSpec[] {
-  const all = stored ? [...layers, stored] : layers;
+export function pendingQuestions(layers: readonly Layer[], stored: Layer | undefined, dest: string): AnswerSpec[] {
+  const given = mergedValues(withStored(layers, stored), dest);
   const known: Partial<Record<string, AnswerValue>> = {};
   const pending: AnswerSpec[] = [];
   for (const spec of ANSWERS) {
-    const layer = all.find((l) => Object.hasOwn(l.values, spec.name));
-    if (layer) {
-      known[spec.name] = coerce(spec, layer.values[spec.name], layer.source, layer.baseDir, dest);
+    if (Object.hasOwn(given, spec.name)) {
+      known[spec.name] = given[spec.name];
       continue;
     }
-    if (!liveWhen && spec.when && !spec.when(known as Partial<Answers>)) continue;
+    if (spec.when && !spec.when(known as Partial<Answers>)) continue;
     const def = stored && spec.legacyDefault !== undefined ? spec.legacyDefault : promptDefault(spec, known as Partial<Answers>, dest);
     if (def !== undefined) known[spec.name] = def;
-    if ((typeof spec.default === 'function' || spec.legacyDefault !== undefined) && stored) continue;
-    pending.push(spec);
+    if (!followsOthers(spec, stored)) pending.push(spec);
   }
   return pending;
+}
+
+/**
+ * The questions the prompts go through, in order: every one no layer answered and not derived in an
+ * existing stack. Whether each applies is left to the prompts, which know the real answers.
+ */
+export function openQuestions(layers: readonly Layer[], stored: Layer | undefined): AnswerSpec[] {
+  const all = withStored(layers, stored);
+  return ANSWERS.filter((spec) => !all.some((l) => Object.hasOwn(l.values, spec.name)) && !followsOthers(spec, stored));
+}
+
+/** An answer of an existing stack that is derived (or kept at its legacy value): it follows its sources, unasked. */
+const followsOthers = (spec: AnswerSpec, stored: Layer | undefined) =>
+  stored !== undefined && (typeof spec.default === 'function' || spec.legacyDefault !== undefined);
+
+/**
+ * Stored file answers outside the stack that the run would read: no layer of this run gives them,
+ * they apply to the answers known, and the file is on this machine. A file outside the stack is
+ * read again only when the person confirms it (or gives it again).
+ */
+export function storedOutsideFiles(layers: readonly Layer[], stored: Layer | undefined, dest: string, known: Partial<Answers>): AnswerSpec[] {
+  if (!stored) return [];
+  return ANSWERS.filter((spec) => {
+    const file = known[spec.name];
+    if (spec.kind.type !== 'file' || file === undefined || !Object.hasOwn(stored.values, spec.name)) return false;
+    if (layers.some((l) => Object.hasOwn(l.values, spec.name)) || (spec.when && !spec.when(known))) return false;
+    return isOutsideStack(dest, String(file)) && existsSync(path.resolve(dest, String(file)));
+  });
+}
+
+/** Whether a person at a terminal has anything to answer: a question, or a stored file outside the stack to confirm. */
+export function anythingToAsk(layers: readonly Layer[], stored: Layer | undefined, dest: string): boolean {
+  const known = mergedValues(withStored(layers, stored), dest) as Partial<Answers>;
+  return pendingQuestions(layers, stored, dest).length > 0 || storedOutsideFiles(layers, stored, dest, known).length > 0;
 }
 
 /** The default a prompt shows, from the answers known so far. */

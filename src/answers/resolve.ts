@@ -1,20 +1,13 @@
 // From layers of raw answers (flags, answers file, stored, prompts) to one valid Answers object.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { distance } from 'fastest-levenshtein';
 import { InputError } from '../errors.js';
+import { prefixed, show, type Source } from './coerce.js';
 import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { kubernetesRefusals } from './kubernetes.js';
-import { ANSWERS, allowedText, flagOf, flagValueOf, specOf, URL_PATTERN, type AnswerName, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
-
-export type Source = 'flag' | 'answers file' | '.yo-rc.json' | 'prompt' | 'library';
-
-/** Raw values as they came in; `baseDir` resolves relative file paths. */
-export interface Layer {
-  source: Source;
-  values: Record<string, unknown>;
-  baseDir: string;
-}
+import { mergeLayers, throwProblems, type Layer } from './layers.js';
+import { isOutsideStack } from './stack-paths.js';
+import { ANSWERS, allowedText, flagOf, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
 
 export interface Resolved {
   answers: Answers;
@@ -30,12 +23,6 @@ export interface Resolved {
   unread: AnswerName[];
 }
 
-/** A file answer's path that leads outside the stack (stored ones are relative to it). */
-export function isOutsideStack(dest: string, file: string): boolean {
-  const rel = path.relative(dest, path.resolve(dest, file));
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel);
-}
-
 export interface ResolveOptions {
   /** Folder the repository is generated into; stored file paths inside it are kept relative. */
   dest: string;
@@ -47,131 +34,9 @@ export interface ResolveOptions {
   givenOnly?: boolean;
 }
 
-/** How a message names an answer: as the person gave it (a flag, a key of a file), never by an internal name. */
-const where = (source: Source, name: string) =>
-  source === 'flag'
-    ? `--${flagOf(name)}`
-    : source === 'answers file'
-      ? `${name} in the answers file`
-      : source === '.yo-rc.json'
-        ? `${name} in .yo-rc.json`
-        : source === 'prompt'
-          ? ''
-          : name;
-
-const prefixed = (source: Source, name: string, text: string) => {
-  const w = where(source, name);
-  return w ? `${w}: ${text}` : text.charAt(0).toUpperCase() + text.slice(1);
-};
-
-const show = (v: unknown) => {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  const t = JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
-  return t;
-};
-
-/** Flags spell values in kebab-case; files, the record and the library use the table's names. */
-const spelling = (source: Source) => (source === 'flag' ? 'flag' : 'value');
-
-function bad(spec: AnswerSpec, source: Source, raw: unknown, why?: string): never {
-  throw new InputError(prefixed(source, spec.name, `${why ?? `${show(raw)} is not allowed`}; use ${allowedText(spec.kind, spelling(source))}`), spec.name);
-}
-
-/** Turns one raw value into a typed answer value, or throws an InputError naming the answer. */
-export function coerce(spec: AnswerSpec, raw: unknown, source: Source, baseDir: string, dest: string): AnswerValue {
-  if (raw === null || raw === undefined || raw === '') bad(spec, source, raw, 'is empty');
-  if (typeof raw === 'object') bad(spec, source, raw, `${Array.isArray(raw) ? 'a list' : 'a mapping'} is not allowed`);
-  if (typeof raw === 'boolean') bad(spec, source, raw);
-  const text = String(raw);
-  const kind = spec.kind;
-  switch (kind.type) {
-    case 'int':
-    case 'intEnum': {
-      if (!/^\d{1,7}$/.test(text.trim())) bad(spec, source, raw);
-      const n = Number(text.trim());
-      if (kind.type === 'int' ? n < kind.min || n > kind.max : !kind.values.includes(n)) bad(spec, source, raw);
-      return n;
-    }
-    case 'enum': {
-      if (kind.values.includes(text)) return text;
-      // The kebab-case spelling of flags (self-signed) is the same value (selfSigned).
-      const kebab = kind.values.find((v) => flagValueOf(v) === text);
-      if (kebab !== undefined) return kebab;
-      // SELFSIGNED and self_signed are suggested; so are the words people use (k8s).
-      const loose = (v: string) => v.toLowerCase().replace(/[-_\s]/g, '');
-      const near = kind.values.find((v) => loose(v) === loose(text)) ?? kind.suggest?.[text.toLowerCase()] ?? didYouMean(text, kind.values);
-      const shown = near === undefined ? undefined : spelling(source) === 'flag' ? flagValueOf(near) : near;
-      return bad(spec, source, raw, shown ? `${show(raw)} is not allowed (did you mean ${shown}?)` : undefined);
-    }
-    case 'string': {
-      if (text.length > kind.maxLength || !kind.pattern.test(text)) bad(spec, source, raw);
-      return text;
-    }
-    case 'url': {
-      if (text.length > 2048 || !URL_PATTERN.test(text)) bad(spec, source, raw);
-      return text.replace(/\/$/, '');
-    }
-    case 'file': {
-      // eslint-disable-next-line no-control-regex
-      if (text.length > 4096 || /[\u0000-\u001f\u007f]/.test(text)) bad(spec, source, raw);
-      const abs = path.resolve(baseDir, text);
-      const rel = path.relative(dest, abs);
-      // Stored paths stay portable: relative to the repository when inside it.
-      return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
-    }
-  }
-}
-
-/** The closest known name, when one is close enough to be a likely typo. */
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestScore) [best, bestScore] = [c, d];
-  }
-  return best !== undefined && bestScore <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
-}
-
-export function unknownAnswer(key: string, source: Source): InputError {
-  const shown = source === 'flag' ? `--${key}` : show(key);
-  const names = source === 'flag' ? ANSWERS.map((s) => flagOf(s.name)) : ANSWERS.map((s) => s.name);
-  const hint = didYouMean(key, names);
-  return new InputError(
-    `${shown} is not a known answer${source === 'flag' ? '' : ` (${source})`}. ${hint ? `Did you mean ${source === 'flag' ? `--${hint}` : hint}? ` : ''}Known answers: ${names.join(', ')}`,
-    key,
-  );
-}
-
-/** Keys that name a JavaScript object's own machinery, never an answer: refused wherever answers come from. */
-const OBJECT_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-export function refuseObjectKey(key: string, where: string): void {
-  if (OBJECT_KEYS.has(key))
-    throw new InputError(`${where}: the key ${JSON.stringify(key)} is not an answer (it names JavaScript's object machinery); remove it`, key);
-}
-
 /** Combines layers (highest priority first), applies defaults, validates every value and the cross-field rules. */
 export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): Resolved {
-  const given: Partial<Record<AnswerName, AnswerValue>> = {};
-  const givenFrom: Partial<Record<AnswerName, Source>> = {};
-  // Every wrong value is reported at once: fixing an answers file one error per run wears people out.
-  const problems: InputError[] = [];
-  for (const layer of [...layers].reverse()) {
-    for (const [key, raw] of Object.entries(layer.values)) {
-      if (key === '$schema' && layer.source === 'answers file') continue;
-      refuseObjectKey(key, layer.source);
-      const spec = specOf(key);
-      try {
-        if (!spec) throw unknownAnswer(key, layer.source);
-        given[spec.name] = coerce(spec, raw, layer.source, layer.baseDir, opts.dest);
-        givenFrom[spec.name] = layer.source;
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        problems.push(e);
-      }
-    }
-  }
+  const { values: given, from: givenFrom, problems } = mergeLayers(layers, opts.dest);
   if (opts.givenOnly && !opts.skipFileChecks)
     for (const [name, value] of Object.entries(given) as [AnswerName, AnswerValue][]) {
       const spec = specOf(name)!;
@@ -179,9 +44,7 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
       const problem = fileContentProblem(path.resolve(opts.dest, String(value)), spec.kind.content);
       if (problem) problems.push(new InputError(prefixed(givenFrom[name]!, name, `${show(value)} ${problem}; use ${allowedText(spec.kind)}`), name));
     }
-  if (problems.length === 1) throw problems[0];
-  if (problems.length > 1)
-    throw new InputError(`${problems.length} answers are wrong:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`, problems[0]!.field);
+  throwProblems(problems);
   const answers: Record<string, AnswerValue> = {};
   const stored: Record<string, AnswerValue> = {};
   const missing: AnswerName[] = [];

@@ -1,7 +1,7 @@
 // The answers: one declarative table that drives validation, defaults, prompts,
 // CLI flags and the published JSON Schema (scripts/build-assets.mjs emits it).
-import { FULLNAME_MAX } from '../model/kubernetes/names.js';
-import { PINS } from '../model/pins.js';
+import { FULLNAME_MAX } from '../facts/kubernetes-names.js';
+import { PINS } from '../facts/pins.js';
 
 /** The longest project name the chart's object names leave room for (without "bindplane" in it). */
 const KUBERNETES_NAME_MAX = FULLNAME_MAX - 10;
@@ -97,7 +97,7 @@ export interface AnswerSpec {
   legacyDefault?: AnswerValue;
 }
 
-/** Defaults pinned on purpose, from the one table of pins (src/model/pins.ts, with their sources). */
+/** Defaults pinned on purpose, from the one table of pins (src/facts/pins.ts, with their sources). */
 export const PINNED = {
   bindplaneVersion: PINS.bindplane.value,
   agentVersion: PINS.agent.value,

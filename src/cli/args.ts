@@ -1,6 +1,6 @@
 // Command-line arguments of `bindplane-distributed`, parsed with node's own parseArgs.
 import { parseArgs } from 'node:util';
-import { didYouMean } from '../answers/resolve.js';
+import { didYouMean } from '../answers/coerce.js';
 import { ANSWERS, allowedText, flagOf, flagValueOf, type AnswerName, type AnswerSpec } from '../answers/schema.js';
 import { InputError } from '../errors.js';
 import { formatRows, wrapWords } from '../wrap.js';

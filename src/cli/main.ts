@@ -1,7 +1,7 @@
 // `bindplane-distributed`: the fast edge. It loads the prompts only when a person must be asked something.
 import { askQuestions, isCancel } from '../answers/flow.js';
-import { pendingQuestions } from '../answers/questions.js';
-import type { Layer } from '../answers/resolve.js';
+import { anythingToAsk } from '../answers/questions.js';
+import type { Layer } from '../answers/layers.js';
 import type { AnswerSpec } from '../answers/schema.js';
 import { defaultedQuestions, preflight, run, storedLayer } from '../run/index.js';
 import { InputError, StateError } from '../errors.js';
@@ -56,7 +56,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     if (!args.defaults && args.mode === 'apply' && !io.interactive) defaulted = defaultedQuestions(layers, root);
     else if (!args.defaults && args.mode === 'apply') {
       const stored = storedLayer(root);
-      if (pendingQuestions(layers, stored, root).length > 0) {
+      if (anythingToAsk(layers, stored, root)) {
         // What would refuse the run whatever the answers is said before the first question.
         preflight({ dest: root, force: args.force, layers });
         const { inquirerAsker } = await import('./interactive.js');

@@ -3,8 +3,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type * as JsYaml from 'js-yaml';
-import type { Layer } from '../answers/resolve.js';
-import { refuseObjectKey } from '../answers/resolve.js';
+import type { Layer } from '../answers/layers.js';
+import { refuseObjectKey } from '../answers/coerce.js';
 import { InputError } from '../errors.js';
 
 const MAX_BYTES = 1 << 20;

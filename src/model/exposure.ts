@@ -1,9 +1,7 @@
 // Where the load balancer's one published port listens (the bindAddress answer, Compose only), and
 // what the stack says about it: the admin login in plain HTTP on every interface is said on every run.
+import { ALL_INTERFACES, plainHttpEverywhere } from '../answers/plain-http.js';
 import type { Answers } from '../answers/schema.js';
-
-/** Addresses that mean every interface of the host. */
-const ALL_INTERFACES = ['0.0.0.0', '::'];
 
 export interface Exposure {
   /** The compose `ports` entry: "3001:3001" for 0.0.0.0 (as stacks have always had it), else address first. */
@@ -13,14 +11,6 @@ export interface Exposure {
   plainHttpEverywhere?: string;
   /** The README's line on who can reach the port, when it is not every interface. */
   reachNote?: string;
-}
-
-export function plainHttpEverywhere(a: Pick<Answers, 'bindAddress' | 'tls' | 'httpPort'>): string | undefined {
-  if (a.bindAddress === undefined || !ALL_INTERFACES.includes(a.bindAddress) || a.tls !== 'none') return undefined;
-  return (
-    `the admin login is plain HTTP on every interface (port ${a.httpPort} on ${a.bindAddress}, tls none): anyone on the network can read the password; ` +
-    '--bind-address 127.0.0.1 or --tls selfSigned closes it'
-  );
 }
 
 export function exposure(a: Pick<Answers, 'bindAddress' | 'tls' | 'httpPort'>): Exposure {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { specOf, type Answers } from '../answers/schema.js';
 import { eventBusEnv, eventBusModel, eventBusSecrets, eventBusServices, eventBusVolumes, eventBusWords, type EventBusModel } from './event-bus.js';
-import { compareReleases } from '../answers/notices.js';
+import { compareReleases } from '../facts/releases.js';
 import { commandWords, type CommandWords } from './command.js';
 import { httpProbe, shellTest } from './health.js';
 import { demoAgentLabels, firstStart, SERVER_KEY_VAR, type FirstStart } from './first-start.js';
@@ -12,7 +12,7 @@ import { exposure, type Exposure } from './exposure.js';
 import { hardening, type Hardening } from './hardening.js';
 import { buildKubernetes, type KubernetesModel } from './kubernetes/index.js';
 import { operations, type Operations } from './operations.js';
-import { settingKey } from './pins.js';
+import { settingKey } from '../facts/pins.js';
 import {
   DB,
   DEMO_AGENT_PREFIX,

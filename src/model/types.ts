@@ -1,5 +1,5 @@
 // Names, ports and shapes the model's slices share.
-import { PINS } from './pins.js';
+import { PINS } from '../facts/pins.js';
 
 /** Images other than Bindplane's own (pins.ts says where each comes from). */
 export const IMAGES = {

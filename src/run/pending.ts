@@ -1,6 +1,6 @@
 // The questions a destination still has open, for the edges that answer them with their defaults.
 import { pendingQuestions } from '../answers/questions.js';
-import type { Layer } from '../answers/resolve.js';
+import type { Layer } from '../answers/layers.js';
 import type { AnswerSpec } from '../answers/schema.js';
 import { storedLayer } from './state.js';
 

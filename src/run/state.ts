@@ -3,7 +3,8 @@
 // the plan (plan-run.ts) reads nothing itself.
 import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { resolveAnswers, type Layer, type Resolved } from '../answers/resolve.js';
+import type { Layer } from '../answers/layers.js';
+import { resolveAnswers, type Resolved } from '../answers/resolve.js';
 import { InputError } from '../errors.js';
 import { BASE_FILE, ENV_FILE, RECORD_FILE, YO_RC } from '../facts/stack-files.js';
 import { LOCAL_COPIES, type CopiedAnswer, type Model } from '../model/index.js';

@@ -1,5 +1,5 @@
 // What a run is asked and what it answers: the words every edge (CLI, Yeoman, library) shares.
-import type { Layer } from '../answers/resolve.js';
+import type { Layer } from '../answers/layers.js';
 import type { Answers } from '../answers/schema.js';
 import type { Model } from '../model/index.js';
 import type { Action } from '../update/plan.js';

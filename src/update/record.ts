@@ -3,7 +3,7 @@
 // and, in base.txt, the previous render (the merge base). Secrets never enter it.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { compareReleases } from '../answers/notices.js';
+import { compareReleases } from '../facts/releases.js';
 import { StateError } from '../errors.js';
 import { isInsidePath } from './paths.js';
 import { guardRecord } from './record-guard.js';

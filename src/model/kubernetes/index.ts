@@ -2,7 +2,7 @@
 // deploy (PostgreSQL, the Pub/Sub emulator, the Secrets), laid out by templates/kubernetes/.
 // Everything the chart needs is decided here, from the same answers as the Compose stack.
 import type { Answers } from '../../answers/schema.js';
-import { PINS } from '../pins.js';
+import { PINS } from '../../facts/pins.js';
 import path from 'node:path';
 import { IMAGES, LOCAL_COPIES, PORTS } from '../types.js';
 import { kubernetesNames, type KubernetesNames } from './names.js';

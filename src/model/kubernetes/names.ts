@@ -1,20 +1,8 @@
 // Kubernetes names: the Helm release, the namespace, and the names the chart derives from the
 // release (its helpers' "fullname"), so our own objects and the values can refer to the chart's.
+// The name limits the answers check too are in src/facts/kubernetes-names.ts.
 import type { Answers } from '../../answers/schema.js';
-
-/** The chart's name; its fullname helper leaves a release that contains it as it is. */
-export const CHART_NAME = 'bindplane';
-/** The longest suffix the chart adds to its fullname (the NATS cluster's headless Service). */
-const LONGEST_CHART_SUFFIX = '-nats-cluster-headless';
-const DNS_LABEL_MAX = 63;
-/** The longest fullname whose every derived name is still a DNS-1123 label. */
-export const FULLNAME_MAX = DNS_LABEL_MAX - LONGEST_CHART_SUFFIX.length;
-export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** The chart's `bindplane.fullname` for a release (no nameOverride or fullnameOverride). */
-export function chartFullname(release: string): string {
-  return release.includes(CHART_NAME) ? release : `${release}-${CHART_NAME}`;
-}
+import { chartFullname } from '../../facts/kubernetes-names.js';
 
 export interface KubernetesNames {
   release: string;
