@@ -2,6 +2,7 @@
 // join it, and what else the bus brings (secrets, volumes, start order, README words).
 import path from 'node:path';
 import type { Answers } from '../answers/schema.js';
+import { counted } from './core/words.js';
 import { IMAGES, LOCAL_COPIES, PORTS, range, type BindplaneService, type EnvVar, type Secret } from './types.js';
 
 export interface KafkaBroker {
@@ -17,6 +18,8 @@ export type EventBusModel =
       type: 'nats';
       /** Bindplane processes that also run a NATS server. */
       servers: string[];
+      /** The same, as the files list them. */
+      serverList: string;
       /** The network alias every server carries, so one name resolves to all of them. */
       alias: string;
       routes: string;
@@ -64,6 +67,7 @@ function natsBus(a: Answers, bindplanes: BindplaneService[]): EventBusModel {
   return {
     type: 'nats',
     servers,
+    serverList: servers.join(', '),
     alias: NATS_ALIAS,
     routes,
     clusterName: a.projectName,
@@ -154,17 +158,18 @@ export function eventBusServices(bus: EventBusModel): { service: string; conditi
   return [];
 }
 
-/** The README's words for the bus, and its label in the diagram. */
-export function eventBusWords(bus: EventBusModel): { text: string; label: string } {
+/** The README's words for the bus, its label in the diagram, and what bindplane.env's header adds. */
+export function eventBusWords(bus: EventBusModel): { text: string; label: string; perProcess: string } {
   switch (bus.type) {
     case 'kafka':
-      return { text: `Kafka (${bus.brokers.length} KRaft broker${bus.brokers.length === 1 ? '' : 's'})`, label: 'Kafka' };
+      return { text: `Kafka (${counted(bus.brokers.length, 'KRaft broker')})`, label: 'Kafka', perProcess: '' };
     case 'pubsub':
-      return { text: bus.emulator ? 'the Google Pub/Sub emulator' : `Google Pub/Sub (project ${bus.projectId})`, label: 'Pub/Sub' };
+      return { text: bus.emulator ? 'the Google Pub/Sub emulator' : `Google Pub/Sub (project ${bus.projectId})`, label: 'Pub/Sub', perProcess: '' };
     case 'nats':
       return {
-        text: `NATS (${bus.servers.length} server${bus.servers.length === 1 ? '' : 's'} embedded in ${bus.servers.join(', ')}; every instance a client)`,
+        text: `NATS (${counted(bus.servers.length, 'server')} embedded in ${bus.serverList}; every instance a client)`,
         label: `NATS (${bus.servers.length} servers)`,
+        perProcess: ", NATS names and the NATS servers' settings",
       };
   }
 }

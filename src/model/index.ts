@@ -13,6 +13,11 @@ import { hardening, type Hardening } from './hardening.js';
 import { buildKubernetes, type KubernetesModel } from './kubernetes/index.js';
 import { operations, type Operations } from './operations.js';
 import { settingKey } from './pins.js';
+import { busKind, type BusKind } from './compose/bus-kind.js';
+import { composeReadme, type ComposeReadme } from './compose/readme.js';
+import { makefileWords, scriptWords, type MakefileWords, type ScriptWords } from './core/operations-words.js';
+import { stackFiles, type StackFiles } from './core/stack-files.js';
+import { tlsModel, type TlsModel } from './core/tls.js';
 import {
   DB,
   DEMO_AGENT_PREFIX,
@@ -58,13 +63,30 @@ export interface Model {
   eventBus: EventBusModel;
   transformAgents: { name: string; address: string }[];
   postgres: { serverMaxConnections: number; sizedForProcesses: number; dataPath: string };
-  lb: { service: string; port: number; healthPort: number; tls: Answers['tls']; scheme: 'http' | 'https'; wsScheme: 'ws' | 'wss' };
+  lb: {
+    service: string;
+    port: number;
+    healthPort: number;
+    tls: Answers['tls'];
+    scheme: 'http' | 'https';
+    wsScheme: 'ws' | 'wss';
+    /** What nginx.conf's comment on its security headers adds (why no HSTS, without your own certificate). */
+    headersNote: string;
+  };
   /** Where the published port listens, and what the README says of it (exposure.ts). */
   exposure: Exposure;
   /** YAML lines of limits and privileges per kind of Compose service (hardening.ts). */
   hardening: Hardening;
   remoteUrl: string;
-  demoAgents: { count: number; agents: { name: string; volume: string }[]; stateDir: string; endpoint: string; labels: string; skipTlsVerify: boolean };
+  demoAgents: {
+    count: number;
+    enabled: boolean;
+    agents: { name: string; volume: string }[];
+    stateDir: string;
+    endpoint: string;
+    labels: string;
+    skipTlsVerify: boolean;
+  };
   secrets: Secret[];
   /** How agents authenticate and what the first start does (first-start.ts). */
   firstStart: FirstStart;
@@ -82,7 +104,13 @@ export interface Model {
   /** The next instance count the README suggests trying (always a valid answer). */
   suggestedInstances: number;
   /** The README's topology diagram; large stacks show the first and last instances only. */
-  diagram: { nodes: { id: string; label: string }[]; bus: string; transformAgents: { id: string; label: string; from: string }[] };
+  diagram: {
+    nodes: { id: string; label: string }[];
+    /** The nodes' and the jobs instance's ids: every process on the bus. */
+    busClients: { id: string }[];
+    bus: string;
+    transformAgents: { id: string; label: string; from: string }[];
+  };
   /** Named volumes, sorted. */
   volumes: string[];
   /** What the day-2 targets act on (operations.ts). */
@@ -91,6 +119,15 @@ export interface Model {
   command: CommandWords;
   /** Healthcheck `test` values (YAML flow sequences) of the images whose tools are unknown. */
   healthchecks: { bindplane: string; transformAgent: string };
+  /** The TLS answer as booleans (core/tls.ts). */
+  tls: TlsModel;
+  /** The stack's own files and the merge markers (core/stack-files.ts). */
+  stackFiles: StackFiles;
+  /** The Makefile's and the operations script's words (core/operations-words.ts). */
+  make: MakefileWords;
+  script: ScriptWords;
+  /** The Compose files' booleans and words. */
+  compose: { bus: BusKind; readme: ComposeReadme; envNote: string };
 }
 
 /**
@@ -187,6 +224,7 @@ function diagram(nodes: BindplaneService[], busLabel: string, transformAgents: {
   if (nodes.length > 6) diagramNodes.splice(2, 0, { id: 'more', label: `… ${nodes.length - 3} more` });
   return {
     nodes: diagramNodes,
+    busClients: [...diagramNodes, { id: 'jobs' }].map((n) => ({ id: n.id })),
     bus: busLabel,
     transformAgents: transformAgents.map((t) => ({ id: t.name.replace(/-/g, '_'), label: t.name, from: diagramNodes[0]!.id })),
   };
@@ -195,7 +233,7 @@ function diagram(nodes: BindplaneService[], busLabel: string, transformAgents: {
 export function buildModel(a: Answers): Model {
   const tlsOn = a.tls !== 'none';
   const nodes: BindplaneService[] = range(a.instances).map((i) => ({ name: `${NODE_PREFIX}${i}`, mode: 'node', env: [] }));
-  const jobs: BindplaneService = { name: JOBS_SERVICE, mode: 'all', env: [] };
+  const jobs: BindplaneService = { name: JOBS_SERVICE, mode: 'all', env: [], runsJobs: true };
   const bindplanes = [jobs, ...nodes];
   const eventBus = eventBusModel(a, bindplanes);
   const transformAgents = range(a.transformAgents).map((i) => ({
@@ -210,6 +248,7 @@ export function buildModel(a: Answers): Model {
     tls: a.tls,
     scheme: tlsOn ? 'https' : 'http',
     wsScheme: tlsOn ? 'wss' : 'ws',
+    headersNote: a.tls === 'provided' ? '' : ' (no HSTS: it would pin browsers to a certificate they do not trust)',
   } as const;
   const copies = fileCopies(a);
   const copyWords = [
@@ -217,6 +256,8 @@ export function buildModel(a: Answers): Model {
     copies.some((c) => c.answer === 'tlsCertFile') ? 'certificate and key' : '',
   ].filter(Boolean);
   const busWords = eventBusWords(eventBus);
+  const bus = busKind(eventBus);
+  const tls = tlsModel(a);
   const registry = a.imageRegistry;
   const start = firstStart(a);
   const secrets = [...baseSecrets(a, start), ...eventBusSecrets(eventBus)];
@@ -255,6 +296,7 @@ export function buildModel(a: Answers): Model {
     remoteUrl: a.remoteUrl,
     demoAgents: {
       count: demoAgents.length,
+      enabled: demoAgents.length > 0,
       // One service and one volume per agent: each keeps its own identity.
       agents: demoAgents,
       // observIQ/bindplane-otel-collector: the image's /etc/otel/storage belongs to its user (10005);
@@ -294,5 +336,23 @@ export function buildModel(a: Answers): Model {
     suggestedInstances: a.instances + 2 <= 64 ? a.instances + 2 : a.instances - 1,
     command: commandWords(),
     diagram: diagram(nodes, busWords.label, transformAgents),
+    tls,
+    stackFiles: stackFiles(),
+    make: makefileWords(a.platform, tls, start.enabled),
+    script: scriptWords(a.platform, start.enabled),
+    compose: {
+      bus: bus,
+      readme: composeReadme(
+        {
+          nodes: nodes.length,
+          transformAgents: transformAgents.length,
+          demoAgents: demoAgents.length,
+          kafkaBrokers: eventBus.type === 'kafka' ? eventBus.brokers.length : 0,
+        },
+        bus,
+        tls,
+      ),
+      envNote: busWords.perProcess,
+    },
   };
 }

@@ -22,6 +22,10 @@ export interface Operations {
   rotatable: string[];
   /** The same list in words, for READMEs. */
   rotatableText: string;
+  /** The lists as the Makefile and the scripts spell them. */
+  lists: { envKeys: string; rotatable: string; rotatableChoices: string; rotatableCommas: string; supportServices: string };
+  /** The doctor's fix for a key missing from .env. */
+  missingKeyFix: string;
   /** The doctor's rule for memory and disk, and the words that explain it. */
   resources: { baseMiB: number; perProcessMiB: number; baseDiskMiB: number; rule: string };
   /** Compose v2 release that has everything the files use (`--wait`, `--wait-timeout`, `depends_on` conditions). */
@@ -32,7 +36,7 @@ export interface Operations {
    * The generator `make rotate-secret` runs: its command on PATH, and the exact ways to get it when
    * it is not there (the package is on no registry: npx of its name cannot work).
    */
-  generator: { command: string; install: string; fromCheckout: string };
+  generator: { command: string; install: string; fromCheckout: string; installInMake: string };
 }
 
 /** Where the package lives; the same URL as package.json's repository (a test holds them together). */
@@ -68,6 +72,17 @@ export function operations(
     envKeys: secrets.map((s) => s.key),
     rotatable: rotatable.map((s) => s.key),
     rotatableText: rotatable.map((s) => `\`${s.key}\``).join(' and '),
+    lists: {
+      envKeys: secrets.map((s) => s.key).join(' '),
+      rotatable: rotatable.map((s) => s.key).join(' '),
+      rotatableChoices: rotatable.map((s) => s.key).join('|'),
+      rotatableCommas: rotatable.map((s) => s.key).join(', '),
+      supportServices: supportServices.join(' '),
+    },
+    missingKeyFix:
+      platform === 'kubernetes'
+        ? 'run the generator again: it adds missing keys'
+        : 'run the generator again: it adds missing keys (see the warning it prints about the database)',
     resources: {
       baseMiB: BASE_MIB,
       perProcessMiB: PER_PROCESS_MIB,
@@ -79,6 +94,7 @@ export function operations(
     composeMin: '2.20.0',
     // Long enough for a Bindplane start-up (the healthcheck's start period is 60 s, then 12 tries 5 s apart).
     waitSeconds: 300,
-    generator: GENERATOR,
+    // make reads `$$` as `$`.
+    generator: { ...GENERATOR, installInMake: GENERATOR.install.replace(/\$/g, '$$$$') },
   };
 }

@@ -59,6 +59,8 @@ export interface BindplaneService {
   env: EnvVar[];
   /** Whether this process also runs one of the NATS servers. */
   natsServer?: boolean;
+  /** Whether this is the jobs instance (mode all). */
+  runsJobs?: boolean;
 }
 
 export interface Secret {
