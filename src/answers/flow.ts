@@ -6,7 +6,7 @@ import { pendingQuestions, promptDefault, promptMessage, validatePrompt } from '
 import { InputError } from '../errors.js';
 import { wrapWords } from '../wrap.js';
 import { kubernetesRefusals } from './kubernetes.js';
-import { plainHttpEverywhere } from '../model/exposure.js';
+import { plainHttpEverywhere } from '../model/compose/exposure.js';
 import { coerce, resolveAnswers, type Layer } from './resolve.js';
 import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 

@@ -1,7 +1,7 @@
 // Generator upgrades never change a stack by themselves: every fixed default is stored in
 // .yo-rc.json when a stack is generated, so a newer generator keeps the stack's event bus and
 // releases. What it does is say what is newer, and how to take it.
-import { plainHttpEverywhere } from '../model/exposure.js';
+import { plainHttpEverywhere } from '../model/compose/exposure.js';
 import { postgresMajor, UNSUPPORTED_POSTGRES } from './resolve.js';
 import { ANSWERS, flagOf, PINNED, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
 

@@ -2,7 +2,7 @@
 // both what to write and, by omission, what has become stale. One path may have a template per
 // platform (Makefile, README.md): exactly one of its conditions holds.
 import type { Model } from '../model/index.js';
-import { STARTER_FILE } from '../model/first-start.js';
+import { STARTER_FILE } from '../model/core/first-start.js';
 import { RESOURCE_FILES } from '../model/kubernetes/index.js';
 import type { TemplateName } from './compiled-templates.js';
 
@@ -30,7 +30,7 @@ export const FILES: readonly FileSpec[] = [
   { path: 'scripts/first-start.sh', template: 'first-start.sh', when: (m) => m.firstStart.enabled },
   { path: 'scripts/enroll-agent.sh', template: 'enroll-agent.sh', mode: 0o755, when: (m) => m.firstStart.enabled && compose(m) && m.demoAgents.count > 0 },
   { path: STARTER_FILE, template: 'resources/demo-agents.yaml', when: (m) => m.firstStart.starter !== undefined },
-  { path: 'scripts/tls-self-signed.sh', template: 'tls-self-signed.sh', when: (m) => m.lb.tls === 'selfSigned', mode: 0o755 },
+  { path: 'scripts/tls-self-signed.sh', template: 'tls-self-signed.sh', when: (m) => m.tls.selfSigned, mode: 0o755 },
   { path: 'values.yaml', template: 'kubernetes/values.yaml', when: kubernetes },
   { path: 'kustomization.yaml', template: 'kubernetes/kustomization.yaml', when: kubernetes },
   // The kustomization's resources, as the model lists them.

@@ -1,5 +1,5 @@
 // Which event bus the Compose stack runs, as booleans the templates choose whole blocks on.
-import type { EventBusModel } from '../event-bus.js';
+import type { EventBusModel } from './event-bus.js';
 
 export interface BusKind {
   nats: boolean;

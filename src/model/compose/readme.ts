@@ -40,3 +40,29 @@ export function composeReadme(
       counts.demoAgents > 0 ? "; where the agent keeps its identity (`MANAGER_YAML_PATH` in a volume per agent, read from the agent's source)" : '',
   };
 }
+
+export interface Diagram {
+  nodes: { id: string; label: string }[];
+  /** The nodes' and the jobs instance's ids: every process on the bus. */
+  busClients: { id: string }[];
+  bus: string;
+  transformAgents: { id: string; label: string; from: string }[];
+}
+
+/** The README's topology diagram; large stacks show the first and last instances only. */
+export function diagram(nodes: { name: string }[], busLabel: string, transformAgents: { name: string }[]): Diagram {
+  const shown = nodes.length <= 6 ? nodes : [nodes[0]!, nodes[1]!, nodes[nodes.length - 1]!];
+  const diagramNodes = shown.map((n) => ({ id: n.name.replace(/-/g, '_'), label: n.name }));
+  if (nodes.length > 6) diagramNodes.splice(2, 0, { id: 'more', label: `… ${nodes.length - 3} more` });
+  return {
+    nodes: diagramNodes,
+    busClients: [...diagramNodes, { id: 'jobs' }].map((n) => ({ id: n.id })),
+    bus: busLabel,
+    transformAgents: transformAgents.map((t) => ({ id: t.name.replace(/-/g, '_'), label: t.name, from: diagramNodes[0]!.id })),
+  };
+}
+
+/** The next instance count the README suggests trying (always a valid answer). */
+export function suggestedInstances(instances: number): number {
+  return instances + 2 <= 64 ? instances + 2 : instances - 1;
+}

@@ -3,7 +3,8 @@
 // Everything the chart needs is decided here, from the same answers as the Compose stack.
 import type { Answers } from '../../answers/schema.js';
 import { PINS } from '../pins.js';
-import { IMAGES, PORTS } from '../types.js';
+import { IMAGES } from '../core/images.js';
+import { PORTS } from '../core/ports.js';
 import { kubernetesNames, type KubernetesNames } from './names.js';
 import { kubernetesPostgres, type KubernetesPostgres } from './postgres.js';
 import { kubernetesSecrets, type KubernetesSecrets } from './secrets.js';

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Answers } from '../../answers/schema.js';
 import { counted, listed } from '../core/words.js';
-import { LOCAL_COPIES } from '../types.js';
+import { LOCAL_COPIES } from '../core/names.js';
 import type { KubernetesModel, KubernetesWords } from './index.js';
 import type { KubernetesNames } from './names.js';
 import type { KubernetesPostgres } from './postgres.js';

@@ -1,9 +1,12 @@
 // The event bus slice of the model: which services carry the bus, the variables Bindplane reads to
 // join it, and what else the bus brings (secrets, volumes, start order, README words).
 import path from 'node:path';
-import type { Answers } from '../answers/schema.js';
-import { counted } from './core/words.js';
-import { IMAGES, LOCAL_COPIES, PORTS, range, type BindplaneService, type EnvVar, type Secret } from './types.js';
+import type { Answers } from '../../answers/schema.js';
+import { LOCAL_COPIES, range } from '../core/names.js';
+import { IMAGES } from '../core/images.js';
+import { PORTS } from '../core/ports.js';
+import { counted } from '../core/words.js';
+import type { BindplaneService, EnvVar } from './services.js';
 
 export interface KafkaBroker {
   name: string;
@@ -137,10 +140,6 @@ export function eventBusEnv(bus: EventBusModel): EnvVar[] {
         { key: 'BINDPLANE_NATS_CLIENT_SUBJECT', value: 'bindplane-event-bus' },
       ];
   }
-}
-
-export function eventBusSecrets(bus: EventBusModel): Secret[] {
-  return bus.type === 'kafka' ? [{ key: 'KAFKA_CLUSTER_ID', kind: 'kafkaClusterId', purpose: 'identifies the KRaft cluster' }] : [];
 }
 
 export function eventBusVolumes(bus: EventBusModel): string[] {

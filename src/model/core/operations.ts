@@ -1,7 +1,7 @@
 // The day-2 slice of the model: what `make upgrade`, `restart`, `backup`, `restore` and `doctor`
 // act on, and the rules the doctor applies. The generated script finds the services themselves in
 // the compose file, so it does not change with the instance count.
-import type { Secret } from './types.js';
+import type { Secret } from './secrets.js';
 
 export interface Operations {
   script: string;

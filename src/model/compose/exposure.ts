@@ -1,6 +1,6 @@
 // Where the load balancer's one published port listens (the bindAddress answer, Compose only), and
 // what the stack says about it: the admin login in plain HTTP on every interface is said on every run.
-import type { Answers } from '../answers/schema.js';
+import type { Answers } from '../../answers/schema.js';
 
 /** Addresses that mean every interface of the host. */
 const ALL_INTERFACES = ['0.0.0.0', '::'];

@@ -3,8 +3,9 @@
 // key agents present belongs to the project that `bindplane create organization` makes, and a
 // server-level BINDPLANE_SECRET_KEY gets agents 401 (observIQ/grrcon-2026-bindplane-demos,
 // selfhosted/README.md, bindplane-ee 1.103.0; not proven against a real server here).
-import type { Answers } from '../answers/schema.js';
-import { JOBS_SERVICE, PORTS } from './types.js';
+import type { Answers } from '../../answers/schema.js';
+import { JOBS_SERVICE } from './names.js';
+import { PORTS } from './ports.js';
 
 /** The .env key first start writes the project's key to (stacks with agentKey project). */
 export const PROJECT_KEY_VAR = 'PROJECT_SECRET_KEY';
