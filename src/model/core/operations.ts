@@ -1,6 +1,7 @@
 // The day-2 slice of the model: what `make upgrade`, `restart`, `backup`, `restore` and `doctor`
 // act on, and the rules the doctor applies. The generated script finds the services themselves in
 // the compose file, so it does not change with the instance count.
+import { COMPOSE_SCRIPT } from './operations-words.js';
 import type { Secret } from './secrets.js';
 
 export interface Operations {
@@ -64,7 +65,7 @@ export function operations(
     (s) => s.kind !== 'kafkaClusterId' && s.key !== 'BINDPLANE_PASSWORD' && !(platform === 'kubernetes' && s.key === 'POSTGRES_PASSWORD'),
   );
   return {
-    script: 'scripts/stack.sh',
+    script: COMPOSE_SCRIPT,
     composeFile: 'docker-compose.yml',
     names,
     supportServices,
