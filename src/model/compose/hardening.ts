@@ -3,7 +3,7 @@
 // `make doctor` checks (operations.ts); capabilities are dropped only where the image runs as a
 // user of its own from the start, otherwise the comment says that its needs are not known here.
 import type { Answers } from '../../answers/schema.js';
-import { PER_PROCESS_MIB } from '../core/operations.js';
+import { PER_PROCESS_MIB } from './operations.js';
 
 export type HardenedService =
   'bindplane' | 'transformAgent' | 'postgres' | 'prometheus' | 'loadbalancer' | 'kafka' | 'pubsubEmulator' | 'pubsubTopic' | 'demoAgent';

@@ -12,6 +12,7 @@ import { exposure, type Exposure } from './exposure.js';
 import { hardening, type Hardening } from './hardening.js';
 import { httpProbe, shellTest } from './health.js';
 import { loadBalancer, type LoadBalancer } from './load-balancer.js';
+import { composeOperations, type ComposeOperations } from './operations.js';
 import { composeReadme, diagram, suggestedInstances, type ComposeReadme, type Diagram } from './readme.js';
 import {
   bindplaneServices,
@@ -52,6 +53,8 @@ export interface ComposeModel {
   demoAgent: DemoAgentSettings;
   /** Named volumes, sorted. */
   volumes: string[];
+  /** What scripts/stack.sh and the doctor act on (operations.ts). */
+  ops: ComposeOperations;
   /** Healthcheck `test` values (YAML flow sequences) of the images whose tools are unknown. */
   healthchecks: { bindplane: string; transformAgent: string };
   busText: string;
@@ -103,6 +106,7 @@ export function buildCompose(a: Answers, core: ModelCore): ComposeModel {
     hardening: hardening(a),
     demoAgent: demoAgentSettings(a, core.firstStart, lb.wsScheme),
     volumes: composeVolumes(eventBus, core.demoAgents.agents),
+    ops: composeOperations(),
     healthchecks: {
       bindplane: shellTest(httpProbe(PORTS.bindplane, '/health')),
       transformAgent: shellTest(httpProbe(PORTS.transformAgent, '/collector-version')),

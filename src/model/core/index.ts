@@ -5,7 +5,7 @@ import type { Answers } from '../../answers/schema.js';
 import { commandWords, type CommandWords } from './command.js';
 import { fileCopies, type Copies } from './copies.js';
 import { firstStart, type FirstStart } from './first-start.js';
-import { DB, DEMO_AGENT_PREFIX, JOBS_SERVICE, LB_SERVICE, LOCAL_COPIES, LOCAL_DIR, NODE_PREFIX, range, TRANSFORM_AGENT_PREFIX } from './names.js';
+import { DB, DEMO_AGENT_PREFIX, LOCAL_COPIES, LOCAL_DIR, range } from './names.js';
 import { operations, type Operations } from './operations.js';
 import { makefileWords, scriptWords, type MakefileWords, type ScriptWords } from './operations-words.js';
 import { postgresSizing, type PostgresSizing } from './postgres-sizing.js';
@@ -63,18 +63,7 @@ export function buildCore(a: Answers): ModelCore {
     postgresSizing: postgresSizing(a),
     demoAgents: { count: demoAgents.length, enabled: demoAgents.length > 0, agents: demoAgents },
     firstStart: start,
-    ops: operations(
-      {
-        jobs: JOBS_SERVICE,
-        node: NODE_PREFIX,
-        transformAgent: TRANSFORM_AGENT_PREFIX,
-        busServices: 'kafka-[0-9]+|pubsub-emulator',
-        demoAgent: DEMO_AGENT_PREFIX,
-      },
-      ['postgres', 'prometheus', LB_SERVICE],
-      secrets,
-      a.platform,
-    ),
+    ops: operations(secrets, a.platform),
     command: commandWords(),
     tls,
     tlsCert: certificateNames(a.remoteUrl),
