@@ -131,8 +131,11 @@ describe('the published JSON Schema agrees with the validator', () => {
 });
 
 describe('model', () => {
+  // The Compose slice of the model, on that platform.
+  const composeOf = (a: Partial<Answers>) => buildModel(answers(a)).compose!;
+
   it('runs one jobs instance and N nodes; 3 NATS servers in the first processes, every process a client of their alias', () => {
-    const m = buildModel(answers({ instances: 5, eventBus: 'nats' }));
+    const m = composeOf({ instances: 5, eventBus: 'nats' });
     expect(m.nodes.map((n) => n.name)).toEqual(['bindplane-1', 'bindplane-2', 'bindplane-3', 'bindplane-4', 'bindplane-5']);
     expect(m.jobs).toMatchObject({ name: 'bindplane-jobs', mode: 'all' });
     if (m.eventBus.type !== 'nats') throw new Error('not nats');
@@ -150,17 +153,18 @@ describe('model', () => {
     expect(m.bindplaneEnv.find((e) => e.key === 'BINDPLANE_NATS_CLIENT_ENDPOINT')?.value).toBe('nats://nats:4222');
     expect(m.bindplaneEnv.some((e) => e.key.startsWith('BINDPLANE_NATS_SERVER_'))).toBe(false);
     // The servers and routes do not change with the instance count; fewer servers only with fewer processes.
-    const big = buildModel(answers({ instances: 64, eventBus: 'nats' }));
+    const big = composeOf({ instances: 64, eventBus: 'nats' });
     expect(big.eventBus).toMatchObject({ servers: m.eventBus.servers, routes: m.eventBus.routes });
-    expect(buildModel(answers({ instances: 1, eventBus: 'nats' })).eventBus).toMatchObject({ servers: ['bindplane-jobs', 'bindplane-1'] });
+    expect(composeOf({ instances: 1, eventBus: 'nats' }).eventBus).toMatchObject({ servers: ['bindplane-jobs', 'bindplane-1'] });
   });
 
   it('points Bindplane and the agents at the load balancer, never at one instance', () => {
-    const m = buildModel(answers({ demoAgents: 2, tls: 'selfSigned', httpPort: 8443 }));
-    expect(m.remoteUrl).toBe('https://localhost:8443');
-    expect(m.demoAgents.endpoint).toBe('wss://loadbalancer:8443/v1/opamp');
-    expect(m.demoAgents.skipTlsVerify).toBe(true);
-    expect(buildModel(answers({ demoAgents: 1 })).demoAgents.skipTlsVerify).toBe(false);
+    const a = { demoAgents: 2, tls: 'selfSigned', httpPort: 8443 } as const;
+    expect(buildModel(answers(a)).remoteUrl).toBe('https://localhost:8443');
+    const m = composeOf(a);
+    expect(m.demoAgent.endpoint).toBe('wss://loadbalancer:8443/v1/opamp');
+    expect(m.demoAgent.skipTlsVerify).toBe(true);
+    expect(composeOf({ demoAgents: 1 }).demoAgent.skipTlsVerify).toBe(false);
     expect(m.dependsOn.loadbalancer).toEqual([{ service: 'bindplane-jobs', condition: 'service_healthy' }]);
     expect(m.dependsOn['bindplane-1']).toContainEqual({ service: 'bindplane-jobs', condition: 'service_healthy' });
   });
@@ -174,18 +178,18 @@ describe('model', () => {
   });
 
   it('sizes PostgreSQL for every pool', () => {
-    const m = buildModel(answers({ instances: 64, postgresMaxConnections: 50 }));
+    const m = composeOf({ instances: 64, postgresMaxConnections: 50 });
     // 65 processes, sized in steps of 8: room for 72.
     expect(m.postgres.serverMaxConnections).toBe(72 * 50 + 20);
     // Within a step the setting (and so the PostgreSQL container) stays as it is.
-    const sizes = [1, 3, 5, 7].map((instances) => buildModel(answers({ instances })).postgres.serverMaxConnections);
+    const sizes = [1, 3, 5, 7].map((instances) => composeOf({ instances }).postgres.serverMaxConnections);
     expect(new Set(sizes)).toEqual(new Set([8 * 100 + 20]));
-    expect(buildModel(answers({ instances: 8 })).postgres.serverMaxConnections).toBe(16 * 100 + 20);
-    expect(buildModel(answers({ postgresVersion: '18' })).postgres.dataPath).toBe('/var/lib/postgresql');
+    expect(composeOf({ instances: 8 }).postgres.serverMaxConnections).toBe(16 * 100 + 20);
+    expect(composeOf({ postgresVersion: '18' }).postgres.dataPath).toBe('/var/lib/postgresql');
   });
 
   it('wires 3 KRaft brokers as voters with replication 3', () => {
-    const m = buildModel(answers({ eventBus: 'kafka', kafkaBrokers: 3 }));
+    const m = composeOf({ eventBus: 'kafka', kafkaBrokers: 3 });
     expect(m.eventBus).toMatchObject({
       type: 'kafka',
       bootstrap: 'kafka-1:9092,kafka-2:9092,kafka-3:9092',

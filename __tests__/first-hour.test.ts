@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summary } from '../src/answers/flow.js';
-import { GENERATOR_REPOSITORY } from '../src/model/operations.js';
+import { GENERATOR_REPOSITORY } from '../src/model/compose/operations.js';
 import { KEY, Terminal } from './helpers/pty.js';
 import { CLI, ROOT, cleanupTempDirs, cli, snapshot, tempDir } from './helpers/stack.js';
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PER_PROCESS_MIB } from '../src/model/operations.js';
+import { PER_PROCESS_MIB } from '../src/model/compose/operations.js';
 import { cleanupTempDirs, cli, forgetStoredAnswer, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);

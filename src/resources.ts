@@ -2,7 +2,7 @@
 import { copyFileSync, constants, existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from './errors.js';
-import { RESOURCES_DIR } from './model/first-start.js';
+import { RESOURCES_DIR } from './model/core/first-start.js';
 
 const RESOURCE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml$/;
 

@@ -3,7 +3,7 @@
 // fails on any other answer in all three, and the former `curl || wget` probe fails where the
 // image has neither tool.
 import { afterAll, expect, it } from 'vitest';
-import { httpProbe } from '../../src/model/health.js';
+import { httpProbe } from '../../src/model/compose/health.js';
 import { PORTS } from '../../src/model/index.js';
 // @ts-expect-error plain ESM module without types
 import { BINDPLANE_VERSIONS, REGISTRY } from './lib/specs.mjs';

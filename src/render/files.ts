@@ -2,7 +2,7 @@
 // both what to write and, by omission, what has become stale. One path may have a template per
 // platform (Makefile, README.md): exactly one of its conditions holds.
 import type { Model } from '../model/index.js';
-import { STARTER_FILE } from '../model/first-start.js';
+import { STARTER_FILE } from '../model/core/first-start.js';
 import { RESOURCE_FILES } from '../model/kubernetes/index.js';
 import type { TemplateName } from './compiled-templates.js';
 
@@ -20,19 +20,24 @@ const kubernetes = (m: Model) => m.platform === 'kubernetes';
 const ownResource = (m: Model, file: string) => kubernetes(m) && m.kubernetes!.resources.includes(file);
 
 export const FILES: readonly FileSpec[] = [
-  { path: 'docker-compose.yml', template: 'docker-compose.yml', when: compose },
-  { path: 'bindplane/bindplane.env', template: 'bindplane.env', when: compose },
-  { path: 'nginx/nginx.conf', template: 'nginx.conf', when: compose },
-  { path: 'prometheus/prometheus.yml', template: 'prometheus.yml', when: compose },
-  { path: 'prometheus/rules/bindplane.yml', template: 'bindplane-rules.yml', when: compose },
-  { path: 'Makefile', template: 'Makefile', when: compose, everyStack: true },
-  { path: 'README.md', template: 'README.md', when: compose, everyStack: true },
-  { path: '.gitignore', template: 'gitignore', everyStack: true },
-  { path: 'scripts/stack.sh', template: 'stack.sh', mode: 0o755, when: compose },
-  { path: 'scripts/first-start.sh', template: 'first-start.sh', when: (m) => m.firstStart.enabled },
-  { path: 'scripts/enroll-agent.sh', template: 'enroll-agent.sh', mode: 0o755, when: (m) => m.firstStart.enabled && compose(m) && m.demoAgents.count > 0 },
-  { path: STARTER_FILE, template: 'resources/demo-agents.yaml', when: (m) => m.firstStart.starter !== undefined },
-  { path: 'scripts/tls-self-signed.sh', template: 'tls-self-signed.sh', when: (m) => m.lb.tls === 'selfSigned', mode: 0o755 },
+  { path: 'docker-compose.yml', template: 'compose/docker-compose.yml', when: compose },
+  { path: 'bindplane/bindplane.env', template: 'compose/bindplane.env', when: compose },
+  { path: 'nginx/nginx.conf', template: 'compose/nginx.conf', when: compose },
+  { path: 'prometheus/prometheus.yml', template: 'compose/prometheus.yml', when: compose },
+  { path: 'prometheus/rules/bindplane.yml', template: 'compose/bindplane-rules.yml', when: compose },
+  { path: 'Makefile', template: 'compose/Makefile', when: compose, everyStack: true },
+  { path: 'README.md', template: 'compose/README.md', when: compose, everyStack: true },
+  { path: '.gitignore', template: 'core/gitignore', everyStack: true },
+  { path: 'scripts/stack.sh', template: 'compose/stack.sh', mode: 0o755, when: compose },
+  { path: 'scripts/first-start.sh', template: 'core/first-start.sh', when: (m) => m.firstStart.enabled },
+  {
+    path: 'scripts/enroll-agent.sh',
+    template: 'compose/enroll-agent.sh',
+    mode: 0o755,
+    when: (m) => m.firstStart.enabled && compose(m) && m.demoAgents.count > 0,
+  },
+  { path: STARTER_FILE, template: 'compose/resources/demo-agents.yaml', when: (m) => m.firstStart.starter !== undefined },
+  { path: 'scripts/tls-self-signed.sh', template: 'core/tls-self-signed.sh', when: (m) => m.tls.selfSigned, mode: 0o755 },
   { path: 'values.yaml', template: 'kubernetes/values.yaml', when: kubernetes },
   { path: 'kustomization.yaml', template: 'kubernetes/kustomization.yaml', when: kubernetes },
   // The kustomization's resources, as the model lists them.

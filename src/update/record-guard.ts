@@ -4,7 +4,7 @@
 // bookkeeping and .env besides, and a `.orig` copy of a file --force replaces. Nothing else: never
 // .git/, never a file of the person's, never outside the stack.
 import { InputError } from '../errors.js';
-import { LOCAL_COPIES } from '../model/types.js';
+import { LOCAL_COPIES } from '../model/core/names.js';
 import { FILES } from '../render/files.js';
 import { isInsidePath } from './paths.js';
 import { BASE_FILE, ENV_FILE, RECORD_DIR, RECORD_FILE, TXN_DIR, YO_RC } from '../facts/stack-files.js';

@@ -3,58 +3,17 @@
 // Everything the chart needs is decided here, from the same answers as the Compose stack.
 import type { Answers } from '../../answers/schema.js';
 import { PINS } from '../../facts/pins.js';
-import path from 'node:path';
-import { IMAGES, LOCAL_COPIES, PORTS } from '../types.js';
+import { IMAGES } from '../core/images.js';
+import { PORTS } from '../core/ports.js';
 import { kubernetesNames, type KubernetesNames } from './names.js';
 import { kubernetesPostgres, type KubernetesPostgres } from './postgres.js';
 import { kubernetesSecrets, type KubernetesSecrets } from './secrets.js';
+import { kubernetesWords } from './words.js';
 
 export type { KubernetesNames } from './names.js';
 
-export interface KubernetesModel {
-  chart: { name: string; version: string; repoName: string; repoUrl: string; ref: string };
-  names: KubernetesNames;
-  images: { bindplane: { name: string; tag: string }; transformAgent: { name: string; tag: string }; pubsubEmulator: string };
-  replicas: number;
-  transformAgents: number;
-  postgres: KubernetesPostgres;
-  pubsub?: {
-    projectId: string;
-    topic: string;
-    /** The in-cluster emulator (no credentials given): its Service, port and the topic it creates. */
-    emulator?: { endpoint: string; port: number; topicUrl: string };
-    /** The service account's key, from a Secret the chart mounts at /credentials.json. */
-    credentials?: { secret: string; subPath: string };
-  };
-  /** The chart's Prometheus, which keeps its measurements for a fixed time. */
-  prometheus: { retention: string };
-  ingress: { host: string; tls: boolean; tlsSecret: string; annotations: { key: string; value: string }[] };
-  secrets: KubernetesSecrets;
-  /** Files of our own objects, listed in the kustomization. */
-  resources: string[];
-  /**
-   * The labels that say this stack made its namespace (k8s/namespace.yaml), and how `make delete`
-   * reads them on the live namespace before it deletes anything: a jsonpath and what it must print.
-   */
-  namespaceOwner: { labels: Label[]; jsonpath: string; expected: string };
-  /** Labels of our own objects, by object. */
-  labels: { postgres: Label[]; pubsubEmulator: Label[] };
-  /** `make port-forward`: the httpPort answer, mapped to the local end of a port-forward. */
-  portForward: { localPort: number; service: string; port: number };
-  /** Answers the chart does not follow, and what it does instead (for the README). */
-  notApplied: string[];
-  /** What `make restart` replaces so every Bindplane process reads changed Secrets: jobs first, then the nodes. */
-  restartOrder: string[];
-  /** Selector of every pod of the release, for `make logs`. */
-  podSelector: string;
-  /** The README's words that depend on the answers. */
-  words: { bus: string; busLabel: string; postgres: string; postgresLabel: string; ownObjects: string; tls: string };
-}
-
-export interface Label {
-  key: string;
-  value: string;
-}
+export type { KubernetesModel, KubernetesWords, Label } from './shapes.js';
+import type { KubernetesModel, Label } from './shapes.js';
 
 export const KUBERNETES_DIR = 'k8s';
 export const RESOURCE_FILES = {
@@ -89,6 +48,7 @@ function namespaceOwner(release: string): KubernetesModel['namespaceOwner'] {
     labels,
     jsonpath: `{.metadata.name} ${labels.map((l) => field(l.key)).join(' ')}`,
     expected: [release, ...labels.map((l) => l.value)].join(' '),
+    labelsText: labels.map((l) => `${l.key}=${l.value}`).join(', '),
   };
 }
 
@@ -101,35 +61,12 @@ function pubsub(a: Answers, names: KubernetesNames): KubernetesModel['pubsub'] {
   return { ...base, emulator: { endpoint, port: PORTS.pubsub, topicUrl: `http://127.0.0.1:${PORTS.pubsub}/v1/projects/${projectId}/topics/${a.pubsubTopic}` } };
 }
 
-function readmeWords(a: Answers, names: KubernetesNames, postgres: KubernetesPostgres, bus: KubernetesModel['pubsub']): KubernetesModel['words'] {
-  const tlsDir = `${path.posix.dirname(LOCAL_COPIES.tlsCertFile)}/`;
-  const ownObjects = ['the namespace', ...(postgres.external ? [] : ['PostgreSQL']), ...(bus?.emulator ? ['the Pub/Sub emulator'] : []), 'the Secrets'];
-  return {
-    bus: bus
-      ? bus.emulator
-        ? `Pub/Sub through the emulator \`${names.pubsubEmulator}\` (k8s/pubsub-emulator.yaml), topic \`${bus.topic}\``
-        : `Google Pub/Sub (project ${bus.projectId}, topic \`${bus.topic}\`), with the service account's key from the Secret \`${names.pubsubSecret}\``
-      : `NATS in the chart's StatefulSet \`${names.nats}\` (3 servers; clients dial \`${names.natsClient}\`)`,
-    busLabel: bus ? (bus.emulator ? 'Pub/Sub emulator' : 'Google Pub/Sub') : 'NATS (3 servers)',
-    postgres: postgres.external
-      ? `the external PostgreSQL at \`${postgres.host}:${postgres.port}\` (sslmode ${postgres.sslmode}); its database \`${postgres.database}\`, user and \`POSTGRES_PASSWORD\` from \`.env\` must exist there, and its max_connections must be at least ${postgres.serverMaxConnections}`
-      : `PostgreSQL ${a.postgresVersion} in the StatefulSet \`${names.postgres}\` (k8s/postgres.yaml) with a ${postgres.storage} volume claim, max_connections ${postgres.serverMaxConnections}`,
-    postgresLabel: postgres.external ? `${postgres.host} (external)` : names.postgres,
-    ownObjects: ownObjects.join(', ').replace(/, ([^,]*)$/, ' and $1'),
-    tls:
-      a.tls === 'none'
-        ? 'The Ingress serves plain HTTP (tls none).'
-        : a.tls === 'selfSigned'
-          ? `The Ingress serves TLS with a self-signed certificate (\`make certs\` makes it in \`${tlsDir}\`), from the Secret \`${names.tlsSecret}\`: agents need \`OPAMP_TLS_SKIP_VERIFY=true\` or the certificate as their CA.`
-          : `The Ingress serves TLS with your certificate (copied into \`${tlsDir}\`), from the Secret \`${names.tlsSecret}\`.`,
-  };
-}
-
 export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: number; sizedForProcesses: number }): KubernetesModel {
   const names = kubernetesNames(a);
   const bus = pubsub(a, names);
   const postgres = kubernetesPostgres(a, names, sizing);
   const tls = a.tls !== 'none';
+  const restartOrder = [`deployment/${names.jobs}`, ...(bus ? [] : [`statefulset/${names.nats}`]), `deployment/${names.fullname}`];
   const resources = [
     RESOURCE_FILES.namespace,
     ...(postgres.external ? [] : [RESOURCE_FILES.postgres]),
@@ -162,6 +99,8 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
     },
     secrets: kubernetesSecrets(a, names, tls, bus?.credentials !== undefined),
     resources,
+    own: { postgres: !postgres.external, pubsubEmulator: bus?.emulator !== undefined },
+    hasTransformAgents: a.transformAgents > 0,
     namespaceOwner: namespaceOwner(names.release),
     labels: { postgres: ownLabels(names.release, 'postgres', 'database'), pubsubEmulator: ownLabels(names.release, 'pubsub-emulator', 'event-bus') },
     portForward: { localPort: a.httpPort, service: names.fullname, port: PORTS.bindplane },
@@ -170,8 +109,9 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
       `httpPort (${a.httpPort}): no host port on a cluster; it is the local port of \`make port-forward\``,
       'demoAgents: demo agents run only on compose; connect your own agents to the remote URL',
     ],
-    restartOrder: [`deployment/${names.jobs}`, ...(bus ? [] : [`statefulset/${names.nats}`]), `deployment/${names.fullname}`],
+    restartOrder,
+    restartOrderText: restartOrder.join(' '),
     podSelector: `app.kubernetes.io/instance=${names.release}`,
-    words: readmeWords(a, names, postgres, bus),
+    words: kubernetesWords(a, names, postgres, bus),
   };
 }

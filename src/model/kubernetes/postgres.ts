@@ -2,7 +2,8 @@
 // server named by the postgresHost answer. Sized like the Compose stack's: every Bindplane process
 // (the nodes and the jobs Deployment; the chart's NATS pods use bbolt) may open its whole pool.
 import type { Answers } from '../../answers/schema.js';
-import { DB, PORTS } from '../types.js';
+import { DB } from '../core/names.js';
+import { PORTS } from '../core/ports.js';
 import type { KubernetesNames } from './names.js';
 
 export interface KubernetesPostgres {

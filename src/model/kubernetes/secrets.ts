@@ -3,7 +3,7 @@
 // (username, password, sessions_secret, license) from the Secret named by config.secret; the .env
 // keeps the Compose stack's names, so kustomize's replacements copy each value to the chart's key.
 import type { Answers } from '../../answers/schema.js';
-import { DB, LOCAL_COPIES } from '../types.js';
+import { DB, LOCAL_COPIES } from '../core/names.js';
 import type { KubernetesNames } from './names.js';
 
 export interface GeneratedSecret {

@@ -1,38 +1,27 @@
-// The day-2 slice of the model: what `make upgrade`, `restart`, `backup`, `restore` and `doctor`
-// act on, and the rules the doctor applies. The generated script finds the services themselves in
-// the compose file, so it does not change with the instance count.
-import type { Secret } from './types.js';
+// The Compose stack's day-2 rules: what scripts/stack.sh looks for and what `make doctor` and
+// `make rotate-secret` apply. The script finds the services themselves in the compose file, so it
+// does not change with the instance count.
+import { COMPOSE_SCRIPT } from '../core/operations-words.js';
+import { DEMO_AGENT_PREFIX, JOBS_SERVICE, LB_SERVICE, NODE_PREFIX, TRANSFORM_AGENT_PREFIX } from '../core/names.js';
 
-export interface Operations {
+export interface ComposeOperations {
   script: string;
   /** The compose file every Compose call names (with -p and the project), whatever the environment says. */
   composeFile: string;
   /** Service names and name patterns (extended regular expressions) the script looks for. */
   names: { jobs: string; node: string; transformAgent: string; busServices: string; demoAgent: string };
-  /** Long-running services that are not Bindplane's and do not depend on counts. */
+  /** Long-running services that are not Bindplane's and do not depend on counts, and the same as the script lists them. */
   supportServices: string[];
-  backupsDir: string;
-  /** Keys the compose file requires from .env. */
-  envKeys: string[];
-  /**
-   * Secrets `--rotate-secret` may replace. Not the Kafka cluster id (an identity, not a secret), nor the
-   * admin password: whether Bindplane applies a changed BINDPLANE_PASSWORD to an existing user is not
-   * verified, and a wrong guess locks the admin out (change it in Bindplane's UI).
-   */
-  rotatable: string[];
-  /** The same list in words, for READMEs. */
-  rotatableText: string;
+  supportServicesList: string;
   /** The doctor's rule for memory and disk, and the words that explain it. */
   resources: { baseMiB: number; perProcessMiB: number; baseDiskMiB: number; rule: string };
   /** Compose v2 release that has everything the files use (`--wait`, `--wait-timeout`, `depends_on` conditions). */
   composeMin: string;
-  /** Seconds `make upgrade` and `make restart` wait for one service to be healthy. */
-  waitSeconds: number;
   /**
    * The generator `make rotate-secret` runs: its command on PATH, and the exact ways to get it when
    * it is not there (the package is on no registry: npx of its name cannot work).
    */
-  generator: { command: string; install: string; fromCheckout: string };
+  generator: { command: string; install: string; fromCheckout: string; installInMake: string };
 }
 
 /** Where the package lives; the same URL as package.json's repository (a test holds them together). */
@@ -49,25 +38,20 @@ export const PER_PROCESS_MIB = 512;
 const BASE_MIB = 1024;
 const BASE_DISK_MIB = 5 * 1024;
 
-export function operations(
-  names: Operations['names'],
-  supportServices: string[],
-  secrets: Secret[],
-  platform: 'compose' | 'kubernetes' = 'compose',
-): Operations {
-  // --rotate-secret changes the database's own password through docker compose, which a cluster has not.
-  const rotatable = secrets.filter(
-    (s) => s.kind !== 'kafkaClusterId' && s.key !== 'BINDPLANE_PASSWORD' && !(platform === 'kubernetes' && s.key === 'POSTGRES_PASSWORD'),
-  );
+export function composeOperations(): ComposeOperations {
+  const supportServices = ['postgres', 'prometheus', LB_SERVICE];
   return {
-    script: 'scripts/stack.sh',
+    script: COMPOSE_SCRIPT,
     composeFile: 'docker-compose.yml',
-    names,
+    names: {
+      jobs: JOBS_SERVICE,
+      node: NODE_PREFIX,
+      transformAgent: TRANSFORM_AGENT_PREFIX,
+      busServices: 'kafka-[0-9]+|pubsub-emulator',
+      demoAgent: DEMO_AGENT_PREFIX,
+    },
     supportServices,
-    backupsDir: 'backups',
-    envKeys: secrets.map((s) => s.key),
-    rotatable: rotatable.map((s) => s.key),
-    rotatableText: rotatable.map((s) => `\`${s.key}\``).join(' and '),
+    supportServicesList: supportServices.join(' '),
     resources: {
       baseMiB: BASE_MIB,
       perProcessMiB: PER_PROCESS_MIB,
@@ -77,8 +61,7 @@ export function operations(
         `disk: ${BASE_DISK_MIB / 1024} GiB plus ${PER_PROCESS_MIB} MiB per Bindplane process, free on Docker's data root`,
     },
     composeMin: '2.20.0',
-    // Long enough for a Bindplane start-up (the healthcheck's start period is 60 s, then 12 tries 5 s apart).
-    waitSeconds: 300,
-    generator: GENERATOR,
+    // make reads `$$` as `$`.
+    generator: { ...GENERATOR, installInMake: GENERATOR.install.replace(/\$/g, '$$$$') },
   };
 }

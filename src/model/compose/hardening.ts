@@ -2,7 +2,7 @@
 // YAML per kind of service, which docker-compose.yml lays out. Memory limits follow the sizing
 // `make doctor` checks (operations.ts); capabilities are dropped only where the image runs as a
 // user of its own from the start, otherwise the comment says that its needs are not known here.
-import type { Answers } from '../answers/schema.js';
+import type { Answers } from '../../answers/schema.js';
 import { PER_PROCESS_MIB } from './operations.js';
 
 export type HardenedService =

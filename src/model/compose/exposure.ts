@@ -1,7 +1,7 @@
 // Where the load balancer's one published port listens (the bindAddress answer, Compose only), and
 // what the stack says about it: the admin login in plain HTTP on every interface is said on every run.
-import { ALL_INTERFACES, plainHttpEverywhere } from '../answers/plain-http.js';
-import type { Answers } from '../answers/schema.js';
+import { ALL_INTERFACES, plainHttpEverywhere } from '../../answers/plain-http.js';
+import type { Answers } from '../../answers/schema.js';
 
 export interface Exposure {
   /** The compose `ports` entry: "3001:3001" for 0.0.0.0 (as stacks have always had it), else address first. */

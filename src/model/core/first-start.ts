@@ -3,8 +3,9 @@
 // key agents present belongs to the project that `bindplane create organization` makes, and a
 // server-level BINDPLANE_SECRET_KEY gets agents 401 (observIQ/grrcon-2026-bindplane-demos,
 // selfhosted/README.md, bindplane-ee 1.103.0; not proven against a real server here).
-import type { Answers } from '../answers/schema.js';
-import { JOBS_SERVICE, PORTS } from './types.js';
+import type { Answers } from '../../answers/schema.js';
+import { JOBS_SERVICE } from './names.js';
+import { PORTS } from './ports.js';
 
 /** The .env key first start writes the project's key to (stacks with agentKey project). */
 export const PROJECT_KEY_VAR = 'PROJECT_SECRET_KEY';
@@ -45,10 +46,12 @@ export interface FirstStart {
   resourcesDir: string;
   /** The demo agents' starter configuration, with demo agents on Compose only. */
   starter?: StarterConfiguration;
+  /** Whether make start enrolls demo agents after the first start (demo agents on Compose, project key). */
+  enrollsAgents: boolean;
   /** Seconds first start waits for the API, and for the type library of a new database. */
   waitSeconds: number;
   /** The README's words: how agents authenticate, what the first start does, and the demo agents' note. */
-  words: { agents: string; firstStart: string; demoAgents: string; agentNotConnectedFix: string };
+  words: { agents: string; firstStart: string; demoAgents: string; agentNotConnectedFix: string; steps: string };
 }
 
 function firstStartWords(enabled: boolean, organization: string, starter: StarterConfiguration | undefined, start: string): FirstStart['words'] {
@@ -59,6 +62,7 @@ function firstStartWords(enabled: boolean, organization: string, starter: Starte
       demoAgents: `Demo agents present \`${SERVER_KEY_VAR}\`, which today's enterprise server refuses: regenerate with \`--agent-key project\` to move them to the project's key.`,
       agentNotConnectedFix:
         "this stack's agents present a server-level key, which the enterprise server refuses: regenerate with --agent-key project, then make start",
+      steps: '',
     };
   return {
     agents: `with the project's key \`${PROJECT_KEY_VAR}\`, which \`${start}\` writes to \`.env\` (a new one after \`make delete\`, since the key lives in the database)`,
@@ -69,6 +73,8 @@ function firstStartWords(enabled: boolean, organization: string, starter: Starte
       'Later runs only compare the key with `.env`; `make apply` applies `resources/` again.',
     // The doctor's fix, in the script beside the agent's service name ($s).
     agentNotConnectedFix: 'make logs SERVICE=$s shows why; make start re-enrolls an agent whose key or endpoint changed',
+    // What the script's first-start line announces.
+    steps: starter ? 'organization, project key, demo agents' : 'organization, project key',
     demoAgents: starter
       ? `Demo agents start after the first start, dial with the project's key and get the starter configuration \`${starter.configuration}\` (\`${STARTER_FILE}\`) by their label \`${starter.label.key}=${starter.label.value}\`. ` +
         'An agent obeys the `manager.yaml` in its volume once it has one, not its variables: when the key or the endpoint changes, `make start` rewrites that file (`scripts/enroll-agent.sh`), keeping the agent id. ' +
@@ -100,6 +106,7 @@ export function firstStart(a: Answers): FirstStart {
     localUrl: `http://127.0.0.1:${PORTS.bindplane}`,
     resourcesDir: RESOURCES_DIR,
     starter,
+    enrollsAgents: starter !== undefined,
     waitSeconds: 180,
     words: firstStartWords(enabled, a.organizationName ?? a.projectName, starter, a.platform === 'kubernetes' ? 'make deploy' : 'make start'),
   };

@@ -1,8 +1,12 @@
 // The event bus slice of the model: which services carry the bus, the variables Bindplane reads to
 // join it, and what else the bus brings (secrets, volumes, start order, README words).
 import path from 'node:path';
-import type { Answers } from '../answers/schema.js';
-import { IMAGES, LOCAL_COPIES, PORTS, range, type BindplaneService, type EnvVar, type Secret } from './types.js';
+import type { Answers } from '../../answers/schema.js';
+import { LOCAL_COPIES, range } from '../core/names.js';
+import { IMAGES } from '../core/images.js';
+import { PORTS } from '../core/ports.js';
+import { counted } from '../core/words.js';
+import type { BindplaneService, EnvVar } from './shapes.js';
 
 export interface KafkaBroker {
   name: string;
@@ -17,6 +21,8 @@ export type EventBusModel =
       type: 'nats';
       /** Bindplane processes that also run a NATS server. */
       servers: string[];
+      /** The same, as the files list them. */
+      serverList: string;
       /** The network alias every server carries, so one name resolves to all of them. */
       alias: string;
       routes: string;
@@ -64,6 +70,7 @@ function natsBus(a: Answers, bindplanes: BindplaneService[]): EventBusModel {
   return {
     type: 'nats',
     servers,
+    serverList: servers.join(', '),
     alias: NATS_ALIAS,
     routes,
     clusterName: a.projectName,
@@ -135,10 +142,6 @@ export function eventBusEnv(bus: EventBusModel): EnvVar[] {
   }
 }
 
-export function eventBusSecrets(bus: EventBusModel): Secret[] {
-  return bus.type === 'kafka' ? [{ key: 'KAFKA_CLUSTER_ID', kind: 'kafkaClusterId', purpose: 'identifies the KRaft cluster' }] : [];
-}
-
 export function eventBusVolumes(bus: EventBusModel): string[] {
   return bus.type === 'kafka' ? bus.brokers.map((b) => b.volume) : [];
 }
@@ -154,17 +157,18 @@ export function eventBusServices(bus: EventBusModel): { service: string; conditi
   return [];
 }
 
-/** The README's words for the bus, and its label in the diagram. */
-export function eventBusWords(bus: EventBusModel): { text: string; label: string } {
+/** The README's words for the bus, its label in the diagram, and what bindplane.env's header adds. */
+export function eventBusWords(bus: EventBusModel): { text: string; label: string; perProcess: string } {
   switch (bus.type) {
     case 'kafka':
-      return { text: `Kafka (${bus.brokers.length} KRaft broker${bus.brokers.length === 1 ? '' : 's'})`, label: 'Kafka' };
+      return { text: `Kafka (${counted(bus.brokers.length, 'KRaft broker')})`, label: 'Kafka', perProcess: '' };
     case 'pubsub':
-      return { text: bus.emulator ? 'the Google Pub/Sub emulator' : `Google Pub/Sub (project ${bus.projectId})`, label: 'Pub/Sub' };
+      return { text: bus.emulator ? 'the Google Pub/Sub emulator' : `Google Pub/Sub (project ${bus.projectId})`, label: 'Pub/Sub', perProcess: '' };
     case 'nats':
       return {
-        text: `NATS (${bus.servers.length} server${bus.servers.length === 1 ? '' : 's'} embedded in ${bus.servers.join(', ')}; every instance a client)`,
+        text: `NATS (${counted(bus.servers.length, 'server')} embedded in ${bus.serverList}; every instance a client)`,
         label: `NATS (${bus.servers.length} servers)`,
+        perProcess: ", NATS names and the NATS servers' settings",
       };
   }
 }

@@ -1,0 +1,74 @@
+// The words of the Kubernetes README, kustomization, values and kube.sh that depend on the
+// answers: the bus, PostgreSQL, TLS, the counts, and which of our own objects exist.
+import path from 'node:path';
+import type { Answers } from '../../answers/schema.js';
+import { counted, listed } from '../core/words.js';
+import { LOCAL_COPIES } from '../core/names.js';
+import type { KubernetesModel, KubernetesWords } from './shapes.js';
+import type { KubernetesNames } from './names.js';
+import type { KubernetesPostgres } from './postgres.js';
+
+type Bus = KubernetesModel['pubsub'];
+
+function busWords(names: KubernetesNames, bus: Bus): Pick<KubernetesWords, 'bus' | 'busLabel'> {
+  if (!bus) return { bus: `NATS in the chart's StatefulSet \`${names.nats}\` (3 servers; clients dial \`${names.natsClient}\`)`, busLabel: 'NATS (3 servers)' };
+  if (bus.emulator)
+    return { bus: `Pub/Sub through the emulator \`${names.pubsubEmulator}\` (k8s/pubsub-emulator.yaml), topic \`${bus.topic}\``, busLabel: 'Pub/Sub emulator' };
+  return {
+    bus: `Google Pub/Sub (project ${bus.projectId}, topic \`${bus.topic}\`), with the service account's key from the Secret \`${names.pubsubSecret}\``,
+    busLabel: 'Google Pub/Sub',
+  };
+}
+
+function postgresWords(
+  a: Answers,
+  names: KubernetesNames,
+  postgres: KubernetesPostgres,
+): Pick<KubernetesWords, 'postgres' | 'postgresLabel' | 'deleteDatabase'> {
+  if (postgres.external)
+    return {
+      postgres: `the external PostgreSQL at \`${postgres.host}:${postgres.port}\` (sslmode ${postgres.sslmode}); its database \`${postgres.database}\`, user and \`POSTGRES_PASSWORD\` from \`.env\` must exist there, and its max_connections must be at least ${postgres.serverMaxConnections}`,
+      postgresLabel: `${postgres.host} (external)`,
+      deleteDatabase: ' stays (it is external), but its',
+    };
+  return {
+    postgres: `PostgreSQL ${a.postgresVersion} in the StatefulSet \`${names.postgres}\` (k8s/postgres.yaml) with a ${postgres.storage} volume claim, max_connections ${postgres.serverMaxConnections}`,
+    postgresLabel: names.postgres,
+    deleteDatabase: ',',
+  };
+}
+
+function tlsWords(a: Answers, names: KubernetesNames): string {
+  const tlsDir = `${path.posix.dirname(LOCAL_COPIES.tlsCertFile)}/`;
+  if (a.tls === 'none') return 'The Ingress serves plain HTTP (tls none).';
+  if (a.tls === 'selfSigned')
+    return `The Ingress serves TLS with a self-signed certificate (\`make certs\` makes it in \`${tlsDir}\`), from the Secret \`${names.tlsSecret}\`: agents need \`OPAMP_TLS_SKIP_VERIFY=true\` or the certificate as their CA.`;
+  return `The Ingress serves TLS with your certificate (copied into \`${tlsDir}\`), from the Secret \`${names.tlsSecret}\`.`;
+}
+
+/** Our own objects beside the namespace and the Secrets, named three ways from one list. */
+function ownObjectWords(postgres: KubernetesPostgres, bus: Bus): Pick<KubernetesWords, 'ownObjects' | 'kustomized' | 'deployedFirst'> {
+  const extra = [...(postgres.external ? [] : ['PostgreSQL']), ...(bus?.emulator ? ['the Pub/Sub emulator'] : [])];
+  return {
+    ownObjects: listed(['the namespace', ...extra, 'the Secrets']),
+    kustomized: ['the namespace', ...extra].join(', '),
+    deployedFirst: ['namespace', 'Secrets', ...extra].join(', '),
+  };
+}
+
+export function kubernetesWords(a: Answers, names: KubernetesNames, postgres: KubernetesPostgres, bus: Bus): KubernetesWords {
+  const tls = a.tls !== 'none';
+  return {
+    ...busWords(names, bus),
+    ...postgresWords(a, names, postgres),
+    ...ownObjectWords(postgres, bus),
+    tls: tlsWords(a, names),
+    nodes: counted(a.instances, 'Bindplane node'),
+    nodePods: counted(a.instances, 'node pod'),
+    transformAgents: a.transformAgents > 0 ? ` and ${counted(a.transformAgents, 'transform agent')}` : '',
+    restartsNats: bus ? '' : ', the NATS servers',
+    valuesSecrets: [names.appSecret, ...(tls ? [names.tlsSecret] : []), ...(bus?.credentials ? [bus.credentials.secret] : [])]
+      .map((n) => `\`${n}\``)
+      .join(', '),
+  };
+}
