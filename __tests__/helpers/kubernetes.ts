@@ -193,7 +193,7 @@ export interface ChartDescription {
   enums: Record<string, string[]>;
 }
 
-export const CHART_DESCRIPTION_FILE = path.join(ROOT, 'src/model/kubernetes/bindplane-chart-1.31.1.json');
+export const CHART_DESCRIPTION_FILE = path.join(ROOT, '__tests__/data/bindplane-chart-1.31.1.json');
 
 export function chartDescription(): ChartDescription {
   return JSON.parse(readFileSync(CHART_DESCRIPTION_FILE, 'utf8')) as ChartDescription;
