@@ -8,6 +8,7 @@ import { IMAGES, LOCAL_COPIES, PORTS } from '../types.js';
 import { kubernetesNames, type KubernetesNames } from './names.js';
 import { kubernetesPostgres, type KubernetesPostgres } from './postgres.js';
 import { kubernetesSecrets, type KubernetesSecrets } from './secrets.js';
+import { kubernetesSecurity, type KubernetesSecurity } from './security.js';
 
 export type { KubernetesNames } from './names.js';
 
@@ -37,6 +38,8 @@ export interface KubernetesModel {
    * reads them on the live namespace before it deletes anything: a jsonpath and what it must print.
    */
   namespaceOwner: { labels: Label[]; jsonpath: string; expected: string };
+  /** Security contexts, sizes and NetworkPolicies (security.ts). */
+  security: KubernetesSecurity;
   /** Labels of our own objects, by object. */
   labels: { postgres: Label[]; pubsubEmulator: Label[] };
   /** `make port-forward`: the httpPort answer, mapped to the local end of a port-forward. */
@@ -61,6 +64,7 @@ export const RESOURCE_FILES = {
   namespace: `${KUBERNETES_DIR}/namespace.yaml`,
   postgres: `${KUBERNETES_DIR}/postgres.yaml`,
   pubsubEmulator: `${KUBERNETES_DIR}/pubsub-emulator.yaml`,
+  networkPolicy: `${KUBERNETES_DIR}/networkpolicy.yaml`,
 } as const;
 
 const CHART_REPO = { name: 'bindplane', url: 'https://observiq.github.io/bindplane-op-helm' } as const;
@@ -130,10 +134,18 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
   const bus = pubsub(a, names);
   const postgres = kubernetesPostgres(a, names, sizing);
   const tls = a.tls !== 'none';
+  const labels = { postgres: ownLabels(names.release, 'postgres', 'database'), pubsubEmulator: ownLabels(names.release, 'pubsub-emulator', 'event-bus') };
+  const security = kubernetesSecurity({
+    release: names.release,
+    nats: !bus,
+    postgres: postgres.external ? undefined : { name: names.postgres, labels: labels.postgres, port: postgres.port },
+    emulator: bus?.emulator ? { name: names.pubsubEmulator, labels: labels.pubsubEmulator, port: bus.emulator.port } : undefined,
+  });
   const resources = [
     RESOURCE_FILES.namespace,
     ...(postgres.external ? [] : [RESOURCE_FILES.postgres]),
     ...(bus?.emulator ? [RESOURCE_FILES.pubsubEmulator] : []),
+    ...(security.policies.length ? [RESOURCE_FILES.networkPolicy] : []),
   ];
   return {
     chart: { name: 'bindplane', version: PINS.bindplaneChart.value, repoName: CHART_REPO.name, repoUrl: CHART_REPO.url, ref: `${CHART_REPO.name}/bindplane` },
@@ -163,7 +175,8 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
     secrets: kubernetesSecrets(a, names, tls, bus?.credentials !== undefined),
     resources,
     namespaceOwner: namespaceOwner(names.release),
-    labels: { postgres: ownLabels(names.release, 'postgres', 'database'), pubsubEmulator: ownLabels(names.release, 'pubsub-emulator', 'event-bus') },
+    security,
+    labels,
     portForward: { localPort: a.httpPort, service: names.fullname, port: PORTS.bindplane },
     notApplied: [
       `prometheusRetention (${a.prometheusRetention}): the chart runs Prometheus with --storage.tsdb.retention.time=${CHART_PROMETHEUS_RETENTION} and has no value to change it`,
