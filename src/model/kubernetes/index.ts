@@ -107,7 +107,10 @@ function pubsub(a: Answers, names: KubernetesNames): KubernetesModel['pubsub'] {
 
 function readmeWords(a: Answers, names: KubernetesNames, postgres: KubernetesPostgres, bus: KubernetesModel['pubsub']): KubernetesModel['words'] {
   const tlsDir = `${path.posix.dirname(LOCAL_COPIES.tlsCertFile)}/`;
-  const ownObjects = ['the namespace', ...(postgres.external ? [] : ['PostgreSQL']), ...(bus?.emulator ? ['the Pub/Sub emulator'] : []), 'the Secrets'];
+  const pods = [...(postgres.external ? [] : ['PostgreSQL']), ...(bus?.emulator ? ['the Pub/Sub emulator'] : [])];
+  // k8s/networkpolicy.yaml guards our own pods, if any; only a network plugin that supports it enforces it.
+  const policies = pods.length ? [`NetworkPolicies that let only Bindplane reach ${pods.join(' and ')} where the cluster's network plugin enforces them`] : [];
+  const ownObjects = ['the namespace', ...pods, 'the Secrets', ...policies];
   return {
     bus: bus
       ? bus.emulator
