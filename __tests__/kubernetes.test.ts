@@ -12,10 +12,13 @@ import { readEnvFile } from './servers/helpers.js';
 import { cleanupTempDirs, cli, generateStack, tempDir } from './helpers/stack.js';
 import { validateYamllint } from './helpers/validators.js';
 import {
+  LICENSE,
   chartDescription,
+  credentialsStack,
   crossReferenceProblems,
   describeChart,
   helmTemplate,
+  kubernetesStack,
   kustomize,
   localChart,
   readValues,
@@ -25,50 +28,6 @@ import {
 } from './helpers/kubernetes.js';
 
 afterAll(cleanupTempDirs);
-
-const LICENSE = 'test-license-not-real';
-
-/** A generated Kubernetes repository, ready for kustomize: the license in .env, certificates in local/tls. */
-async function kubernetesStack(answers: Partial<Answers>): Promise<string> {
-  const dir = await generateStack({ platform: 'kubernetes', ...answers });
-  appendFileSync(path.join(dir, '.env'), `BINDPLANE_LICENSE=${LICENSE}\n`);
-  if (answers.tls === 'selfSigned') {
-    const r = spawnSync('sh', ['scripts/tls-self-signed.sh', 'local/tls'], { cwd: dir, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-  }
-  return dir;
-}
-
-function pemPair(): { cert: string; key: string } {
-  const d = tempDir('bpd-pem-');
-  const r = spawnSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=bindplane.example.com', '-keyout', 'k.pem', '-out', 'c.pem'],
-    { cwd: d, encoding: 'utf8' },
-  );
-  expect(r.status, r.stderr).toBe(0);
-  return { cert: path.join(d, 'c.pem'), key: path.join(d, 'k.pem') };
-}
-
-/** A Kubernetes stack with Pub/Sub credentials and provided TLS files, made here; `extra` adds answers. */
-async function credentialsStack(extra: Partial<Answers>): Promise<string> {
-  const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
-  writeFileSync(
-    creds,
-    JSON.stringify({ type: 'service_account', project_id: 'bindplane-test', private_key: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n' }),
-  );
-  const { cert, key } = pemPair();
-  return kubernetesStack({
-    eventBus: 'pubsub',
-    pubsubProjectId: 'bindplane-test',
-    pubsubCredentialsFile: creds,
-    tls: 'provided',
-    tlsCertFile: cert,
-    tlsKeyFile: key,
-    remoteUrl: 'https://bindplane.example.com',
-    ...extra,
-  });
-}
 
 const secretOf = (objs: K8sObject[], name: string) =>
   objs.find((o) => o.kind === 'Secret' && o.metadata.name === name) as (K8sObject & { data: Record<string, string> }) | undefined;
@@ -104,9 +63,16 @@ describe('kubernetes: the matrix of event bus, TLS and instances', () => {
       const dir = await kubernetesStack({ ...busAnswers(bus), tls, instances });
       const objs = kustomize(dir);
       const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-      const expected = ['Namespace/bindplane', 'Secret/bindplane-secrets', 'Service/bindplane-postgres', 'StatefulSet/bindplane-postgres'];
+      const expected = [
+        'Namespace/bindplane',
+        'NetworkPolicy/bindplane-postgres',
+        'Secret/bindplane-secrets',
+        'Service/bindplane-postgres',
+        'StatefulSet/bindplane-postgres',
+      ];
       if (tls !== 'none') expected.push('Secret/bindplane-tls');
-      if (bus === 'pubsub') expected.push('Deployment/bindplane-pubsub-emulator', 'Service/bindplane-pubsub-emulator');
+      if (bus === 'pubsub')
+        expected.push('Deployment/bindplane-pubsub-emulator', 'NetworkPolicy/bindplane-pubsub-emulator', 'Service/bindplane-pubsub-emulator');
       expect(kinds).toEqual(expected.sort());
       expect(await schemaProblems(objs)).toEqual([]);
       expect(crossReferenceProblems(objs)).toEqual([]);
@@ -146,7 +112,16 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     expect(decode(app.data.license!)).toBe(LICENSE);
     expect(decode(app.data.username!)).toBe('admin');
     expect(decode(app.data.POSTGRES_PASSWORD!)).toBe(env.POSTGRES_PASSWORD);
-    const committed = ['values.yaml', 'kustomization.yaml', 'k8s/postgres.yaml', 'k8s/namespace.yaml', 'Makefile', 'README.md', 'scripts/kube.sh'];
+    const committed = [
+      'values.yaml',
+      'kustomization.yaml',
+      'k8s/postgres.yaml',
+      'k8s/namespace.yaml',
+      'k8s/networkpolicy.yaml',
+      'Makefile',
+      'README.md',
+      'scripts/kube.sh',
+    ];
     for (const f of committed) {
       const text = readFileSync(path.join(dir, f), 'utf8');
       for (const key of ['BINDPLANE_PASSWORD', 'BINDPLANE_SESSION_SECRET', 'POSTGRES_PASSWORD']) expect(text, `${f} holds ${key}`).not.toContain(env[key]!);
@@ -177,6 +152,7 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
       [
         'Namespace/bindplane',
+        'NetworkPolicy/bindplane-postgres',
         'Secret/bindplane-pubsub-credentials',
         'Secret/bindplane-secrets',
         'Secret/bindplane-tls',
@@ -236,7 +212,16 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     const sc = spawnSync('shellcheck', ['scripts/kube.sh', 'scripts/tls-self-signed.sh'], { cwd: dir, encoding: 'utf8' });
     expect(sc.status, sc.stdout).toBe(0);
     const yamls = (await validateYamllint(dir)).map((f) => path.relative(dir, f));
-    expect(yamls).toEqual(expect.arrayContaining(['values.yaml', 'kustomization.yaml', 'k8s/namespace.yaml', 'k8s/postgres.yaml', 'k8s/pubsub-emulator.yaml']));
+    expect(yamls).toEqual(
+      expect.arrayContaining([
+        'values.yaml',
+        'kustomization.yaml',
+        'k8s/namespace.yaml',
+        'k8s/postgres.yaml',
+        'k8s/pubsub-emulator.yaml',
+        'k8s/networkpolicy.yaml',
+      ]),
+    );
     const help = spawnSync('make', ['help'], { cwd: dir, encoding: 'utf8' });
     for (const t of ['deploy', 'start', 'restart', 'status', 'logs', 'port-forward', 'backup', 'restore', 'doctor', 'delete', 'certs'])
       expect(help.stdout).toMatch(new RegExp(`^  ${t} `, 'm'));
@@ -248,7 +233,16 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     mkdirSync(b, { recursive: true });
     copyFileSync(path.join(a, '.env'), path.join(b, '.env'));
     await generateStack({ platform: 'kubernetes', eventBus: 'pubsub', pubsubProjectId: 'bindplane-test' }, b);
-    for (const f of ['values.yaml', 'kustomization.yaml', 'k8s/postgres.yaml', 'k8s/pubsub-emulator.yaml', 'Makefile', 'README.md', 'scripts/kube.sh'])
+    for (const f of [
+      'values.yaml',
+      'kustomization.yaml',
+      'k8s/postgres.yaml',
+      'k8s/pubsub-emulator.yaml',
+      'k8s/networkpolicy.yaml',
+      'Makefile',
+      'README.md',
+      'scripts/kube.sh',
+    ])
       expect(readFileSync(path.join(b, f), 'utf8'), f).toBe(readFileSync(path.join(a, f), 'utf8'));
   });
 });

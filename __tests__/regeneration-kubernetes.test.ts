@@ -29,7 +29,7 @@ const COMPOSE_ONLY = [
   'prometheus/rules/bindplane.yml',
   'scripts/stack.sh',
 ];
-const KUBERNETES_ONLY = ['values.yaml', 'kustomization.yaml', 'k8s/namespace.yaml', 'k8s/postgres.yaml', 'scripts/kube.sh'];
+const KUBERNETES_ONLY = ['values.yaml', 'kustomization.yaml', 'k8s/namespace.yaml', 'k8s/postgres.yaml', 'k8s/networkpolicy.yaml', 'scripts/kube.sh'];
 const quiet = (stdout: string) => expect(stdout).not.toMatch(/^(create|update|merge|conflict|replace|delete|restore)\s/m);
 
 describe('switching the platform', () => {
@@ -134,12 +134,16 @@ describe('the Kubernetes files regenerate like the Compose files', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^delete\s+k8s\/pubsub-emulator.yaml/m);
     expect(read(dest, 'kustomization.yaml')).not.toContain('pubsub-emulator');
+    expect(read(dest, 'k8s/networkpolicy.yaml')).not.toContain('pubsub-emulator');
 
     edit(dest, 'k8s/postgres.yaml', (s) => s.replace('storage: 10Gi', 'storage: 50Gi'));
     const ext = gen(dest, '--postgres-host', 'db.example.com');
     expect(ext.status, ext.stderr).toBe(0);
     expect(ext.stdout).toMatch(/^keep\s+k8s\/postgres.yaml\s+\(no longer generated, but kept because you edited it/m);
     expect(read(dest, 'kustomization.yaml')).not.toContain('k8s/postgres.yaml');
+    // No pod of ours is left to guard: the NetworkPolicies go too.
+    expect(ext.stdout).toMatch(/^delete\s+k8s\/networkpolicy.yaml/m);
+    expect(read(dest, 'kustomization.yaml')).not.toContain('networkpolicy');
     expect(read(dest, 'values.yaml')).toContain('host: db.example.com');
   });
 

@@ -3,11 +3,55 @@
 // unknown fields, and cross-references that no schema checks (Secrets and keys, selectors, probe
 // ports, DNS-1123 names) are followed by hand here.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import { ROOT } from './stack.js';
+import type { Answers } from '../../src/answers/schema.js';
+import { generateStack, ROOT, tempDir } from './stack.js';
+
+export const LICENSE = 'test-license-not-real';
+
+/** The command must succeed; otherwise its stderr is the error. */
+function mustRun(cmd: string, args: string[], cwd: string): void {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+}
+
+/** A generated Kubernetes repository, ready for kustomize: the license in .env, certificates in local/tls. */
+export async function kubernetesStack(answers: Partial<Answers>): Promise<string> {
+  const dir = await generateStack({ platform: 'kubernetes', ...answers });
+  appendFileSync(path.join(dir, '.env'), `BINDPLANE_LICENSE=${LICENSE}\n`);
+  if (answers.tls === 'selfSigned') mustRun('sh', ['scripts/tls-self-signed.sh', 'local/tls'], dir);
+  return dir;
+}
+
+function pemPair(): { cert: string; key: string } {
+  const d = tempDir('bpd-pem-');
+  const subject = ['-subj', '/CN=bindplane.example.com', '-keyout', 'k.pem', '-out', 'c.pem'];
+  mustRun('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', ...subject], d);
+  return { cert: path.join(d, 'c.pem'), key: path.join(d, 'k.pem') };
+}
+
+/** A Kubernetes stack with Pub/Sub credentials and provided TLS files, made here; `extra` adds answers. */
+export async function credentialsStack(extra: Partial<Answers>): Promise<string> {
+  const creds = path.join(tempDir('bpd-creds-'), 'sa.json');
+  writeFileSync(
+    creds,
+    JSON.stringify({ type: 'service_account', project_id: 'bindplane-test', private_key: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n' }),
+  );
+  const { cert, key } = pemPair();
+  return kubernetesStack({
+    eventBus: 'pubsub',
+    pubsubProjectId: 'bindplane-test',
+    pubsubCredentialsFile: creds,
+    tls: 'provided',
+    tlsCertFile: cert,
+    tlsKeyFile: key,
+    remoteUrl: 'https://bindplane.example.com',
+    ...extra,
+  });
+}
 
 export interface K8sObject {
   apiVersion: string;
@@ -114,7 +158,7 @@ interface PodSpecLike {
   volumes?: { name: string; secret?: { secretName: string } }[];
 }
 
-function podTemplates(objs: K8sObject[]): { owner: K8sObject; labels: Record<string, string>; spec: PodSpecLike }[] {
+export function podTemplates(objs: K8sObject[]): { owner: K8sObject; labels: Record<string, string>; spec: PodSpecLike }[] {
   return objs
     .filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind))
     .map((o) => {
@@ -191,15 +235,17 @@ export interface ChartDescription {
   appVersion: string;
   paths: Record<string, string>;
   enums: Record<string, string[]>;
+  /** Keys the chart's templates pass whole (toYaml) that its values.yaml has no default for; see extraPathsSource. */
+  extraPaths?: Record<string, string>;
 }
 
-export const CHART_DESCRIPTION_FILE = path.join(ROOT, 'src/model/kubernetes/bindplane-chart-1.31.1.json');
+export const CHART_DESCRIPTION_FILE = path.join(ROOT, '__tests__/data/bindplane-chart-1.31.1.json');
 
 export function chartDescription(): ChartDescription {
   return JSON.parse(readFileSync(CHART_DESCRIPTION_FILE, 'utf8')) as ChartDescription;
 }
 
-/** Key paths and types of a chart's values.yaml and values.schema.json (how the checked-in description was made). */
+/** Key paths and types of a chart's values.yaml and values.schema.json (how the checked-in description was made, but its extraPaths). */
 export function describeChart(chartDir: string): Omit<ChartDescription, 'paths'> & { paths: Record<string, string> } {
   const values = yaml.load(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8'));
   const schema = JSON.parse(readFileSync(path.join(chartDir, 'values.schema.json'), 'utf8')) as { properties?: Record<string, unknown> };
@@ -233,8 +279,9 @@ const typeOf = (v: unknown) =>
 /** Every key path of `values` must exist in the chart with the same type (a map's keys are free). */
 export function valuesKeyProblems(values: unknown, d: ChartDescription): string[] {
   const problems: string[] = [];
+  const paths = { ...d.paths, ...d.extraPaths };
   const walk = (v: unknown, p: string) => {
-    const want = d.paths[p];
+    const want = paths[p];
     if (want === undefined) return problems.push(`${p}: not a value of chart ${d.chart} ${d.version}`);
     if (want === 'map') return;
     const got = typeOf(v);
@@ -256,4 +303,71 @@ export function readValues(dir: string): unknown {
 export function localChart(): string | undefined {
   const dir = process.env.BINDPLANE_CHART_DIR;
   return dir && existsSync(path.join(dir, 'Chart.yaml')) ? path.resolve(dir) : undefined;
+}
+
+interface Selector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+/** Whether a label selector (as a NetworkPolicy's podSelector has it) selects pods with these labels. */
+export function selects(selector: Selector, labels: Record<string, string>): boolean {
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return (
+    byLabel &&
+    (selector.matchExpressions ?? []).every((e) => {
+      const has = Object.hasOwn(labels, e.key);
+      if (e.operator === 'Exists') return has;
+      if (e.operator === 'DoesNotExist') return !has;
+      const within = has && (e.values ?? []).includes(labels[e.key]!);
+      return e.operator === 'In' ? within : !within;
+    })
+  );
+}
+
+interface HardenedContainer {
+  name: string;
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    capabilities?: { drop?: string[]; add?: string[] };
+    seccompProfile?: { type?: string };
+  };
+  resources?: { requests?: { cpu?: string; memory?: string }; limits?: { memory?: string } };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+/** What a container lacks of the hardened defaults: non-root, no escalation, no capabilities, seccomp, read-only root, sizes. */
+export function containerSecurityProblems(c: HardenedContainer, podSecurityContext: { runAsUser?: number } = {}): string[] {
+  const s = c.securityContext ?? {};
+  const problems: string[] = [];
+  const user = s.runAsUser ?? podSecurityContext.runAsUser;
+  if (s.runAsNonRoot !== true) problems.push('runAsNonRoot is not true');
+  if (!Number.isInteger(user) || user === 0) problems.push(`runs as user ${user} (no non-root uid set)`);
+  if (s.allowPrivilegeEscalation !== false) problems.push('allowPrivilegeEscalation is not false');
+  if (JSON.stringify(s.capabilities?.drop) !== '["ALL"]' || s.capabilities?.add) problems.push('capabilities are not drop [ALL]');
+  if (s.seccompProfile?.type !== 'RuntimeDefault') problems.push('seccompProfile is not RuntimeDefault');
+  if (s.readOnlyRootFilesystem !== true) problems.push('the root file system is writable');
+  const r = c.resources ?? {};
+  if (!r.requests?.cpu || !r.requests.memory) problems.push('no cpu and memory requests');
+  if (!r.limits?.memory) problems.push('no memory limit');
+  return problems.map((p) => `container ${c.name}: ${p}`);
+}
+
+/** Every container of every workload in `objs`, checked; and each volume it writes in is an emptyDir or a claim. */
+export function securityProblems(objs: K8sObject[]): string[] {
+  return podTemplates(objs).flatMap(({ owner, spec }) => {
+    const pod = spec as PodSpecLike & { securityContext?: { runAsUser?: number }; volumes?: { name: string; emptyDir?: object }[] };
+    const claims = new Set(
+      ((owner.spec as { volumeClaimTemplates?: { metadata: { name: string } }[] }).volumeClaimTemplates ?? []).map((v) => v.metadata.name),
+    );
+    return (pod.containers as HardenedContainer[]).flatMap((c) => [
+      ...containerSecurityProblems(c, pod.securityContext).map((p) => `${ref(owner)}: ${p}`),
+      ...(c.volumeMounts ?? [])
+        .filter((m) => !claims.has(m.name) && !pod.volumes?.find((v) => v.name === m.name)?.emptyDir)
+        .map((m) => `${ref(owner)}: container ${c.name}: mounts ${m.name}, neither an emptyDir nor a volume claim`),
+    ]);
+  });
 }

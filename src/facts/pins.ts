@@ -29,7 +29,7 @@ export const PINS = {
   bindplaneChart: {
     value: '1.31.1',
     source:
-      'observIQ/bindplane-op-helm charts/bindplane/Chart.yaml (aa0b89d, 2025-09-04): the newest release whose values.yaml and templates were read and rendered with helm; its key paths are described in src/model/kubernetes/bindplane-chart-1.31.1.json',
+      'observIQ/bindplane-op-helm charts/bindplane/Chart.yaml (aa0b89d, 2025-09-04): the newest release whose values.yaml and templates were read and rendered with helm; its key paths are described in __tests__/data/bindplane-chart-1.31.1.json',
     newerKnown:
       '1.31.5 (appVersion 1.96.0): a later Chart.yaml in the search index; its values and templates could not be fetched to render, so its key paths are not checked',
   },

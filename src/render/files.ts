@@ -44,6 +44,7 @@ export const FILES: readonly FileSpec[] = [
   { path: RESOURCE_FILES.namespace, template: 'kubernetes/namespace.yaml', when: (m) => ownResource(m, RESOURCE_FILES.namespace) },
   { path: RESOURCE_FILES.postgres, template: 'kubernetes/postgres.yaml', when: (m) => ownResource(m, RESOURCE_FILES.postgres) },
   { path: RESOURCE_FILES.pubsubEmulator, template: 'kubernetes/pubsub-emulator.yaml', when: (m) => ownResource(m, RESOURCE_FILES.pubsubEmulator) },
+  { path: RESOURCE_FILES.networkPolicy, template: 'kubernetes/networkpolicy.yaml', when: (m) => ownResource(m, RESOURCE_FILES.networkPolicy) },
   { path: 'Makefile', template: 'kubernetes/Makefile', when: kubernetes, everyStack: true },
   { path: 'README.md', template: 'kubernetes/README.md', when: kubernetes, everyStack: true },
   { path: 'scripts/kube.sh', template: 'kubernetes/kube.sh', mode: 0o755, when: kubernetes },

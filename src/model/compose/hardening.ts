@@ -40,6 +40,12 @@ const RULES: Record<HardenedService, Rule> = {
   demoAgent: { memMiB: 256, caps: UNKNOWN_IMAGE },
 };
 
+/** A kind of service's memory limit and why: Kubernetes gives the same containers the same limit. */
+export function memoryRule(service: HardenedService): { memMiB: number; why?: string } {
+  const { memMiB, why } = RULES[service];
+  return { memMiB, why };
+}
+
 function lines(rule: Rule): string[] {
   return [
     `mem_limit: ${rule.memMiB}m${rule.why ? ` # ${rule.why}` : ''}`,

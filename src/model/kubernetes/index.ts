@@ -6,8 +6,9 @@ import { PINS } from '../../facts/pins.js';
 import { IMAGES } from '../core/images.js';
 import { PORTS } from '../core/ports.js';
 import { kubernetesNames, type KubernetesNames } from './names.js';
-import { kubernetesPostgres, type KubernetesPostgres } from './postgres.js';
-import { kubernetesSecrets, type KubernetesSecrets } from './secrets.js';
+import { kubernetesPostgres } from './postgres.js';
+import { kubernetesSecrets } from './secrets.js';
+import { kubernetesSecurity } from './security.js';
 import { kubernetesWords } from './words.js';
 
 export type { KubernetesNames } from './names.js';
@@ -20,6 +21,7 @@ export const RESOURCE_FILES = {
   namespace: `${KUBERNETES_DIR}/namespace.yaml`,
   postgres: `${KUBERNETES_DIR}/postgres.yaml`,
   pubsubEmulator: `${KUBERNETES_DIR}/pubsub-emulator.yaml`,
+  networkPolicy: `${KUBERNETES_DIR}/networkpolicy.yaml`,
 } as const;
 
 const CHART_REPO = { name: 'bindplane', url: 'https://observiq.github.io/bindplane-op-helm' } as const;
@@ -67,10 +69,18 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
   const postgres = kubernetesPostgres(a, names, sizing);
   const tls = a.tls !== 'none';
   const restartOrder = [`deployment/${names.jobs}`, ...(bus ? [] : [`statefulset/${names.nats}`]), `deployment/${names.fullname}`];
+  const labels = { postgres: ownLabels(names.release, 'postgres', 'database'), pubsubEmulator: ownLabels(names.release, 'pubsub-emulator', 'event-bus') };
+  const security = kubernetesSecurity({
+    release: names.release,
+    nats: !bus,
+    postgres: postgres.external ? undefined : { name: names.postgres, labels: labels.postgres, port: postgres.port },
+    emulator: bus?.emulator ? { name: names.pubsubEmulator, labels: labels.pubsubEmulator, port: bus.emulator.port } : undefined,
+  });
   const resources = [
     RESOURCE_FILES.namespace,
     ...(postgres.external ? [] : [RESOURCE_FILES.postgres]),
     ...(bus?.emulator ? [RESOURCE_FILES.pubsubEmulator] : []),
+    ...(security.policies.length ? [RESOURCE_FILES.networkPolicy] : []),
   ];
   return {
     chart: { name: 'bindplane', version: PINS.bindplaneChart.value, repoName: CHART_REPO.name, repoUrl: CHART_REPO.url, ref: `${CHART_REPO.name}/bindplane` },
@@ -102,7 +112,8 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
     own: { postgres: !postgres.external, pubsubEmulator: bus?.emulator !== undefined },
     hasTransformAgents: a.transformAgents > 0,
     namespaceOwner: namespaceOwner(names.release),
-    labels: { postgres: ownLabels(names.release, 'postgres', 'database'), pubsubEmulator: ownLabels(names.release, 'pubsub-emulator', 'event-bus') },
+    security,
+    labels,
     portForward: { localPort: a.httpPort, service: names.fullname, port: PORTS.bindplane },
     notApplied: [
       `prometheusRetention (${a.prometheusRetention}): the chart runs Prometheus with --storage.tsdb.retention.time=${CHART_PROMETHEUS_RETENTION} and has no value to change it`,

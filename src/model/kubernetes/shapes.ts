@@ -3,6 +3,7 @@
 import type { KubernetesNames } from './names.js';
 import type { KubernetesPostgres } from './postgres.js';
 import type { KubernetesSecrets } from './secrets.js';
+import type { KubernetesSecurity } from './security.js';
 
 export interface KubernetesModel {
   chart: { name: string; version: string; repoName: string; repoUrl: string; ref: string };
@@ -33,6 +34,8 @@ export interface KubernetesModel {
    * reads them on the live namespace before it deletes anything: a jsonpath and what it must print.
    */
   namespaceOwner: { labels: Label[]; jsonpath: string; expected: string; labelsText: string };
+  /** Security contexts, sizes and NetworkPolicies (security.ts). */
+  security: KubernetesSecurity;
   /** Labels of our own objects, by object. */
   labels: { postgres: Label[]; pubsubEmulator: Label[] };
   /** `make port-forward`: the httpPort answer, mapped to the local end of a port-forward. */

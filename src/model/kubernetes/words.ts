@@ -49,8 +49,12 @@ function tlsWords(a: Answers, names: KubernetesNames): string {
 /** Our own objects beside the namespace and the Secrets, named three ways from one list. */
 function ownObjectWords(postgres: KubernetesPostgres, bus: Bus): Pick<KubernetesWords, 'ownObjects' | 'kustomized' | 'deployedFirst'> {
   const extra = [...(postgres.external ? [] : ['PostgreSQL']), ...(bus?.emulator ? ['the Pub/Sub emulator'] : [])];
+  // k8s/networkpolicy.yaml guards our own pods, if any; only a network plugin that supports it enforces it.
+  const policies = extra.length
+    ? [`NetworkPolicies that let only Bindplane reach ${extra.join(' and ')} where the cluster's network plugin enforces them`]
+    : [];
   return {
-    ownObjects: listed(['the namespace', ...extra, 'the Secrets']),
+    ownObjects: listed(['the namespace', ...extra, 'the Secrets', ...policies]),
     kustomized: ['the namespace', ...extra].join(', '),
     deployedFirst: ['namespace', 'Secrets', ...extra].join(', '),
   };
