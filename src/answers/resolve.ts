@@ -83,9 +83,20 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
 export const UNSUPPORTED_POSTGRES = ['13'];
 export const postgresMajor = (v: string) => v.split('.')[0]!;
 
+type SourceOf = (n: AnswerName) => Source;
+
 function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts: ResolveOptions): void {
   // A value nobody gave (a default) is named by the flag that would change it.
-  const src = (n: AnswerName) => from[n] ?? 'flag';
+  const src: SourceOf = (n) => from[n] ?? 'flag';
+  checkValues(a, from, src);
+  checkKubernetes(a, from, src);
+  if (opts.skipFileChecks) return;
+  checkFiles(a, src, opts);
+  checkKeyPair(a, src, opts);
+}
+
+/** Answers that are each valid but do not go together, or no longer go with Bindplane. */
+function checkValues(a: Answers, from: Partial<Record<AnswerName, Source>>, src: SourceOf): void {
   // A stack that has it keeps it (upgradeNotices warns); a new answer may not choose it.
   if (UNSUPPORTED_POSTGRES.includes(postgresMajor(a.postgresVersion)) && from.postgresVersion !== '.yo-rc.json')
     throw new InputError(
@@ -103,13 +114,19 @@ function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts:
       prefixed(src('remoteUrl'), 'remoteUrl', `${show(a.remoteUrl)} uses https:// but tls is none; use an http:// URL or turn tls on`),
       'remoteUrl',
     );
+}
+
+function checkKubernetes(a: Answers, from: Partial<Record<AnswerName, Source>>, src: SourceOf): void {
   const refused = kubernetesRefusals(a).map((r) =>
     from[r.answer] ? prefixed(src(r.answer), r.answer, `${r.why} (platform is kubernetes)`) : `${r.why} (a default; give --${flagOf(r.answer)} on kubernetes)`,
   );
   if (refused.length === 1) throw new InputError(refused[0]!, 'platform');
   if (refused.length > 1)
     throw new InputError(`${refused.length} answers do not work on kubernetes:\n${refused.map((r) => `  - ${r}`).join('\n')}`, 'platform');
-  if (opts.skipFileChecks) return;
+}
+
+/** The file answers: each must exist and hold what it says; a stored one outside the stack is not read. */
+function checkFiles(a: Answers, src: SourceOf, opts: ResolveOptions): void {
   for (const name of ['pubsubCredentialsFile', 'tlsCertFile', 'tlsKeyFile'] as const) {
     const file = a[name];
     const spec = specOf(name)!;
@@ -136,6 +153,10 @@ function crossCheck(a: Answers, from: Partial<Record<AnswerName, Source>>, opts:
         : '';
     if (problem) throw new InputError(prefixed(src(name), name, `${show(file)} ${problem}${again}; use ${allowedText(spec.kind)}`), name);
   }
+}
+
+/** A provided certificate and key must belong together. */
+function checkKeyPair(a: Answers, src: SourceOf, opts: ResolveOptions): void {
   if (
     a.tls === 'provided' &&
     a.tlsCertFile &&

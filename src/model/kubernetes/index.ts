@@ -63,6 +63,30 @@ function pubsub(a: Answers, names: KubernetesNames): KubernetesModel['pubsub'] {
   return { ...base, emulator: { endpoint, port: PORTS.pubsub, topicUrl: `http://127.0.0.1:${PORTS.pubsub}/v1/projects/${projectId}/topics/${a.pubsubTopic}` } };
 }
 
+/** The chart's images of Bindplane, and the emulator's. */
+function chartImages(a: Answers): KubernetesModel['images'] {
+  return {
+    bindplane: { name: `${a.imageRegistry}/bindplane-ee`, tag: a.bindplaneVersion },
+    // The chart's transform agent does not follow image.tag: its tag is set as well.
+    transformAgent: { name: `${a.imageRegistry}/bindplane-transform-agent`, tag: `${a.bindplaneVersion}-bindplane` },
+    pubsubEmulator: IMAGES.pubsubEmulator,
+  };
+}
+
+function ingress(a: Answers, names: KubernetesNames, tls: boolean): KubernetesModel['ingress'] {
+  return {
+    host: new URL(a.remoteUrl).hostname,
+    tls,
+    tlsSecret: names.tlsSecret,
+    // OpAMP keeps a websocket open; ingress-nginx closes idle ones after 60 s otherwise (the chart
+    // adds this only with ingress.class nginx, whose non-legacy form it writes wrongly).
+    annotations: [
+      { key: 'nginx.ingress.kubernetes.io/proxy-read-timeout', value: '3600' },
+      { key: 'nginx.ingress.kubernetes.io/proxy-send-timeout', value: '3600' },
+    ],
+  };
+}
+
 export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: number; sizedForProcesses: number }): KubernetesModel {
   const names = kubernetesNames(a);
   const bus = pubsub(a, names);
@@ -85,28 +109,13 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
   return {
     chart: { name: 'bindplane', version: PINS.bindplaneChart.value, repoName: CHART_REPO.name, repoUrl: CHART_REPO.url, ref: `${CHART_REPO.name}/bindplane` },
     names,
-    images: {
-      bindplane: { name: `${a.imageRegistry}/bindplane-ee`, tag: a.bindplaneVersion },
-      // The chart's transform agent does not follow image.tag: its tag is set as well.
-      transformAgent: { name: `${a.imageRegistry}/bindplane-transform-agent`, tag: `${a.bindplaneVersion}-bindplane` },
-      pubsubEmulator: IMAGES.pubsubEmulator,
-    },
+    images: chartImages(a),
     replicas: a.instances,
     transformAgents: a.transformAgents,
     postgres,
     pubsub: bus,
     prometheus: { retention: CHART_PROMETHEUS_RETENTION },
-    ingress: {
-      host: new URL(a.remoteUrl).hostname,
-      tls,
-      tlsSecret: names.tlsSecret,
-      // OpAMP keeps a websocket open; ingress-nginx closes idle ones after 60 s otherwise (the chart
-      // adds this only with ingress.class nginx, whose non-legacy form it writes wrongly).
-      annotations: [
-        { key: 'nginx.ingress.kubernetes.io/proxy-read-timeout', value: '3600' },
-        { key: 'nginx.ingress.kubernetes.io/proxy-send-timeout', value: '3600' },
-      ],
-    },
+    ingress: ingress(a, names, tls),
     secrets: kubernetesSecrets(a, names, tls, bus?.credentials !== undefined),
     resources,
     own: { postgres: !postgres.external, pubsubEmulator: bus?.emulator !== undefined },
