@@ -1,6 +1,7 @@
 // Every file the generator writes, each with the condition under which it exists: the list says
 // both what to write and, by omission, what has become stale. One path may have a template per
 // platform (Makefile, README.md): exactly one of its conditions holds.
+import { COMPOSE_SCRIPT, KUBE_SCRIPT } from '../model/core/operations-words.js';
 import type { Model } from '../model/index.js';
 import { STARTER_FILE } from '../model/core/first-start.js';
 import { RESOURCE_FILES } from '../model/kubernetes/index.js';
@@ -28,7 +29,7 @@ export const FILES: readonly FileSpec[] = [
   { path: 'Makefile', template: 'compose/Makefile', when: compose, everyStack: true },
   { path: 'README.md', template: 'compose/README.md', when: compose, everyStack: true },
   { path: '.gitignore', template: 'core/gitignore', everyStack: true },
-  { path: 'scripts/stack.sh', template: 'compose/stack.sh', mode: 0o755, when: compose },
+  { path: COMPOSE_SCRIPT, template: 'compose/stack.sh', mode: 0o755, when: compose },
   { path: 'scripts/first-start.sh', template: 'core/first-start.sh', when: (m) => m.firstStart.enabled },
   {
     path: 'scripts/enroll-agent.sh',
@@ -47,5 +48,5 @@ export const FILES: readonly FileSpec[] = [
   { path: RESOURCE_FILES.networkPolicy, template: 'kubernetes/networkpolicy.yaml', when: (m) => ownResource(m, RESOURCE_FILES.networkPolicy) },
   { path: 'Makefile', template: 'kubernetes/Makefile', when: kubernetes, everyStack: true },
   { path: 'README.md', template: 'kubernetes/README.md', when: kubernetes, everyStack: true },
-  { path: 'scripts/kube.sh', template: 'kubernetes/kube.sh', mode: 0o755, when: kubernetes },
+  { path: KUBE_SCRIPT, template: 'kubernetes/kube.sh', mode: 0o755, when: kubernetes },
 ];
