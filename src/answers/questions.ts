@@ -14,7 +14,11 @@ import { ANSWERS, allowedText, type AnswerSpec, type AnswerValue, type Answers }
  * answers known so far, defaults standing in for questions still to come.
  */
 export function pendingQuestions(layers: readonly Layer[], stored: Layer | undefined, dest: string): AnswerSpec[] {
-  const given = mergedValues(withStored(layers, stored), dest);
+  return pendingGiven(mergedValues(withStored(layers, stored), dest), stored, dest);
+}
+
+/** pendingQuestions of answers already merged. */
+function pendingGiven(given: Partial<Record<string, AnswerValue>>, stored: Layer | undefined, dest: string): AnswerSpec[] {
   const known: Partial<Record<string, AnswerValue>> = {};
   const pending: AnswerSpec[] = [];
   for (const spec of ANSWERS) {
@@ -60,8 +64,8 @@ export function storedOutsideFiles(layers: readonly Layer[], stored: Layer | und
 
 /** Whether a person at a terminal has anything to answer: a question, or a stored file outside the stack to confirm. */
 export function anythingToAsk(layers: readonly Layer[], stored: Layer | undefined, dest: string): boolean {
-  const known = mergedValues(withStored(layers, stored), dest) as Partial<Answers>;
-  return pendingQuestions(layers, stored, dest).length > 0 || storedOutsideFiles(layers, stored, dest, known).length > 0;
+  const given = mergedValues(withStored(layers, stored), dest);
+  return pendingGiven(given, stored, dest).length > 0 || storedOutsideFiles(layers, stored, dest, given as Partial<Answers>).length > 0;
 }
 
 /** The default a prompt shows, from the answers known so far. */

@@ -3,7 +3,7 @@
 // the plan (plan-run.ts) reads nothing itself.
 import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Layer } from '../answers/layers.js';
+import { withStored, type Layer } from '../answers/layers.js';
 import { resolveAnswers, type Resolved } from '../answers/resolve.js';
 import { InputError } from '../errors.js';
 import { BASE_FILE, ENV_FILE, RECORD_FILE, YO_RC } from '../facts/stack-files.js';
@@ -98,7 +98,7 @@ export function storedLayer(root: string, stored: Stored = readStored(root)): La
 /** Resolves the answers of a run: given layers, then stored ones, then defaults. */
 export function resolveFor(root: string, layers: Layer[], mode: Mode, previous: Stored = readStored(root)): Resolved {
   const stored = storedLayer(root, previous);
-  return resolveAnswers(stored ? [...layers, stored] : layers, {
+  return resolveAnswers(withStored(layers, stored), {
     dest: root,
     copyExists: (n) => Object.hasOwn(LOCAL_COPIES, n) && existsSync(path.join(root, LOCAL_COPIES[n as CopiedAnswer])),
     skipFileChecks: mode === 'check',
