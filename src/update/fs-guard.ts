@@ -81,6 +81,16 @@ function refuseLink(root: string, rel: string): never {
  * Before the lock, the recovery or any read: the stack's own state holds no link, anywhere.
  * (`lstat` only: nothing is opened through what is checked.)
  */
+/** A folder's entries, sorted; none when it is gone: another run may remove its staging (txn/) while this one looks. */
+function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch (e) {
+    if (codeOf(e) === 'ENOENT') return [];
+    throw e;
+  }
+}
+
 export function guardStackState(root: string): void {
   const yo = lstatOrUndefined(path.join(root, YO_RC));
   if (yo?.isSymbolicLink()) refuseLink(root, YO_RC);
@@ -89,7 +99,7 @@ export function guardStackState(root: string): void {
     if (!st) return;
     if (st.isSymbolicLink()) refuseLink(root, rel);
     if (!st.isDirectory() || depth > 8) return;
-    for (const name of readdirSync(path.join(root, rel)).sort()) walk(`${rel}/${name}`, depth + 1);
+    for (const name of entriesOf(path.join(root, rel))) walk(`${rel}/${name}`, depth + 1);
   };
   const dir = lstatOrUndefined(path.join(root, RECORD_DIR));
   if (dir && !dir.isDirectory() && !dir.isSymbolicLink())
