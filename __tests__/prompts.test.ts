@@ -159,7 +159,8 @@ describe('bindplane-distributed at a terminal', () => {
     await t.waitFor(CONFIRM_QUESTION);
     await t.type(KEY.enter);
     expect(await t.exit(), t.screen).toBe(0);
-    expect(stored(dest)).toMatchObject({ tls: 'provided', tlsCertFile: a.cert, tlsKeyFile: a.key });
+    // Outside the stack, beside it: stored relative to it (no absolute path in the committed file).
+    expect(stored(dest)).toMatchObject({ tls: 'provided', tlsCertFile: path.relative(dest, a.cert), tlsKeyFile: path.relative(dest, a.key) });
   }, 60_000);
 
   it('an error found after the questions leaves no destination folder behind', async () => {

@@ -457,7 +457,7 @@ describe('row 3: files outside the stack come only from the person, now', () => 
     expectRefusedUnchanged(
       work,
       [dest, '--defaults'],
-      /pubsubCredentialsFile in \.yo-rc\.json: ".*config\.json" is outside the stack, and a file outside it is read only when you give it on this run: give it again with --pubsub-credentials-file PATH/,
+      /pubsubCredentialsFile in \.yo-rc\.json: ".*config\.json" \(.*\) is outside the stack, and a file outside it is read only when you give it on this run: give it again with --pubsub-credentials-file PATH/,
     );
   });
 

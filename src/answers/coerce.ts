@@ -1,9 +1,8 @@
 // One raw answer value, from wherever it came, to a typed value of the answer table, or an
 // InputError that names the answer as the person gave it (a flag, a key of a file).
-import path from 'node:path';
 import { distance } from 'fastest-levenshtein';
 import { InputError } from '../errors.js';
-import { pathInStack } from './stack-paths.js';
+import { filePathOf, storedFilePath } from './stack-paths.js';
 import { ANSWERS, allowedText, flagOf, flagValueOf, URL_PATTERN, type AnswerSpec, type AnswerValue } from './schema.js';
 
 export type Source = 'flag' | 'answers file' | '.yo-rc.json' | 'prompt' | 'library';
@@ -75,9 +74,8 @@ export function coerce(spec: AnswerSpec, raw: unknown, source: Source, baseDir: 
     case 'file': {
       // eslint-disable-next-line no-control-regex
       if (text.length > 4096 || /[\u0000-\u001f\u007f]/.test(text)) bad(spec, source, raw);
-      const abs = path.resolve(baseDir, text);
-      // Stored paths stay portable: relative to the repository when inside it.
-      return pathInStack(dest, abs) ?? abs;
+      // Stored paths stay portable, and name no one's home folder (stack-paths.ts).
+      return storedFilePath(dest, filePathOf(baseDir, text));
     }
   }
 }

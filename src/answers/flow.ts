@@ -10,6 +10,7 @@ import { plainHttpEverywhere } from './plain-http.js';
 import { coerce } from './coerce.js';
 import { mergedValues, withStored, type Layer } from './layers.js';
 import { resolveAnswers } from './resolve.js';
+import { fileShown } from './stack-paths.js';
 import { ANSWERS, flagOf, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 export interface Choice {
@@ -112,8 +113,8 @@ export async function askQuestions(ask: Asker, opts: FlowOptions): Promise<Recor
 }
 
 /** The question for a stored file outside the stack: read it again on this run? */
-export const readAgainQuestion = (spec: AnswerSpec, file: string) =>
-  `${spec.message}: read ${file} again? It is outside the stack, so it is read only when you say so`;
+export const readAgainQuestion = (spec: AnswerSpec, dest: string, file: string) =>
+  `${spec.message}: read ${fileShown(dest, file)} again? It is outside the stack, so it is read only when you say so`;
 
 /**
  * Stored file answers outside the stack (a committed .yo-rc.json may name any file of this
@@ -129,7 +130,7 @@ async function confirmOutsideFiles(
   const stored = storedOutsideFiles(opts.layers, opts.stored, opts.dest, known as Partial<Answers>);
   for (const spec of stored.filter((s) => !Object.hasOwn(prompted, s.name))) {
     const file = String(known[spec.name]);
-    if (await ask.confirm({ name: `${spec.name}ReadAgain`, message: readAgainQuestion(spec, file), default: false })) prompted[spec.name] = file;
+    if (await ask.confirm({ name: `${spec.name}ReadAgain`, message: readAgainQuestion(spec, opts.dest, file), default: false })) prompted[spec.name] = file;
   }
   return prompted;
 }

@@ -1,11 +1,10 @@
 // Which questions a person still has to be asked, and how each is shown and checked (for flow.ts).
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { kubernetesRefusals } from './kubernetes.js';
 import { coerce } from './coerce.js';
 import { mergedValues, withStored, type Layer } from './layers.js';
-import { isOutsideStack } from './stack-paths.js';
+import { filePathOf, isOutsideStack } from './stack-paths.js';
 import { ANSWERS, allowedText, type AnswerSpec, type AnswerValue, type Answers } from './schema.js';
 
 /**
@@ -58,7 +57,7 @@ export function storedOutsideFiles(layers: readonly Layer[], stored: Layer | und
     const file = known[spec.name];
     if (spec.kind.type !== 'file' || file === undefined || !Object.hasOwn(stored.values, spec.name)) return false;
     if (layers.some((l) => Object.hasOwn(l.values, spec.name)) || (spec.when && !spec.when(known))) return false;
-    return isOutsideStack(dest, String(file)) && existsSync(path.resolve(dest, String(file)));
+    return isOutsideStack(dest, String(file)) && existsSync(filePathOf(dest, String(file)));
   });
 }
 
@@ -84,11 +83,11 @@ export function validatePrompt(spec: AnswerSpec, raw: string, dest: string, know
     const refused = kubernetesRefusals({ platform: known.platform, [spec.name]: value }).find((r) => r.answer === spec.name);
     if (refused) return refused.why;
     if (spec.kind.type !== 'file') return true;
-    const abs = path.resolve(dest, String(value));
+    const abs = filePathOf(dest, String(value));
     const problem = fileContentProblem(abs, spec.kind.content);
     if (problem) return `${JSON.stringify(raw)} ${problem}; give ${allowedText(spec.kind)}`;
     if (spec.name === 'tlsKeyFile' && known.tlsCertFile) {
-      const pair = keyPairProblem(path.resolve(dest, known.tlsCertFile), abs);
+      const pair = keyPairProblem(filePathOf(dest, known.tlsCertFile), abs);
       if (pair) return `${JSON.stringify(raw)} ${pair} ${JSON.stringify(known.tlsCertFile)}; give the key the certificate was made for`;
     }
     return true;

@@ -1,12 +1,11 @@
 // From layers of raw answers (flags, answers file, stored, prompts) to one valid Answers object.
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { InputError } from '../errors.js';
 import { prefixed, show, type Source } from './coerce.js';
 import { fileContentProblem, keyPairProblem } from './file-content.js';
 import { kubernetesRefusals } from './kubernetes.js';
 import { mergeLayers, throwProblems, type Layer } from './layers.js';
-import { isOutsideStack } from './stack-paths.js';
+import { filePathOf, fileShown, isOutsideStack } from './stack-paths.js';
 import { ANSWERS, allowedText, flagOf, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
 
 export interface Resolved {
@@ -41,7 +40,7 @@ export function resolveAnswers(layers: readonly Layer[], opts: ResolveOptions): 
     for (const [name, value] of Object.entries(given) as [AnswerName, AnswerValue][]) {
       const spec = specOf(name)!;
       if (spec.kind.type !== 'file') continue;
-      const problem = fileContentProblem(path.resolve(opts.dest, String(value)), spec.kind.content);
+      const problem = fileContentProblem(filePathOf(opts.dest, String(value)), spec.kind.content);
       if (problem) problems.push(new InputError(prefixed(givenFrom[name]!, name, `${show(value)} ${problem}; use ${allowedText(spec.kind)}`), name));
     }
   throwProblems(problems);
@@ -131,21 +130,21 @@ function checkFiles(a: Answers, src: SourceOf, opts: ResolveOptions): void {
     const file = a[name];
     const spec = specOf(name)!;
     if (!file || (spec.when && !spec.when(a)) || spec.kind.type !== 'file') continue;
-    if (opts.copyExists?.(name) && !existsSync(path.resolve(opts.dest, file))) continue;
+    if (opts.copyExists?.(name) && !existsSync(filePathOf(opts.dest, file))) continue;
     // A committed .yo-rc.json may name any file on this machine: outside the stack, only this run's answer is read.
     if (src(name) === '.yo-rc.json' && isOutsideStack(opts.dest, file)) {
       if (opts.copyExists?.(name)) continue;
-      if (existsSync(path.resolve(opts.dest, file)))
+      if (existsSync(filePathOf(opts.dest, file)))
         throw new InputError(
           prefixed(
             src(name),
             name,
-            `${show(file)} is outside the stack, and a file outside it is read only when you give it on this run: give it again with --${flagOf(name)} PATH (nothing was read)`,
+            `${fileShown(opts.dest, file)} is outside the stack, and a file outside it is read only when you give it on this run: give it again with --${flagOf(name)} PATH (nothing was read)`,
           ),
           name,
         );
     }
-    const problem = fileContentProblem(path.resolve(opts.dest, file), spec.kind.content);
+    const problem = fileContentProblem(filePathOf(opts.dest, file), spec.kind.content);
     // A clone has only what was committed: a file outside the stack, and the git-ignored copies, stay behind.
     const again =
       src(name) === '.yo-rc.json' && problem === 'does not exist'
@@ -161,10 +160,10 @@ function checkKeyPair(a: Answers, src: SourceOf, opts: ResolveOptions): void {
     a.tls === 'provided' &&
     a.tlsCertFile &&
     a.tlsKeyFile &&
-    existsSync(path.resolve(opts.dest, a.tlsCertFile)) &&
-    existsSync(path.resolve(opts.dest, a.tlsKeyFile))
+    existsSync(filePathOf(opts.dest, a.tlsCertFile)) &&
+    existsSync(filePathOf(opts.dest, a.tlsKeyFile))
   ) {
-    const problem = keyPairProblem(path.resolve(opts.dest, a.tlsCertFile), path.resolve(opts.dest, a.tlsKeyFile));
+    const problem = keyPairProblem(filePathOf(opts.dest, a.tlsCertFile), filePathOf(opts.dest, a.tlsKeyFile));
     if (problem)
       throw new InputError(
         prefixed(src('tlsKeyFile'), 'tlsKeyFile', `${show(a.tlsKeyFile)} ${problem} ${show(a.tlsCertFile)}; give the key the certificate was made for`),

@@ -5,6 +5,7 @@ import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { withStored, type Layer } from '../answers/layers.js';
 import { resolveAnswers, type Resolved } from '../answers/resolve.js';
+import { filePathOf } from '../answers/stack-paths.js';
 import { InputError } from '../errors.js';
 import { BASE_FILE, ENV_FILE, RECORD_FILE, YO_RC } from '../facts/stack-files.js';
 import { LOCAL_COPIES, type CopiedAnswer, type Model } from '../model/index.js';
@@ -163,13 +164,13 @@ export function readStackState(locked: LockedState, rendered: readonly RenderedF
 function readSources(root: string, model: Model, resolved: Resolved, record: GenerationRecord | undefined): Pick<StackState, 'sources' | 'sourcesPresent'> {
   const sources = new Map<string, string>();
   for (const { answer, source } of model.copies) {
-    const src = path.resolve(root, source);
+    const src = filePathOf(root, source);
     // Stored and outside the stack: never read again; the copy stands in.
     if (resolved.unread.includes(answer) || !existsSync(src)) continue;
     sources.set(source, readFileSync(src, 'utf8'));
   }
   const present = Object.values(record?.copies ?? {})
     .map((c) => c.source)
-    .filter((s) => existsSync(path.resolve(root, s)));
+    .filter((s) => existsSync(filePathOf(root, s)));
   return { sources, sourcesPresent: new Set(present) };
 }
