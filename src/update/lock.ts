@@ -346,9 +346,11 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 function onInterrupt(): { guard: (lock: Lock) => Lock; off: () => void } {
   let release: (() => void) | undefined;
+  // The handlers come off only after the release: without them a signal has its default action,
+  // and one that came between the two would end the process with the lock still in place.
   const handler = (signal: NodeJS.Signals) => {
-    off();
     release?.();
+    off();
     process.kill(process.pid, signal);
   };
   const off = () => {
@@ -367,8 +369,8 @@ function onInterrupt(): { guard: (lock: Lock) => Lock; off: () => void } {
       return {
         ...lock,
         release: () => {
-          off();
           release!();
+          off();
         },
       };
     },
