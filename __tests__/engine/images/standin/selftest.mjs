@@ -446,9 +446,20 @@ test('nats', 'jobs + node (each a NATS server, routed) + client-only node: healt
     });
     await waitFor('client-only node reconnected', async () => (await get(`${pc.url}/standin/info`)).json.nats.reconnects >= 1, 15_000);
     assert(/nats: connection to .* closed; reconnecting/.test(logOf(pc)) && /nats: reconnected to/.test(logOf(pc)), 'reconnect not logged');
+    // The jobs instance's own client reconnects to its restarted server too, on its own backoff.
+    await waitFor('jobs reconnected to its restarted server', async () => (await get(`${pa.url}/standin/info`)).json.nats.reconnects >= 1, 15_000);
+    // Core NATS keeps nothing for a subscriber that is not back yet (its subscriptions are replayed
+    // on reconnect, and the route between the servers is made again): publish until one arrives.
     const msg3 = `after-restart-${Date.now()}`;
-    await get(`${pc.url}/standin/nats/publish?msg=${msg3}`);
-    await waitFor(`jobs receives ${msg3}`, async () => (await get(`${pa.url}/standin/nats/received`)).json.includes(msg3), 10_000);
+    await waitFor(
+      `jobs receives ${msg3}`,
+      async () => {
+        await get(`${pc.url}/standin/nats/publish?msg=${msg3}`);
+        return (await get(`${pa.url}/standin/nats/received`)).json.includes(msg3);
+      },
+      15_000,
+      500,
+    );
     assert((await get(`${pc.url}/health`)).status === 200, 'health lost after reconnect');
   } finally {
     // SIGTERM: prompt exit, and the nats-server child goes too.
