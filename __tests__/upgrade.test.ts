@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PINNED } from '../src/answers/schema.js';
+import { PINNED, POSTGRES_DEFAULT } from '../src/answers/schema.js';
 import { buildOldGenerator, SERVER_KEY_COMMIT } from './helpers/old-generator.js';
 import { cleanupTempDirs, cli, tempDir } from './helpers/stack.js';
 
@@ -58,6 +58,36 @@ describe('a stack from an older generator', () => {
     expect(nats.status, nats.stdout + nats.stderr).toBe(0);
     expect(nats.stdout).not.toContain('new default for eventBus');
     expect(compose()).not.toContain('kafka-1:');
+  }, 120_000);
+});
+
+describe('PostgreSQL pinned to a minor release (issue 20, row 8)', () => {
+  const read = (dest: string, f: string) => readFileSync(path.join(dest, f), 'utf8');
+
+  it('a new stack names a minor release on both platforms; an older stack keeps its floating major, is told, and moves with one flag', () => {
+    expect(POSTGRES_DEFAULT).toMatch(/^1[4-8]\.\d+$/);
+    const fresh = path.join(tempDir(), 'fresh');
+    expect(cli([fresh, '--defaults']).status).toBe(0);
+    expect(read(fresh, 'docker-compose.yml')).toContain(`image: postgres:${POSTGRES_DEFAULT}\n`);
+    const k8s = path.join(tempDir(), 'k8s');
+    expect(cli([k8s, '--defaults', '--platform', 'kubernetes']).status).toBe(0);
+    expect(read(k8s, 'k8s/postgres.yaml')).toContain(`image: postgres:${POSTGRES_DEFAULT}\n`);
+
+    const old = path.join(tempDir(), 'old');
+    const made = spawnSync(process.execPath, [oldCli, old, '--defaults'], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    expect(stored(old).postgresVersion).toBe('16');
+    const r = cli([old]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(read(old, 'docker-compose.yml')).toContain('image: postgres:16\n');
+    expect(r.stdout).toContain(
+      `notice: new default for postgresVersion: ${POSTGRES_DEFAULT} (this stack: 16); pass --postgres-version ${POSTGRES_DEFAULT} to switch`,
+    );
+    // The same major: no warning about the data, and the notice ends.
+    const moved = cli([old, '--postgres-version', POSTGRES_DEFAULT]);
+    expect(moved.status, moved.stderr).toBe(0);
+    expect(moved.stdout).not.toMatch(/warning:|new default for postgresVersion/);
+    expect(read(old, 'docker-compose.yml')).toContain(`image: postgres:${POSTGRES_DEFAULT}\n`);
   }, 120_000);
 });
 

@@ -9,6 +9,8 @@ import { ANSWERS, flagOf, PINNED, specOf, type AnswerName, type AnswerValue, typ
 /** Defaults that earlier generator versions used. A stack still on one is told of today's default. */
 export const FORMER_DEFAULTS: Partial<Record<AnswerName, readonly AnswerValue[]>> = {
   eventBus: ['kafka'],
+  // A major alone floats: each pull may bring another minor release.
+  postgresVersion: ['16'],
 };
 
 const PIN_WORDS: Record<keyof typeof PINNED, { what: string; then: string }> = {

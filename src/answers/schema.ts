@@ -103,6 +103,9 @@ export const PINNED = {
   agentVersion: PINS.agent.value,
 } as const;
 
+/** The PostgreSQL release of a new stack: a minor release, so that no pull changes it unasked. */
+export const POSTGRES_DEFAULT = PINS.postgres.value;
+
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
 /** A port from 1 to 65535, without leading zeros. */
 const PORT = '(6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3})';
@@ -267,7 +270,7 @@ export const ANSWERS: readonly AnswerSpec[] = [
     // 13 still parses, so that a stack that has it keeps it (with a warning); resolve.ts refuses it for new answers.
     kind: { type: 'string', pattern: /^1[3-8](\.\d{1,2})?$/, maxLength: 5, allowed: 'a PostgreSQL release from 14 to 18, such as "16" or "16.4"' },
     message: 'PostgreSQL release',
-    default: '16',
+    default: POSTGRES_DEFAULT,
   },
   {
     name: 'postgresHost',

@@ -33,6 +33,13 @@ export const PINS = {
     newerKnown:
       '1.31.5 (appVersion 1.96.0): a later Chart.yaml in the search index; its values and templates could not be fetched to render, so its key paths are not checked',
   },
+  postgres: {
+    value: '16.14',
+    source:
+      'the official image publishes every minor release as a tag; public repositories pin postgres:16.14-bookworm and 16.14-alpine by digest (read 2026-12-07); ' +
+      'a minor tag stops a pull from bringing another release unasked (minor releases keep the data format, so moving to a newer one is a pull and a restart)',
+    newerKnown: '16.15: a compose file and its recorded `docker compose ps` name postgres:16.15; it could not be pulled or checked here',
+  },
   pubsubEmulator: { value: 'gcr.io/google.com/cloudsdktool/google-cloud-cli:529.0.0-emulators', source: "Google Cloud CLI's emulators image" },
 } as const satisfies { [name: string]: Pin };
 

@@ -2,10 +2,10 @@
 // from the generator's own model (the built package), so the engine tier always builds exactly the
 // names the generated compose files use.
 import { IMAGES } from '../../../dist/src/model/index.js';
-import { PINNED } from '../../../dist/src/answers/schema.js';
+import { PINNED, POSTGRES_DEFAULT } from '../../../dist/src/answers/schema.js';
 
 export const REGISTRY = 'ghcr.io/observiq';
-export const POSTGRES_VERSION = '16';
+export const POSTGRES_VERSION = POSTGRES_DEFAULT;
 
 /**
  * Bindplane releases the tier builds stand-ins for, by the HTTP tools the image has. The pinned
