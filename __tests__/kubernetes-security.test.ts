@@ -4,12 +4,12 @@
 // chart's own keys for the Bindplane containers; the NetworkPolicies validate and let only the
 // chart's Bindplane processes reach PostgreSQL and the emulator. With BINDPLANE_CHART_DIR, the
 // chart's rendered pods are checked too, and the policies matched against their real labels.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Answers } from '../src/answers/schema.js';
 import { memoryRule } from '../src/model/compose/hardening.js';
-import { cleanupTempDirs } from './helpers/stack.js';
+import { cleanupTempDirs, cli, tempDir } from './helpers/stack.js';
 import {
   chartDescription,
   containerSecurityProblems,
@@ -50,11 +50,40 @@ type Policy = K8sObject & {
   };
 };
 const policies = (objs: K8sObject[]) => objs.filter((o): o is Policy => o.kind === 'NetworkPolicy');
+/** The policy of the chart's Bindplane nodes, the one that guards no pod of ours. */
+const NODES_POLICY = 'bindplane-nodes';
+const ownPolicies = (objs: K8sObject[]) => policies(objs).filter((p) => p.metadata.name !== NODES_POLICY);
+
+type NodesRule = {
+  from: ({ podSelector?: Record<string, unknown>; namespaceSelector?: { matchLabels: Record<string, string> } } & object)[];
+  ports: { port: number; protocol: string }[];
+};
+
+/**
+ * The nodes' policy selects the chart's server pods and no other chart pod, closes nothing but
+ * their ingress, and admits on the API port only the namespace's own pods and the ingress controller's.
+ */
+function nodesPolicyProblems(objs: K8sObject[], ingressNamespace: string, server: Record<string, string>, others: Record<string, string>[]): string[] {
+  const p = policies(objs).find((o) => o.metadata.name === NODES_POLICY);
+  if (!p) return ['no NetworkPolicy of the nodes'];
+  const problems: string[] = [];
+  if (!selects(p.spec.podSelector, server)) problems.push('does not select the server pods');
+  for (const o of others) if (selects(p.spec.podSelector, o)) problems.push(`selects ${JSON.stringify(o)}`);
+  if (JSON.stringify(p.spec.policyTypes) !== '["Ingress"]')
+    problems.push(`policyTypes ${JSON.stringify(p.spec.policyTypes)}: the nodes' egress must stay open`);
+  const rules = p.spec.ingress as unknown as NodesRule[];
+  if (rules.length !== 1) return [...problems, `${rules.length} ingress rules`];
+  const [rule] = rules;
+  if (JSON.stringify(rule!.ports) !== '[{"port":3001,"protocol":"TCP"}]') problems.push(`ports ${JSON.stringify(rule!.ports)}`);
+  const expected = [{ podSelector: {} }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ingressNamespace } } }];
+  if (JSON.stringify(rule!.from) !== JSON.stringify(expected)) problems.push(`admits ${JSON.stringify(rule!.from)}`);
+  return problems;
+}
 
 /** Each policy guards exactly one workload of ours, on a port its container declares, reached only from `clients`, and dials nothing. */
 function policyProblems(objs: K8sObject[], clients: Record<string, string>[], others: Record<string, string>[]): string[] {
   const own = podTemplates(objs);
-  return policies(objs).flatMap((p) => {
+  return ownPolicies(objs).flatMap((p) => {
     const name = `NetworkPolicy/${p.metadata.name}`;
     const guarded = own.filter((w) => selects(p.spec.podSelector, w.labels));
     if (guarded.length !== 1) return [`${name}: selects ${guarded.length} workloads`];
@@ -73,14 +102,15 @@ function policyProblems(objs: K8sObject[], clients: Record<string, string>[], ot
 }
 
 const VARIANTS: [string, () => Promise<string>, string[]][] = [
-  ['NATS', () => kubernetesStack({}), ['bindplane-postgres']],
+  ['NATS', () => kubernetesStack({}), ['bindplane-postgres', NODES_POLICY]],
   [
-    'the Pub/Sub emulator, TLS, 16 instances',
-    () => kubernetesStack({ ...PUBSUB, tls: 'selfSigned', instances: 16 }),
-    ['bindplane-postgres', 'bindplane-pubsub-emulator'],
+    'the Pub/Sub emulator, TLS, 16 instances, the ingress controller in traefik',
+    () => kubernetesStack({ ...PUBSUB, tls: 'selfSigned', instances: 16, ingressNamespace: 'traefik' }),
+    ['bindplane-postgres', 'bindplane-pubsub-emulator', NODES_POLICY],
   ],
-  ['Pub/Sub credentials', () => credentialsStack({}), ['bindplane-postgres']],
-  ['an external PostgreSQL and Pub/Sub credentials', () => credentialsStack({ postgresHost: 'db.example.com' }), []],
+  ['Pub/Sub credentials', () => credentialsStack({}), ['bindplane-postgres', NODES_POLICY]],
+  ['an external PostgreSQL and Pub/Sub credentials', () => credentialsStack({ postgresHost: 'db.example.com' }), [NODES_POLICY]],
+  ['an external PostgreSQL, every namespace let in', () => credentialsStack({ postgresHost: 'db.example.com', ingressNamespace: '*' }), []],
 ];
 
 describe('kubernetes: our own workloads are locked down and sized', () => {
@@ -88,9 +118,17 @@ describe('kubernetes: our own workloads are locked down and sized', () => {
     const dir = await make();
     const objs = kustomize(dir);
     expect(securityProblems(objs)).toEqual([]);
-    expect(policies(objs).map((p) => p.metadata.name)).toEqual(guarded);
+    expect(
+      policies(objs)
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual([...guarded].sort());
     expect(await schemaProblems(policies(objs))).toEqual([]);
     expect(policyProblems(objs, CHART_CLIENTS, CHART_OTHERS)).toEqual([]);
+    if (guarded.includes(NODES_POLICY)) {
+      const ns = readFileSync(path.join(dir, '.yo-rc.json'), 'utf8').includes('"traefik"') ? 'traefik' : 'ingress-nginx';
+      expect(nodesPolicyProblems(objs, ns, CHART_CLIENTS[0]!, [CHART_CLIENTS[1]!, ...CHART_OTHERS])).toEqual([]);
+    }
     const listed = readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8').includes('k8s/networkpolicy.yaml');
     expect(listed).toBe(guarded.length > 0);
   });
@@ -144,7 +182,7 @@ describe('kubernetes: our own workloads are locked down and sized', () => {
       'StatefulSet/bindplane-postgres: container postgres: no memory limit',
       'StatefulSet/bindplane-postgres: container postgres: seccompProfile is not RuntimeDefault',
     ]);
-    const [pg, emulator] = policies(objs);
+    const [pg, emulator] = ownPolicies(objs);
     pg!.spec.ingress[0]!.from[0]!.podSelector = {};
     emulator!.spec.podSelector.matchLabels['app.kubernetes.io/name'] = 'other';
     const problems = policyProblems(objs, CHART_CLIENTS, CHART_OTHERS);
@@ -152,6 +190,51 @@ describe('kubernetes: our own workloads are locked down and sized', () => {
       'NetworkPolicy/bindplane-postgres: admits {"app.kubernetes.io/name":"bindplane","app.kubernetes.io/stack":"bindplane","app.kubernetes.io/component":"nats","app.kubernetes.io/instance":"bindplane"}',
     );
     expect(problems).toContain('NetworkPolicy/bindplane-pubsub-emulator: selects 0 workloads');
+    // The nodes' policy: one that selects jobs too, closes egress, or lets every namespace in.
+    const nodes = policies(objs).find((p) => p.metadata.name === NODES_POLICY)! as any;
+    delete nodes.spec.podSelector.matchLabels['app.kubernetes.io/component'];
+    nodes.spec.policyTypes = ['Ingress', 'Egress'];
+    nodes.spec.ingress[0].from[1] = { namespaceSelector: {} };
+    expect(nodesPolicyProblems(objs, 'ingress-nginx', CHART_CLIENTS[0]!, [CHART_CLIENTS[1]!, ...CHART_OTHERS])).toEqual([
+      `selects ${JSON.stringify(CHART_CLIENTS[1])}`,
+      ...CHART_OTHERS.filter((o) => o['app.kubernetes.io/name'] === 'bindplane').map((o) => `selects ${JSON.stringify(o)}`),
+      `policyTypes ["Ingress","Egress"]: the nodes' egress must stay open`,
+      'admits [{"podSelector":{}},{"namespaceSelector":{}}]',
+    ]);
+  });
+});
+
+describe("the nodes' NetworkPolicy answer (--ingress-namespace)", () => {
+  const yoRc = (dir: string) => path.join(dir, '.yo-rc.json');
+  const policyFile = (dir: string) => readFileSync(path.join(dir, 'k8s/networkpolicy.yaml'), 'utf8');
+
+  it('refuses what is not a namespace name, naming the flag, with nothing written', () => {
+    const work = tempDir('bpd-ingns-');
+    for (const bad of ['Ingress_Nginx', '-x', 'a'.repeat(64), '**']) {
+      const r = cli([path.join(work, 'stack'), '--defaults', '--platform', 'kubernetes', '--ingress-namespace', bad], { cwd: work });
+      expect(r.status, bad).toBe(2);
+      expect(r.stderr).toContain('--ingress-namespace');
+      expect(readdirSync(work)).toEqual([]);
+    }
+  });
+
+  it('a stack from before the answer keeps its nodes open, is told the flag, and adds the policy with it', async () => {
+    const dir = await kubernetesStack({});
+    expect(policyFile(dir)).toContain('name: bindplane-nodes');
+    // As an older generator stored it: no ingressNamespace.
+    const yo = JSON.parse(readFileSync(yoRc(dir), 'utf8'));
+    delete yo['generator-bindplane-distributed'].ingressNamespace;
+    writeFileSync(yoRc(dir), JSON.stringify(yo, null, 2) + '\n');
+    const r = cli([dir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(policyFile(dir)).not.toContain('bindplane-nodes');
+    expect(r.stdout).toMatch(/notice: this stack lets pods of every namespace reach the Bindplane nodes: pass --ingress-namespace/);
+    const kept = cli([dir, '--ingress-namespace', '*']);
+    expect(kept.status, kept.stderr).toBe(0);
+    expect(kept.stdout).not.toContain('every namespace reach the Bindplane nodes');
+    const added = cli([dir, '--ingress-namespace', 'ingress-nginx']);
+    expect(added.status, added.stderr).toBe(0);
+    expect(policyFile(dir)).toContain('kubernetes.io/metadata.name: ingress-nginx');
   });
 });
 

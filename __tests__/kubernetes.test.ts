@@ -65,6 +65,7 @@ describe('kubernetes: the matrix of event bus, TLS and instances', () => {
       const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
       const expected = [
         'Namespace/bindplane',
+        'NetworkPolicy/bindplane-nodes',
         'NetworkPolicy/bindplane-postgres',
         'Secret/bindplane-secrets',
         'Service/bindplane-postgres',
@@ -139,7 +140,7 @@ describe('kubernetes: Secrets, variants and refusals', () => {
   it('an external PostgreSQL: no StatefulSet, values name its host with sslmode require', async () => {
     const dir = await kubernetesStack({ postgresHost: 'db.example.com' });
     const objs = kustomize(dir);
-    expect(objs.map((o) => o.kind).sort()).toEqual(['Namespace', 'Secret']);
+    expect(objs.map((o) => o.kind).sort()).toEqual(['Namespace', 'NetworkPolicy', 'Secret']);
     const values = readValues(dir) as any;
     expect(values.backend.postgres.host).toBe('db.example.com');
     expect(values.backend.postgres.sslmode).toBe('require');
@@ -152,6 +153,7 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
       [
         'Namespace/bindplane',
+        'NetworkPolicy/bindplane-nodes',
         'NetworkPolicy/bindplane-postgres',
         'Secret/bindplane-pubsub-credentials',
         'Secret/bindplane-secrets',
@@ -414,6 +416,8 @@ describe('kubernetes: the Makefile drives kubectl and helm as the README says', 
       '[ "$1 $2" = "config current-context" ] && echo test-context',
       // The live namespace's labels, as the state folder says the cluster has them (none: no namespace).
       `case "$*" in "get namespace "*" -o jsonpath="*) cat "${state}/namespace" 2>/dev/null; exit 0 ;; esac`,
+      // The ingress controller's namespace exists unless the state folder says it does not.
+      `[ "$*" = "get namespace ingress-nginx" ] && [ -f "${state}/no-ingress-namespace" ] && exit 1`,
       'case "$*" in *" -- bindplane "*) ;; *) exit 0 ;; esac',
       'while [ "$1" != -- ]; do shift; done; shift 2',
       '[ "$1" = --remote-url ] && shift 2',
@@ -601,5 +605,12 @@ describe('kubernetes: the Makefile drives kubectl and helm as the README says', 
     expect(doctor.status, doctor.stdout).toBe(0);
     expect(doctor.stdout).toMatch(/ok {4}the cluster of context test-context answers/);
     expect(doctor.stdout).toMatch(/ok {4}the Bindplane license is in \.env/);
+    expect(doctor.stdout).toMatch(/ok {4}namespace ingress-nginx exists: the NetworkPolicy of the Bindplane nodes lets in its pods/);
+    // An ingress controller elsewhere: on a cluster that enforces policies it could not reach Bindplane.
+    writeFileSync(path.join(bin, 'server', 'no-ingress-namespace'), '');
+    const missing = make(dir, bin, 'doctor');
+    expect(missing.status).not.toBe(0);
+    expect(missing.stdout).toMatch(/namespace ingress-nginx does not exist: where network policies are enforced, the Ingress cannot reach Bindplane/);
+    expect(missing.stdout).toContain('--ingress-namespace NAME');
   });
 });

@@ -141,10 +141,14 @@ describe('the Kubernetes files regenerate like the Compose files', () => {
     expect(ext.status, ext.stderr).toBe(0);
     expect(ext.stdout).toMatch(/^keep\s+k8s\/postgres.yaml\s+\(no longer generated, but kept because you edited it/m);
     expect(read(dest, 'kustomization.yaml')).not.toContain('k8s/postgres.yaml');
-    // No pod of ours is left to guard: the NetworkPolicies go too.
-    expect(ext.stdout).toMatch(/^delete\s+k8s\/networkpolicy.yaml/m);
-    expect(read(dest, 'kustomization.yaml')).not.toContain('networkpolicy');
+    // No pod of ours is left to guard: only the nodes' policy stays; with every namespace let in, the file goes.
+    expect(read(dest, 'k8s/networkpolicy.yaml')).not.toMatch(/name: \S+-postgres/);
+    expect(read(dest, 'k8s/networkpolicy.yaml')).toMatch(/name: \S+-nodes\n/);
     expect(read(dest, 'values.yaml')).toContain('host: db.example.com');
+    const open = gen(dest, '--ingress-namespace', '*');
+    expect(open.status, open.stderr).toBe(0);
+    expect(open.stdout).toMatch(/^delete\s+k8s\/networkpolicy.yaml/m);
+    expect(read(dest, 'kustomization.yaml')).not.toContain('networkpolicy');
   });
 
   it('--dry-run shows the plan and writes nothing; --check finds drift and changes nothing', () => {

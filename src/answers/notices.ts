@@ -23,6 +23,10 @@ const LEGACY_WORDS: Partial<Record<AnswerName, (a: Answers) => string>> = {
   agentKey: () =>
     "this stack gives Bindplane a server-level BINDPLANE_SECRET_KEY, which today's enterprise server refuses (agents get 401 Unauthorized): " +
     "pass --agent-key project to use the project's key, which make start reads after creating the organization (--agent-key server keeps it as it is and stops this notice)",
+  ingressNamespace: () =>
+    "this stack lets pods of every namespace reach the Bindplane nodes: pass --ingress-namespace <the ingress controller's namespace> " +
+    "(ingress-nginx for ingress-nginx) to add a NetworkPolicy that lets in only that namespace and the stack's own, then make deploy " +
+    "(--ingress-namespace '*' keeps it as it is and stops this notice)",
   containerHardening: () =>
     'this stack runs its containers without memory limits or no-new-privileges: pass --container-hardening standard to add them, then make start ' +
     '(--container-hardening none keeps them as they are and stops this notice)',

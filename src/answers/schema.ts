@@ -37,6 +37,7 @@ export interface Answers {
   tlsCertFile?: string;
   tlsKeyFile?: string;
   remoteUrl: string;
+  ingressNamespace?: string;
   adminUsername: string;
   /** What agents authenticate with: the project's generated key (today's servers) or the server-level key of stacks from before 2026-12. */
   agentKey: AgentKey;
@@ -361,6 +362,22 @@ export const ANSWERS: readonly AnswerSpec[] = [
     hint: 'on Kubernetes, the Ingress',
     // On Kubernetes the Ingress listens on the standard ports, so the default names no port.
     default: (a) => `${a.tls && a.tls !== 'none' ? 'https' : 'http'}://localhost${isKubernetes(a) ? '' : `:${a.httpPort ?? 3001}`}`,
+  },
+  {
+    name: 'ingressNamespace',
+    kind: {
+      type: 'string',
+      pattern: /^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/,
+      maxLength: 63,
+      allowed: 'the namespace of the ingress controller, a DNS label such as ingress-nginx, or "*" for no NetworkPolicy on the Bindplane nodes',
+    },
+    message: 'Namespace of the ingress controller: the only namespace whose pods may reach the Bindplane nodes',
+    hint: '"*" lets every namespace in (no NetworkPolicy on the nodes)',
+    // The Ingress's annotations are ingress-nginx's, so its usual namespace is the default.
+    default: 'ingress-nginx',
+    // A stack from before had no policy on its nodes; one could cut a running cluster's other ingress off.
+    legacyDefault: '*',
+    when: isKubernetes,
   },
   {
     name: 'adminUsername',

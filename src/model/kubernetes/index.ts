@@ -8,7 +8,7 @@ import { PORTS } from '../core/ports.js';
 import { kubernetesNames, type KubernetesNames } from './names.js';
 import { kubernetesPostgres } from './postgres.js';
 import { kubernetesSecrets } from './secrets.js';
-import { kubernetesSecurity } from './security.js';
+import { kubernetesSecurity, type SecurityInputs } from './security.js';
 import { kubernetesWords } from './words.js';
 
 export type { KubernetesNames } from './names.js';
@@ -73,6 +73,12 @@ function chartImages(a: Answers): KubernetesModel['images'] {
   };
 }
 
+/** The node pods' NetworkPolicy, unless the answer lets every namespace in. */
+function nodesPolicyInputs(a: Answers, names: KubernetesNames): SecurityInputs['nodes'] {
+  const ns = a.ingressNamespace ?? '*';
+  return ns === '*' ? undefined : { name: `${names.fullname}-nodes`, port: PORTS.bindplane, ingressNamespace: ns };
+}
+
 function ingress(a: Answers, names: KubernetesNames, tls: boolean): KubernetesModel['ingress'] {
   return {
     host: new URL(a.remoteUrl).hostname,
@@ -99,12 +105,13 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
     nats: !bus,
     postgres: postgres.external ? undefined : { name: names.postgres, labels: labels.postgres, port: postgres.port },
     emulator: bus?.emulator ? { name: names.pubsubEmulator, labels: labels.pubsubEmulator, port: bus.emulator.port } : undefined,
+    nodes: nodesPolicyInputs(a, names),
   });
   const resources = [
     RESOURCE_FILES.namespace,
     ...(postgres.external ? [] : [RESOURCE_FILES.postgres]),
     ...(bus?.emulator ? [RESOURCE_FILES.pubsubEmulator] : []),
-    ...(security.policies.length ? [RESOURCE_FILES.networkPolicy] : []),
+    ...(security.policies.length || security.nodesPolicy ? [RESOURCE_FILES.networkPolicy] : []),
   ];
   return {
     chart: { name: 'bindplane', version: PINS.bindplaneChart.value, repoName: CHART_REPO.name, repoUrl: CHART_REPO.url, ref: `${CHART_REPO.name}/bindplane` },

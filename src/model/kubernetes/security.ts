@@ -124,14 +124,35 @@ export interface OwnPolicy {
   why: string;
 }
 
+/**
+ * The NetworkPolicy of the chart's Bindplane nodes: their API port admits the pods of the stack's own
+ * namespace and those of the ingress controller's, nothing else. Egress stays open: the nodes dial
+ * PostgreSQL, the bus, Prometheus and services this generator cannot know.
+ */
+export interface NodesPolicy {
+  name: string;
+  /** The chart's labels of the node pods (templates/bindplane.yaml), the policy's selector. */
+  labels: LabelPair[];
+  port: number;
+  /** The label every namespace carries with its own name (Kubernetes 1.21 and later). */
+  namespaceLabel: string;
+  ingressNamespace: string;
+  why: string;
+  /** make doctor's check that the ingress controller's namespace exists. */
+  doctor: { ok: string; bad: string; fix: string };
+}
+
 export interface KubernetesSecurity {
   postgres: { container: OwnContainer; volumes: string[] };
   pubsubEmulator: { emulator: OwnContainer; createTopic: OwnContainer; volumes: string[] };
   /** values.yaml: top-level chart keys, and the lines inside its nats: and prometheus: blocks. */
   values: { top: string[]; nats: string[]; prometheus: string[] };
   /** The chart's labels on the pods that use PostgreSQL and the bus: the nodes and the jobs Deployment. */
-  clients: { labels: LabelPair[]; componentKey: string; components: string[]; componentsText: string; componentsFlow: string };
+  clients: { labels: LabelPair[]; componentKey: string; components: string[]; componentsFlow: string };
   policies: OwnPolicy[];
+  nodesPolicy?: NodesPolicy;
+  /** The header of k8s/networkpolicy.yaml: who may reach which pods. */
+  policyHeader: string[];
 }
 
 export interface SecurityInputs {
@@ -139,6 +160,8 @@ export interface SecurityInputs {
   nats: boolean;
   postgres?: { name: string; labels: LabelPair[]; port: number };
   emulator?: { name: string; labels: LabelPair[]; port: number };
+  /** The node pods' policy, unless the ingress namespace answer is "*". */
+  nodes?: { name: string; port: number; ingressNamespace: string };
 }
 
 /** The chart's component labels of the pods that may reach ours: the Bindplane nodes and the jobs instance. */
@@ -166,16 +189,48 @@ export function kubernetesSecurity(i: SecurityInputs): KubernetesSecurity {
     },
     values: chartValues(i.nats),
     clients: {
-      labels: [
-        { key: 'app.kubernetes.io/name', value: CHART_NAME },
-        { key: 'app.kubernetes.io/instance', value: i.release },
-      ],
+      labels: chartLabels(i.release),
       componentKey: 'app.kubernetes.io/component',
       components: CLIENT_COMPONENTS,
-      // As the header's words and as the YAML flow list of the policy's matchExpressions.
-      componentsText: CLIENT_COMPONENTS.join(' or '),
+      // As the YAML flow list of the policy's matchExpressions.
       componentsFlow: CLIENT_COMPONENTS.join(', '),
     },
     policies,
+    nodesPolicy: i.nodes && nodesPolicy(i.release, i.nodes),
+    policyHeader: policyHeader(i, policies.length > 0),
+  };
+}
+
+function policyHeader(i: SecurityInputs, own: boolean): string[] {
+  return [
+    ...(own
+      ? [
+          `Who may reach our own pods in ${i.release}: only the Bindplane processes (the chart's pods labelled`,
+          `app.kubernetes.io/component ${CLIENT_COMPONENTS.join(' or ')}), on one port each; these pods dial nothing.`,
+        ]
+      : []),
+    ...(i.nodes ? [`Who may reach the Bindplane nodes: the pods of ${i.release} and of ${i.nodes.ingressNamespace} (the ingress controller's).`] : []),
+  ];
+}
+
+const chartLabels = (release: string): LabelPair[] => [
+  { key: 'app.kubernetes.io/name', value: CHART_NAME },
+  { key: 'app.kubernetes.io/instance', value: release },
+];
+
+function nodesPolicy(release: string, n: NonNullable<SecurityInputs['nodes']>): NodesPolicy {
+  const ns = n.ingressNamespace;
+  return {
+    ...n,
+    labels: [...chartLabels(release), { key: 'app.kubernetes.io/component', value: 'server' }],
+    namespaceLabel: 'kubernetes.io/metadata.name',
+    why:
+      `Only this namespace's pods (the jobs instance, where make deploy's first start runs; NATS; the transform agents; Prometheus) ` +
+      `and the ingress controller's, in ${ns}, reach the nodes' API`,
+    doctor: {
+      ok: `namespace ${ns} exists: the NetworkPolicy of the Bindplane nodes lets in its pods (the ingress controller's)`,
+      bad: `namespace ${ns} does not exist: where network policies are enforced, the Ingress cannot reach Bindplane`,
+      fix: `give the namespace your ingress controller runs in (--ingress-namespace NAME, or '*' for no policy on the nodes), then make deploy`,
+    },
   };
 }

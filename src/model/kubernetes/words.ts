@@ -47,12 +47,17 @@ function tlsWords(a: Answers, names: KubernetesNames): string {
 }
 
 /** Our own objects beside the namespace and the Secrets, named three ways from one list. */
-function ownObjectWords(postgres: KubernetesPostgres, bus: Bus): Pick<KubernetesWords, 'ownObjects' | 'kustomized' | 'deployedFirst'> {
+function ownObjectWords(a: Answers, postgres: KubernetesPostgres, bus: Bus): Pick<KubernetesWords, 'ownObjects' | 'kustomized' | 'deployedFirst'> {
   const extra = [...(postgres.external ? [] : ['PostgreSQL']), ...(bus?.emulator ? ['the Pub/Sub emulator'] : [])];
-  // k8s/networkpolicy.yaml guards our own pods, if any; only a network plugin that supports it enforces it.
-  const policies = extra.length
-    ? [`NetworkPolicies that let only Bindplane reach ${extra.join(' and ')} where the cluster's network plugin enforces them`]
-    : [];
+  // k8s/networkpolicy.yaml guards our own pods, if any, and the nodes unless every namespace may in;
+  // only a network plugin that supports them enforces them.
+  const ns = a.ingressNamespace ?? '*';
+  const reach = [
+    ...(extra.length ? [`only Bindplane reach ${extra.join(' and ')}`] : []),
+    ...(ns === '*' ? [] : [`only this namespace and \`${ns}\` (the ingress controller's: \`--ingress-namespace\`) reach the Bindplane nodes`]),
+  ];
+  // No comma inside: listed() joins the objects with them.
+  const policies = reach.length ? [`NetworkPolicies that let ${reach.join(' and let ')} where the cluster's network plugin enforces them`] : [];
   return {
     ownObjects: listed(['the namespace', ...extra, 'the Secrets', ...policies]),
     kustomized: ['the namespace', ...extra].join(', '),
@@ -65,7 +70,7 @@ export function kubernetesWords(a: Answers, names: KubernetesNames, postgres: Ku
   return {
     ...busWords(names, bus),
     ...postgresWords(a, names, postgres),
-    ...ownObjectWords(postgres, bus),
+    ...ownObjectWords(a, postgres, bus),
     tls: tlsWords(a, names),
     nodes: counted(a.instances, 'Bindplane node'),
     nodePods: counted(a.instances, 'node pod'),
