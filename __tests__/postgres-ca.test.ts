@@ -81,7 +81,7 @@ describe('an external PostgreSQL with its CA', () => {
     const readme = read(dest, 'README.md');
     expect(readme).toMatch(/sslmode verify-full against your CA/);
     expect(readme).toMatch(/BINDPLANE_POSTGRES_SSL_ROOT_CERT=\/postgres-tls\/ca\.crt/);
-    expect(readme).toMatch(/not run against a server here/);
+    expect(readme).toMatch(/not run against a server/);
     expect(readme).not.toMatch(/Warning/);
   });
 

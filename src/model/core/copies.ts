@@ -1,6 +1,5 @@
 // The person's files copied into the repository (the Pub/Sub credentials, the TLS pair, the external
-// PostgreSQL's CA), and how
-// the READMEs name them.
+// PostgreSQL's CA), and how the READMEs name them.
 import path from 'node:path';
 import { specOf, type Answers } from '../../answers/schema.js';
 import { LOCAL_COPIES, type CopiedAnswer } from './names.js';

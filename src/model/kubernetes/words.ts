@@ -49,10 +49,10 @@ function postgresCaWords(postgres: KubernetesPostgres): string | undefined {
   if (!postgres.ca) return undefined;
   return (
     `Bindplane checks the external PostgreSQL's certificate (sslmode verify-full): it must be signed by your CA and name \`${postgres.host}\`. ` +
-    `The CA is copied into \`${LOCAL_COPIES.postgresCaFile}\` (git-ignored: a clone needs \`--postgres-ca-file\` again); kustomize makes the Secret ` +
+    `The CA is copied into \`${LOCAL_COPIES.postgresCaFile}\` (git-ignored: a clone copies it again from your file, \`--postgres-ca-file\`); kustomize makes the Secret ` +
     `\`${postgres.ca.secret}\` of it, which the chart mounts at \`/postgres-tls\` with \`BINDPLANE_POSTGRES_SSL_ROOT_CERT=/postgres-tls/${postgres.ca.rootCertSubPath}\` ` +
-    'and no client certificate. The generator checked that the file is a PEM certificate and that the chart renders this; ' +
-    "how Bindplane uses the variable was not run against a server here: should it not connect, look in its pods' logs (`make logs`)."
+    'and no client certificate. The generator checks that the file is a PEM certificate, and its tests that the chart renders the mount and the variable; ' +
+    "how Bindplane then uses the variable was not run against a server there: should it not connect, look in its pods' logs (`make logs`)."
   );
 }
 
