@@ -144,6 +144,8 @@ describe('kubernetes: Secrets, variants and refusals', () => {
     const values = readValues(dir) as any;
     expect(values.backend.postgres.host).toBe('db.example.com');
     expect(values.backend.postgres.sslmode).toBe('require');
+    // No certificate file is named: the chart sets no BINDPLANE_POSTGRES_SSL_ROOT_CERT, _CERT or _KEY.
+    expect(values.backend.postgres.sslsecret).toEqual({ sslrootcertSubPath: '', sslcertSubPath: '' });
     expect(valuesKeyProblems(values, chartDescription())).toEqual([]);
   });
 

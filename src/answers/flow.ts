@@ -7,6 +7,7 @@ import { InputError } from '../errors.js';
 import { wrapWords } from '../wrap.js';
 import { kubernetesRefusals } from './kubernetes.js';
 import { plainHttpEverywhere } from './plain-http.js';
+import { unverifiedPostgresOf } from './unverified-postgres.js';
 import { coerce } from './coerce.js';
 import { mergedValues, withStored, type Layer } from './layers.js';
 import { resolveAnswers } from './resolve.js';
@@ -195,7 +196,7 @@ export function summary(opts: FlowOptions): string {
   // below it, wrapped (the questions are too long for a column of their own on a narrow terminal).
   const stacked = () => rows.flatMap(([m, v]) => [...wrapWords(m, columns - 2).map((l) => `  ${l}`), ...wrapWords(v, columns - 6).map((l) => `      ${l}`)]);
   const lines = aligned.every((l) => l.length <= columns) ? aligned : stacked();
-  const exposed = plainHttpEverywhere(answers);
-  const warning = exposed ? wrapWords(`Warning: ${exposed}`, columns - 2).map((l) => `  ${l}`) : [];
+  const warnings = [plainHttpEverywhere(answers), unverifiedPostgresOf(answers)].filter((w) => w !== undefined);
+  const warning = warnings.flatMap((w) => wrapWords(`Warning: ${w}`, columns - 2).map((l) => `  ${l}`));
   return ['', ...wrapWords(`The stack in ${opts.dest}:`, columns), ...lines, ...warning, ''].join('\n');
 }

@@ -2,6 +2,7 @@
 // .yo-rc.json when a stack is generated, so a newer generator keeps the stack's event bus and
 // releases. What it does is say what is newer, and how to take it.
 import { plainHttpEverywhere } from './plain-http.js';
+import { unverifiedPostgresOf } from './unverified-postgres.js';
 import { compareReleases } from '../facts/releases.js';
 import { postgresMajor, UNSUPPORTED_POSTGRES } from './resolve.js';
 import { ANSWERS, flagOf, PINNED, specOf, type AnswerName, type AnswerValue, type Answers } from './schema.js';
@@ -59,6 +60,8 @@ export function upgradeNotices(answers: Answers, fromStored: readonly AnswerName
     out.push(`Bindplane's images come from ${answers.imageRegistry}, not the default ${registry}; --image-registry ${registry} goes back to it`);
   const exposed = plainHttpEverywhere(answers);
   if (exposed) out.push(exposed);
+  const unverified = unverifiedPostgresOf(answers);
+  if (unverified) out.push(unverified);
   return out.sort((a, b) => order(a) - order(b));
 }
 

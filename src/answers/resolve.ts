@@ -124,13 +124,17 @@ function checkKubernetes(a: Answers, from: Partial<Record<AnswerName, Source>>, 
     throw new InputError(`${refused.length} answers do not work on kubernetes:\n${refused.map((r) => `  - ${r}`).join('\n')}`, 'platform');
 }
 
+/** The answers that name a file, in the table's order. */
+const FILE_ANSWERS = ANSWERS.filter((s) => s.kind.type === 'file');
+
 /** The file answers: each must exist and hold what it says; a stored one outside the stack is not read. */
 function checkFiles(a: Answers, src: SourceOf, opts: ResolveOptions): void {
-  for (const name of ['pubsubCredentialsFile', 'tlsCertFile', 'tlsKeyFile'] as const) {
-    const file = a[name];
-    const spec = specOf(name)!;
+  for (const spec of FILE_ANSWERS) {
+    const name = spec.name;
+    const file = a[name] as string | undefined;
     if (!file || (spec.when && !spec.when(a)) || spec.kind.type !== 'file') continue;
-    if (opts.copyExists?.(name) && !existsSync(filePathOf(opts.dest, file))) continue;
+    // A clone lacks a stored answer's source, and its copy stands in; a file given on this run must be there.
+    if (src(name) === '.yo-rc.json' && opts.copyExists?.(name) && !existsSync(filePathOf(opts.dest, file))) continue;
     // A committed .yo-rc.json may name any file on this machine: outside the stack, only this run's answer is read.
     if (src(name) === '.yo-rc.json' && isOutsideStack(opts.dest, file)) {
       if (opts.copyExists?.(name)) continue;

@@ -27,6 +27,8 @@ export interface Answers {
   postgresVersion: string;
   /** Kubernetes only: the host of an external PostgreSQL; absent, PostgreSQL runs in the cluster. */
   postgresHost?: string;
+  /** Kubernetes only: the CA that signed the external PostgreSQL's certificate; with it, sslmode verify-full. */
+  postgresCaFile?: string;
   postgresMaxConnections: number;
   transformAgents: number;
   prometheusRetention: string;
@@ -134,6 +136,7 @@ const isKafka = (a: Partial<Answers>) => a.eventBus === 'kafka';
 const isPubsub = (a: Partial<Answers>) => a.eventBus === 'pubsub';
 const isProvidedTls = (a: Partial<Answers>) => a.tls === 'provided';
 const isKubernetes = (a: Partial<Answers>) => a.platform === 'kubernetes';
+const isExternalPostgres = (a: Partial<Answers>) => isKubernetes(a) && a.postgresHost !== undefined;
 
 export const ANSWERS: readonly AnswerSpec[] = [
   {
@@ -284,6 +287,13 @@ export const ANSWERS: readonly AnswerSpec[] = [
     message: 'Host of an external PostgreSQL',
     hint: 'leave empty to run PostgreSQL in the cluster',
     when: isKubernetes,
+  },
+  {
+    name: 'postgresCaFile',
+    kind: { type: 'file', allowed: "the path of an existing PEM certificate file: the CA that signed the server's certificate", content: 'pem-certificate' },
+    message: 'PEM CA certificate of the external PostgreSQL',
+    hint: "with it Bindplane checks the server's certificate and its host name, sslmode verify-full; leave empty for sslmode require, which encrypts but checks neither",
+    when: isExternalPostgres,
   },
   {
     name: 'postgresMaxConnections',

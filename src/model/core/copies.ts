@@ -1,8 +1,9 @@
-// The person's files copied into the repository (the Pub/Sub credentials, the TLS pair), and how
-// the READMEs name them.
+// The person's files copied into the repository (the Pub/Sub credentials, the TLS pair, the external
+// PostgreSQL's CA), and how the READMEs name them.
 import path from 'node:path';
 import { specOf, type Answers } from '../../answers/schema.js';
 import { LOCAL_COPIES, type CopiedAnswer } from './names.js';
+import { listed } from './words.js';
 
 export interface Copies {
   /** Which answer names the source, where the copy goes. */
@@ -21,11 +22,12 @@ export function fileCopies(a: Answers): Copies {
   const words = [
     copies.some((c) => c.answer === 'pubsubCredentialsFile') ? 'Pub/Sub credentials' : '',
     copies.some((c) => c.answer === 'tlsCertFile') ? 'certificate and key' : '',
+    copies.some((c) => c.answer === 'postgresCaFile') ? "PostgreSQL's CA certificate" : '',
   ].filter(Boolean);
   return {
     copies,
     hasLocalCopies: copies.length > 0,
-    localCopiesText: words.join(' and '),
+    localCopiesText: listed(words),
     localDirs: { pubsub: path.posix.dirname(LOCAL_COPIES.pubsubCredentialsFile), tls: path.posix.dirname(LOCAL_COPIES.tlsCertFile) },
   };
 }

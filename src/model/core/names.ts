@@ -20,6 +20,7 @@ export const LOCAL_COPIES = {
   pubsubCredentialsFile: `${LOCAL_DIR}/pubsub/credentials.json`,
   tlsCertFile: `${LOCAL_DIR}/tls/tls.crt`,
   tlsKeyFile: `${LOCAL_DIR}/tls/tls.key`,
+  postgresCaFile: `${LOCAL_DIR}/postgres/ca.crt`,
 } as const;
 
 export type CopiedAnswer = keyof typeof LOCAL_COPIES;

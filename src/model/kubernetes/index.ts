@@ -123,7 +123,7 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
     pubsub: bus,
     prometheus: { retention: CHART_PROMETHEUS_RETENTION },
     ingress: ingress(a, names, tls),
-    secrets: kubernetesSecrets(a, names, tls, bus?.credentials !== undefined),
+    secrets: kubernetesSecrets(a, names, tls, bus?.credentials !== undefined, postgres.ca),
     resources,
     own: { postgres: !postgres.external, pubsubEmulator: bus?.emulator !== undefined },
     hasTransformAgents: a.transformAgents > 0,

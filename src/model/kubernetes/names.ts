@@ -22,6 +22,8 @@ export interface KubernetesNames {
   appSecret: string;
   tlsSecret: string;
   pubsubSecret: string;
+  /** The CA of an external PostgreSQL, which the chart mounts at /postgres-tls. */
+  postgresCaSecret: string;
 }
 
 export function kubernetesNames(a: Answers): KubernetesNames {
@@ -41,5 +43,6 @@ export function kubernetesNames(a: Answers): KubernetesNames {
     appSecret: `${fullname}-secrets`,
     tlsSecret: `${fullname}-tls`,
     pubsubSecret: `${fullname}-pubsub-credentials`,
+    postgresCaSecret: `${fullname}-postgres-ca`,
   };
 }

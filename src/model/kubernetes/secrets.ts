@@ -5,6 +5,7 @@
 import type { Answers } from '../../answers/schema.js';
 import { DB, LOCAL_COPIES } from '../core/names.js';
 import type { KubernetesNames } from './names.js';
+import type { KubernetesPostgres } from './postgres.js';
 
 export interface GeneratedSecret {
   name: string;
@@ -28,7 +29,13 @@ export interface KubernetesSecrets {
 
 export const ENV_FILE_FOR_KUSTOMIZE = '.env';
 
-export function kubernetesSecrets(a: Answers, names: KubernetesNames, tls: boolean, pubsubCredentials: boolean): KubernetesSecrets {
+export function kubernetesSecrets(
+  a: Answers,
+  names: KubernetesNames,
+  tls: boolean,
+  pubsubCredentials: boolean,
+  postgresCa: KubernetesPostgres['ca'],
+): KubernetesSecrets {
   const generated: GeneratedSecret[] = [
     {
       name: names.appSecret,
@@ -53,6 +60,9 @@ export function kubernetesSecrets(a: Answers, names: KubernetesNames, tls: boole
     });
   if (pubsubCredentials)
     generated.push({ name: names.pubsubSecret, envs: [], files: [{ key: 'credentials.json', path: LOCAL_COPIES.pubsubCredentialsFile }], literals: [] });
+  // Only the CA, under the key the chart's sslrootcertSubPath names: no client certificate or key.
+  if (postgresCa)
+    generated.push({ name: postgresCa.secret, envs: [], files: [{ key: postgresCa.rootCertSubPath, path: LOCAL_COPIES.postgresCaFile }], literals: [] });
   return {
     envFile: ENV_FILE_FOR_KUSTOMIZE,
     generated,

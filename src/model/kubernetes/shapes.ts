@@ -56,6 +56,8 @@ export interface KubernetesWords {
   busLabel: string;
   postgres: string;
   postgresLabel: string;
+  /** With the CA of an external PostgreSQL: how its certificate is checked (verify-full). */
+  postgresCa?: string;
   /** Our own objects, as the README lists them ("the namespace, PostgreSQL and the Secrets"). */
   ownObjects: string;
   /** The same objects as the kustomization's header and kube.sh's deploy name them. */

@@ -24,10 +24,11 @@ function postgresWords(
   a: Answers,
   names: KubernetesNames,
   postgres: KubernetesPostgres,
-): Pick<KubernetesWords, 'postgres' | 'postgresLabel' | 'deleteDatabase'> {
+): Pick<KubernetesWords, 'postgres' | 'postgresLabel' | 'deleteDatabase' | 'postgresCa'> {
   if (postgres.external)
     return {
-      postgres: `the external PostgreSQL at \`${postgres.host}:${postgres.port}\` (sslmode ${postgres.sslmode}); its database \`${postgres.database}\`, user and \`POSTGRES_PASSWORD\` from \`.env\` must exist there, and its max_connections must be at least ${postgres.serverMaxConnections}`,
+      postgresCa: postgresCaWords(postgres),
+      postgres: `the external PostgreSQL at \`${postgres.host}:${postgres.port}\` (${sslWords(postgres)}); its database \`${postgres.database}\`, user and \`POSTGRES_PASSWORD\` from \`.env\` must exist there, and its max_connections must be at least ${postgres.serverMaxConnections}`,
       postgresLabel: `${postgres.host} (external)`,
       deleteDatabase: ' stays (it is external), but its',
     };
@@ -36,6 +37,23 @@ function postgresWords(
     postgresLabel: names.postgres,
     deleteDatabase: ',',
   };
+}
+
+/** How Bindplane's connection to an external server is secured. */
+function sslWords(postgres: KubernetesPostgres): string {
+  return postgres.ca ? `sslmode ${postgres.sslmode} against your CA` : `sslmode ${postgres.sslmode}`;
+}
+
+/** With a CA: what the stack sets up for verify-full, and what could not be run here. */
+function postgresCaWords(postgres: KubernetesPostgres): string | undefined {
+  if (!postgres.ca) return undefined;
+  return (
+    `Bindplane checks the external PostgreSQL's certificate (sslmode verify-full): it must be signed by your CA and name \`${postgres.host}\`. ` +
+    `The CA is copied into \`${LOCAL_COPIES.postgresCaFile}\` (git-ignored: a clone copies it again from your file, \`--postgres-ca-file\`); kustomize makes the Secret ` +
+    `\`${postgres.ca.secret}\` of it, which the chart mounts at \`/postgres-tls\` with \`BINDPLANE_POSTGRES_SSL_ROOT_CERT=/postgres-tls/${postgres.ca.rootCertSubPath}\` ` +
+    'and no client certificate. The generator checks that the file is a PEM certificate, and its tests that the chart renders the mount and the variable; ' +
+    "how Bindplane then uses the variable was not run against a server there: should it not connect, look in its pods' logs (`make logs`)."
+  );
 }
 
 function tlsWords(a: Answers, names: KubernetesNames): string {
@@ -76,7 +94,12 @@ export function kubernetesWords(a: Answers, names: KubernetesNames, postgres: Ku
     nodePods: counted(a.instances, 'node pod'),
     transformAgents: a.transformAgents > 0 ? ` and ${counted(a.transformAgents, 'transform agent')}` : '',
     restartsNats: bus ? '' : ', the NATS servers',
-    valuesSecrets: [names.appSecret, ...(tls ? [names.tlsSecret] : []), ...(bus?.credentials ? [bus.credentials.secret] : [])]
+    valuesSecrets: [
+      names.appSecret,
+      ...(tls ? [names.tlsSecret] : []),
+      ...(bus?.credentials ? [bus.credentials.secret] : []),
+      ...(postgres.ca ? [postgres.ca.secret] : []),
+    ]
       .map((n) => `\`${n}\``)
       .join(', '),
   };
