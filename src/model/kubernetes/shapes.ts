@@ -6,7 +6,11 @@ import type { KubernetesSecrets } from './secrets.js';
 import type { KubernetesSecurity } from './security.js';
 
 export interface KubernetesModel {
-  chart: { name: string; version: string; repoName: string; repoUrl: string; ref: string };
+  /**
+   * The official chart at its pin: `archive` is the file `helm pull` saves, and `digestsFile` the
+   * stack's record of the archives deploy trusted on first use (chart.ts says why).
+   */
+  chart: { name: string; version: string; repoName: string; repoUrl: string; ref: string; archive: string; digestsFile: string };
   names: KubernetesNames;
   images: { bindplane: { name: string; tag: string }; transformAgent: { name: string; tag: string }; pubsubEmulator: string };
   replicas: number;
