@@ -2,12 +2,14 @@
 // kubernetes-models and a strict client-node round trip validate every object, cross-references
 // are followed, every key path of values.yaml exists in the pinned chart; with BINDPLANE_CHART_DIR
 // naming a local copy of the chart, helm template renders it with the generated values too.
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Answers } from '../src/answers/schema.js';
 import { PINS } from '../src/facts/pins.js';
+import { CHART_DIGESTS_FILE } from '../src/model/kubernetes/index.js';
 import { readEnvFile } from './servers/helpers.js';
 import { cleanupTempDirs, cli, generateStack, tempDir } from './helpers/stack.js';
 import { validateYamllint } from './helpers/validators.js';
@@ -399,19 +401,36 @@ describe('kubernetes: the checks themselves fail on broken objects', () => {
 });
 
 describe('kubernetes: the Makefile drives kubectl and helm as the README says', () => {
+  /** The file `helm pull` saves, and what the stand-in repository serves in it unless told otherwise. */
+  const ARCHIVE = `bindplane-${PINS.bindplaneChart.value}.tgz`;
+  const CHART_BYTES = 'the chart archive the repository serves';
   /**
    * Stand-ins for kubectl and helm that log their arguments (the cluster itself cannot run here).
    * `kubectl exec ... -- bindplane ...` answers as the enterprise server's CLI does on a first start
    * (observIQ's self-hosted demo of bindplane-ee 1.103.0): 403 Forbidden until an organization
    * exists, which `create organization` makes with a new project key, kept in the state folder (the
-   * database); `apply -f -` records what it was given.
+   * database); `apply -f -` records what it was given. `helm pull` saves the archive the
+   * repository serves (server/chart.tgz, else CHART_BYTES) as bindplane-<version>.tgz where it is told; `helm upgrade` keeps a
+   * copy of the chart it was given as server/installed.tgz. The scripts' TMPDIR is `tmp`.
    */
-  function standIns(): { bin: string; log: string; state: string } {
+  function standIns(): { bin: string; log: string; state: string; tmp: string } {
     const bin = tempDir('bpd-kbin-');
     const log = path.join(bin, 'calls.log');
     const state = path.join(bin, 'server');
     mkdirSync(state);
-    writeFileSync(path.join(bin, 'helm'), `#!/bin/sh\necho "helm $*" >> "${log}"\nexit 0\n`, { mode: 0o755 });
+    mkdirSync(path.join(bin, 'tmp'));
+    const helm = [
+      '#!/bin/sh',
+      `echo "helm $*" >> "${log}"`,
+      'case "$1" in',
+      '  pull)',
+      '    while [ $# -gt 0 ]; do case "$1" in --version) v=$2 ;; --destination) d=$2 ;; esac; shift; done',
+      `    if [ -f "${state}/chart.tgz" ]; then cp "${state}/chart.tgz" "$d/bindplane-$v.tgz"; else printf '%s' '${CHART_BYTES}' > "$d/bindplane-$v.tgz"; fi ;;`,
+      `  upgrade) cp "$4" "${state}/installed.tgz" ;;`,
+      'esac',
+      'exit 0',
+    ].join('\n');
+    writeFileSync(path.join(bin, 'helm'), `${helm}\n`, { mode: 0o755 });
     const kubectl = [
       '#!/bin/sh',
       `echo "kubectl $*" >> "${log}"`,
@@ -438,33 +457,193 @@ describe('kubernetes: the Makefile drives kubectl and helm as the README says', 
       'esac',
     ].join('\n');
     writeFileSync(path.join(bin, 'kubectl'), `${kubectl}\n`, { mode: 0o755 });
-    return { bin, log, state };
+    return { bin, log, state, tmp: path.join(bin, 'tmp') };
   }
-  const make = (dir: string, bin: string, ...args: string[]) =>
-    spawnSync('make', ['--no-print-directory', ...args], {
+  /**
+   * The stand-in's archive is not observIQ's: a stack's script is told that the chart's index lists
+   * the stand-in's digest, as the real index lists the real archive's (one test below keeps the real one).
+   */
+  const indexListsStandIn = (dir: string) => {
+    const script = path.join(dir, 'scripts/kube.sh');
+    const text = readFileSync(script, 'utf8');
+    const listed = text.replace(/^CHART_PUBLISHED_DIGEST=.*$/m, `CHART_PUBLISHED_DIGEST="${createHash('sha256').update(CHART_BYTES).digest('hex')}"`);
+    if (listed !== text) writeFileSync(script, listed);
+  };
+  const make = (dir: string, bin: string, ...args: string[]) => {
+    indexListsStandIn(dir);
+    return spawnSync('make', ['--no-print-directory', ...args], {
       cwd: dir,
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: path.join(bin, 'tmp') },
       input: '',
     });
+  };
+  /** The calls, with the private folder mktemp made in TMPDIR said as <private>. */
+  const callsOf = (log: string, tmp: string) =>
+    readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((c) => c.replaceAll(new RegExp(`${tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/tmp\\.\\w+`, 'g'), '<private>'));
 
-  it('deploy: refuses without the license; then apply -k, wait for PostgreSQL, helm upgrade --install at the pinned version with --wait', async () => {
+  it('deploy: refuses without the license; then pulls the pinned chart, apply -k, waits for PostgreSQL, helm upgrade --install of the pulled archive with --wait', async () => {
     const dir = await generateStack({ platform: 'kubernetes', instances: 3 });
-    const { bin, log } = standIns();
+    const { bin, log, tmp } = standIns();
     const refused = make(dir, bin, 'deploy');
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/BINDPLANE_LICENSE is not set/);
     appendFileSync(path.join(dir, '.env'), `BINDPLANE_LICENSE=${LICENSE}\n`);
     const r = make(dir, bin, 'deploy');
     expect(r.status, r.stderr).toBe(0);
-    const calls = readFileSync(log, 'utf8').trim().split('\n');
-    expect(calls).toEqual([
+    expect(callsOf(log, tmp)).toEqual([
+      'helm repo add bindplane https://observiq.github.io/bindplane-op-helm --force-update',
+      `helm pull bindplane/bindplane --version ${PINS.bindplaneChart.value} --destination <private>`,
       'kubectl apply -k .',
       'kubectl --namespace bindplane rollout status statefulset/bindplane-postgres --timeout=300s',
-      'helm repo add bindplane https://observiq.github.io/bindplane-op-helm --force-update',
-      `helm upgrade --install bindplane bindplane/bindplane --version ${PINS.bindplaneChart.value} --namespace bindplane --values values.yaml --wait --timeout 300s`,
+      `helm upgrade --install bindplane <private>/${ARCHIVE} --namespace bindplane --values values.yaml --wait --timeout 300s`,
       ...firstStartCalls(['get projects', 'create organization bindplane', 'get projects']),
     ]);
+  });
+
+  const sha256 = (bytes: string | Buffer) => createHash('sha256').update(bytes).digest('hex');
+  const digestsOf = (dir: string) => readFileSync(path.join(dir, CHART_DIGESTS_FILE), 'utf8');
+  const installedOf = (state: string) => readFileSync(path.join(state, 'installed.tgz'), 'utf8');
+
+  it('deploy, the first time: pulls the chart into a private folder, records its sha256 in chart.sha256, installs that very file; nothing left in TMPDIR', async () => {
+    const dir = await kubernetesStack({});
+    const { bin, log, state, tmp } = standIns();
+    expect(existsSync(path.join(dir, CHART_DIGESTS_FILE))).toBe(false);
+    const r = make(dir, bin, 'deploy');
+    expect(r.status, r.stderr).toBe(0);
+    expect(digestsOf(dir)).toBe(`${sha256(CHART_BYTES)}  ${ARCHIVE}\n`);
+    expect(r.stdout).toContain(
+      `First use of ${ARCHIVE}: its sha256 ${sha256(CHART_BYTES)} is the one the chart's index lists, and is now in chart.sha256. Commit it (git add chart.sha256), so later deploys refuse another archive of this version.\n`,
+    );
+    // What was pulled and checked is what was installed, from the private folder, not from the repository again.
+    expect(installedOf(state)).toBe(CHART_BYTES);
+    expect(callsOf(log, tmp).filter((c) => c.startsWith('helm upgrade'))).toEqual([expect.stringContaining(`--install bindplane <private>/${ARCHIVE} `)]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it("the first deploy checks the archive against the digest observIQ's chart index lists; another is refused, nothing deployed, until you accept it", async () => {
+    const dir = await kubernetesStack({});
+    const { bin, log, state, tmp } = standIns();
+    const script = readFileSync(path.join(dir, 'scripts/kube.sh'), 'utf8');
+    expect(script).toContain(`CHART_PUBLISHED_DIGEST="${PINS.bindplaneChart.digest}"`);
+    // The generated script as it is: the stand-in's archive is not the one the index lists.
+    const run = () =>
+      spawnSync('make', ['--no-print-directory', 'deploy'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp },
+        input: '',
+      });
+    const refused = run();
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(
+      `Nothing was deployed: the chart's index listed sha256 ${PINS.bindplaneChart.digest} for ${ARCHIVE} when this script was generated, but the archive helm pulled has ${sha256(CHART_BYTES)}.`,
+    );
+    expect(callsOf(log, tmp).filter((c) => !/^helm (repo add|pull) /.test(c))).toEqual([]);
+    expect(existsSync(path.join(state, 'installed.tgz'))).toBe(false);
+    expect(existsSync(path.join(dir, CHART_DIGESTS_FILE))).toBe(false);
+    expect(readdirSync(tmp)).toEqual([]);
+    // Accepting it is the line the refusal names.
+    writeFileSync(path.join(dir, CHART_DIGESTS_FILE), `${sha256(CHART_BYTES)}  ${ARCHIVE}\n`);
+    const accepted = run();
+    expect(accepted.status, accepted.stderr).toBe(0);
+    expect(installedOf(state)).toBe(CHART_BYTES);
+    expect(readFileSync(path.join(dir, 'scripts/kube.sh'), 'utf8')).toBe(script);
+  });
+
+  it('deploy again with the same archive installs it and leaves chart.sha256 as it was', async () => {
+    const dir = await kubernetesStack({});
+    const { bin, state, tmp } = standIns();
+    expect(make(dir, bin, 'deploy').status).toBe(0);
+    const recorded = digestsOf(dir);
+    rmSync(path.join(state, 'installed.tgz'));
+    const again = make(dir, bin, 'deploy');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/First use/);
+    expect(installedOf(state)).toBe(CHART_BYTES);
+    expect(digestsOf(dir)).toBe(recorded);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('a tampered archive (another digest for the recorded version) is refused in one line naming both digests; nothing is deployed or left behind', async () => {
+    const dir = await kubernetesStack({});
+    const { bin, log, state, tmp } = standIns();
+    // The committed record, in sha256sum's text and binary modes; the repository now serves other bytes.
+    for (const line of [`${sha256(CHART_BYTES)}  ${ARCHIVE}\n`, `${sha256(CHART_BYTES)} *${ARCHIVE}\n`]) {
+      writeFileSync(path.join(dir, CHART_DIGESTS_FILE), line);
+      writeFileSync(path.join(state, 'chart.tgz'), 'a tampered archive');
+      writeFileSync(log, '');
+      const r = make(dir, bin, 'deploy');
+      expect(r.status).not.toBe(0);
+      const refusal = r.stderr.split('\n').filter((l) => !l.startsWith('make:'));
+      expect(refusal).toEqual([
+        `Nothing was deployed: chart.sha256 records sha256 ${sha256(CHART_BYTES)} for ${ARCHIVE}, but the archive helm pulled has ${sha256('a tampered archive')}. ` +
+          'Find out why before you trust it (a republished or tampered chart); to accept it, delete that line of chart.sha256 and deploy again.',
+        '',
+      ]);
+      // Neither the chart nor our own objects: the cluster was not touched.
+      expect(callsOf(log, tmp).filter((c) => !/^helm (repo add|pull) /.test(c))).toEqual([]);
+      expect(existsSync(path.join(state, 'installed.tgz'))).toBe(false);
+      expect(digestsOf(dir)).toBe(line);
+      expect(readdirSync(tmp)).toEqual([]);
+    }
+  });
+
+  it('a new chart pin adds its own line and keeps the old ones, so going back is checked too', async () => {
+    const dir = await kubernetesStack({});
+    const { bin, state } = standIns();
+    // A record of an earlier pin, edited by hand without the last newline.
+    const old = `${sha256('chart 1.30.0')}  bindplane-1.30.0.tgz`;
+    writeFileSync(path.join(dir, CHART_DIGESTS_FILE), old);
+    const r = make(dir, bin, 'deploy');
+    expect(r.status, r.stderr).toBe(0);
+    expect(digestsOf(dir)).toBe(`${old}\n${sha256(CHART_BYTES)}  ${ARCHIVE}\n`);
+    expect(installedOf(state)).toBe(CHART_BYTES);
+    // Back to the earlier pin (the generator of then): its line still holds, against another archive too.
+    const script = path.join(dir, 'scripts/kube.sh');
+    writeFileSync(
+      script,
+      readFileSync(script, 'utf8')
+        .replace(/^CHART_VERSION=.*$/m, 'CHART_VERSION="1.30.0"')
+        .replace(/^CHART_ARCHIVE=.*$/m, 'CHART_ARCHIVE="bindplane-1.30.0.tgz"'),
+    );
+    writeFileSync(path.join(state, 'chart.tgz'), 'chart 1.30.0, republished');
+    const back = make(dir, bin, 'deploy');
+    expect(back.status).not.toBe(0);
+    expect(back.stderr).toContain(`chart.sha256 records sha256 ${sha256('chart 1.30.0')} for bindplane-1.30.0.tgz`);
+  });
+
+  it('without sha256sum, shasum -a 256 gives the same digest; with neither, doctor says so and deploy refuses before it deploys anything', async () => {
+    const dir = await kubernetesStack({});
+    const { bin, log, state, tmp } = standIns();
+    // A PATH of every tool of /usr/bin but those left out, and the stand-ins.
+    const without = (...tools: string[]) => {
+      const tools_ = tempDir('bpd-path-');
+      for (const t of readdirSync('/usr/bin')) if (!tools.includes(t)) symlinkSync(path.join('/usr/bin', t), path.join(tools_, t));
+      return `${bin}:${tools_}`;
+    };
+    indexListsStandIn(dir);
+    const run = (PATH: string, target: string) =>
+      spawnSync('make', ['--no-print-directory', target], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH, TMPDIR: tmp }, input: '' });
+    const viaShasum = run(without('sha256sum'), 'deploy');
+    expect(viaShasum.status, viaShasum.stderr).toBe(0);
+    expect(digestsOf(dir)).toBe(`${sha256(CHART_BYTES)}  ${ARCHIVE}\n`);
+    rmSync(path.join(dir, CHART_DIGESTS_FILE));
+    rmSync(path.join(state, 'installed.tgz'));
+    writeFileSync(log, '');
+    const neither = without('sha256sum', 'shasum');
+    const doctor = run(neither, 'doctor');
+    expect(doctor.stdout).toContain('FAIL  neither sha256sum nor shasum is installed\n');
+    writeFileSync(log, '');
+    const refused = run(neither, 'deploy');
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('Nothing was deployed: neither sha256sum nor shasum is installed to check the chart (make doctor).');
+    expect(callsOf(log, tmp).filter((c) => !/^helm (repo add|pull) /.test(c))).toEqual([]);
+    expect(existsSync(path.join(dir, CHART_DIGESTS_FILE))).toBe(false);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   const firstStartCalls = (commands: string[]) =>

@@ -1,9 +1,12 @@
 // Regeneration of the Kubernetes files through the real CLI, and switching the platform of an
 // existing repository: the same guarantees as the Compose files (edits merged, untouched files
 // updated, stale files removed or kept when edited, a rerun changes nothing, --check, --dry-run).
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RECORD_FILE } from '../src/facts/stack-files.js';
+import { CHART_DIGESTS_FILE } from '../src/model/kubernetes/index.js';
 import { changed, cleanupTempDirs, cli, snapshot, tempDir } from './helpers/stack.js';
 
 afterAll(cleanupTempDirs);
@@ -169,5 +172,29 @@ describe('the Kubernetes files regenerate like the Compose files', () => {
     expect(check.status).toBe(1);
     expect(check.stdout).toMatch(/drift: regeneration would change these files:\n(.*\n)*\s+update\s+values.yaml/);
     expect(changed(drifted, snapshot(dest))).toEqual([]);
+  });
+});
+
+describe("chart.sha256: the digests of the chart make deploy trusted, a file of the person's", () => {
+  it('no regeneration writes, deletes or merges it (new answers, --force, compose and back, --check), and a record entry naming it is refused', () => {
+    const dest = fresh('--platform', 'kubernetes');
+    const digests = `${'a'.repeat(64)}  bindplane-1.31.1.tgz\n${'b'.repeat(64)}  bindplane-1.30.0.tgz\n`;
+    writeFileSync(path.join(dest, CHART_DIGESTS_FILE), digests);
+    for (const args of [['--instances', '5'], ['--force'], ['--platform', 'compose'], ['--platform', 'kubernetes'], ['--check']]) {
+      const r = gen(dest, ...args);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, args.join(' ')).not.toContain(CHART_DIGESTS_FILE);
+      expect(read(dest, CHART_DIGESTS_FILE), args.join(' ')).toBe(digests);
+    }
+    expect(Object.keys(JSON.parse(read(dest, RECORD_FILE)).files)).not.toContain(CHART_DIGESTS_FILE);
+    edit(dest, RECORD_FILE, (s) => {
+      const rec = JSON.parse(s);
+      rec.files[CHART_DIGESTS_FILE] = { sha256: createHash('sha256').update(digests).digest('hex'), mode: '644' };
+      return JSON.stringify(rec);
+    });
+    const refused = gen(dest, '--instances', '4');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`the entry "${CHART_DIGESTS_FILE}" in "files" is not a file this generator writes`);
+    expect(read(dest, CHART_DIGESTS_FILE)).toBe(digests);
   });
 });

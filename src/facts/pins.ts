@@ -7,6 +7,8 @@ export interface Pin {
   source: string;
   /** A newer release known from public material that could not be fetched or checked here: not taken. */
   newerKnown?: string;
+  /** The sha256 its publisher lists for the release's archive, where one is published. */
+  digest?: string;
 }
 
 export const PINS = {
@@ -28,6 +30,12 @@ export const PINS = {
   kafkaProtocolVersion: { value: '3.9.0', source: 'the protocol of apache/kafka 3.9' },
   bindplaneChart: {
     value: '1.31.1',
+    /**
+     * The archive's sha256 as observIQ's chart repository lists it (index.yaml's digest, which
+     * chart-releaser computes from the archive it uploads): gh-pages of observIQ/bindplane-op-helm,
+     * 4133ca2 (2025-09-04). The archive itself could not be downloaded here to compare.
+     */
+    digest: '6de6bc122e833c8e4426c46d9f0436d1630ec0a2e6204aeb23530cc0295d2737',
     source:
       'observIQ/bindplane-op-helm charts/bindplane/Chart.yaml (aa0b89d, 2025-09-04): the newest release whose values.yaml and templates were read and rendered with helm; its key paths are described in __tests__/data/bindplane-chart-1.31.1.json',
     newerKnown:

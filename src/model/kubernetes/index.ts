@@ -2,9 +2,9 @@
 // deploy (PostgreSQL, the Pub/Sub emulator, the Secrets), laid out by templates/kubernetes/.
 // Everything the chart needs is decided here, from the same answers as the Compose stack.
 import type { Answers } from '../../answers/schema.js';
-import { PINS } from '../../facts/pins.js';
 import { IMAGES } from '../core/images.js';
 import { PORTS } from '../core/ports.js';
+import { kubernetesChart } from './chart.js';
 import { kubernetesNames, type KubernetesNames } from './names.js';
 import { kubernetesPostgres } from './postgres.js';
 import { kubernetesSecrets } from './secrets.js';
@@ -12,6 +12,7 @@ import { kubernetesSecurity, type SecurityInputs } from './security.js';
 import { kubernetesWords } from './words.js';
 
 export type { KubernetesNames } from './names.js';
+export { CHART_DIGESTS_FILE } from './chart.js';
 
 export type { KubernetesModel, KubernetesWords, Label } from './shapes.js';
 import type { KubernetesModel, Label } from './shapes.js';
@@ -24,7 +25,6 @@ export const RESOURCE_FILES = {
   networkPolicy: `${KUBERNETES_DIR}/networkpolicy.yaml`,
 } as const;
 
-const CHART_REPO = { name: 'bindplane', url: 'https://observiq.github.io/bindplane-op-helm' } as const;
 /** The chart hard-codes Prometheus's retention (templates/prometheus.yaml, chart 1.31.1). */
 export const CHART_PROMETHEUS_RETENTION = '2d';
 
@@ -114,7 +114,7 @@ export function buildKubernetes(a: Answers, sizing: { serverMaxConnections: numb
     ...(security.policies.length || security.nodesPolicy ? [RESOURCE_FILES.networkPolicy] : []),
   ];
   return {
-    chart: { name: 'bindplane', version: PINS.bindplaneChart.value, repoName: CHART_REPO.name, repoUrl: CHART_REPO.url, ref: `${CHART_REPO.name}/bindplane` },
+    chart: kubernetesChart(),
     names,
     images: chartImages(a),
     replicas: a.instances,

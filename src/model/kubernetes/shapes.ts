@@ -6,7 +6,22 @@ import type { KubernetesSecrets } from './secrets.js';
 import type { KubernetesSecurity } from './security.js';
 
 export interface KubernetesModel {
-  chart: { name: string; version: string; repoName: string; repoUrl: string; ref: string };
+  /**
+   * The official chart at its pin: `archive` is the file `helm pull` saves, and `digestsFile` the
+   * stack's record of the archives deploy checked and installed (chart.ts says why).
+   */
+  chart: {
+    name: string;
+    version: string;
+    repoName: string;
+    repoUrl: string;
+    ref: string;
+    archive: string;
+    digestsFile: string;
+    /** The sha256 the vendor's chart index lists for the archive, checked on first use; and where it was read. */
+    publishedDigest: string;
+    publishedDigestSource: string;
+  };
   names: KubernetesNames;
   images: { bindplane: { name: string; tag: string }; transformAgent: { name: string; tag: string }; pubsubEmulator: string };
   replicas: number;
