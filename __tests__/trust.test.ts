@@ -396,6 +396,19 @@ describe('issue 19: an interrupt during a first generation writes nothing', () =
     expect(interruptedRuns).toBeGreaterThan(10);
   }, 180_000);
 
+  // The atomicity test's kills at random moments hit this once: a run killed between creating its
+  // own lock file and writing it leaves it empty, with its pid only in its name.
+  it('an empty lock.<pid> of a run that is gone is swept by the next run that takes the lock', async () => {
+    const dest = await generateStack({});
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const own = path.join(dest, `.bindplane-distributed/lock.${gone.stdout}`);
+    writeFileSync(own, '');
+    const r = cli([dest, '--check']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(own)).toBe(false);
+    expect(readdirSync(path.join(dest, '.bindplane-distributed')).sort()).toEqual(['base.txt', 'record.json']);
+  });
+
   // The random delays above hit this window once in three CI runs: a signal while the lock is being
   // released. Here it is hit every time, by a SIGINT sent from inside the release's own read of the
   // lock (fs patched in the child, which Node's syncBuiltinESMExports lets the ESM bindings see).

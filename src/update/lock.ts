@@ -171,9 +171,14 @@ interface Ctx {
  */
 function sweepDeadOwnFiles(dir: string): void {
   for (const name of readdirSync(dir)) {
-    if (!/^lock\.\d+$/.test(name) || Number(name.slice(5)) === process.pid) continue;
+    const pid = Number(name.slice(5));
+    if (!/^lock\.\d+$/.test(name) || pid === process.pid) continue;
     const h = readHolder(path.join(dir, name));
-    if (h && h.host === HOST && h.pid > 0 && !alive(h.pid)) rmSync(path.join(dir, name), { force: true });
+    if (!h) continue;
+    // Killed between creating the file and writing it: empty, so only its name tells whose it was.
+    // Taking away another host's file this early costs that run one more attempt, nothing else.
+    const dead = h.pid > 0 ? h.host === HOST && !alive(h.pid) : !alive(pid);
+    if (dead) rmSync(path.join(dir, name), { force: true });
   }
 }
 
