@@ -12,7 +12,7 @@ import { buildOldGenerator } from './helpers/old-generator.js';
 import { CLI, cleanupTempDirs, selfSignedPair, SERVICE_ACCOUNT_JSON, snapshot, tempDir } from './helpers/stack.js';
 
 /** The last commit whose output this checkout must reproduce byte for byte. */
-export const OUTPUT_BASELINE = '381794b';
+export const OUTPUT_BASELINE = 'b634c3d';
 
 type Values = { [key: string]: string | number };
 
@@ -65,6 +65,8 @@ function answerSets(files: { cert: string; key: string; credentials: string }): 
     { name: 'k8s-pubsub-credentials', answers: { ...k8s, eventBus: 'pubsub', pubsubProjectId: 'my-project', pubsubCredentialsFile: files.credentials } },
     { name: 'k8s-pubsub-emulator', answers: { ...k8s, eventBus: 'pubsub', pubsubProjectId: 'local-project', pubsubTopic: 'other.topic' } },
     { name: 'k8s-external-postgres', answers: { ...k8s, postgresHost: 'db.example.com', postgresVersion: '15' } },
+    { name: 'k8s-external-postgres-ca', answers: { ...k8s, postgresHost: 'db.example.com', postgresCaFile: files.cert, ingressNamespace: '*' } },
+    { name: 'k8s-ingress-traefik', answers: { ...k8s, ingressNamespace: 'traefik' } },
     { name: 'k8s-tls-self', answers: { ...k8s, tls: 'selfSigned', remoteUrl: 'https://bindplane.example.com' } },
     { name: 'k8s-tls-provided', answers: { ...k8s, tls: 'provided', tlsCertFile: files.cert, tlsKeyFile: files.key } },
     { name: 'k8s-server-key', answers: { ...k8s, agentKey: 'server', imageRegistry: 'registry.example.com/mirror' } },
