@@ -381,8 +381,8 @@ export const ANSWERS: readonly AnswerSpec[] = [
       maxLength: 63,
       allowed: 'the namespace of the ingress controller, a DNS label such as ingress-nginx, or "*" for no NetworkPolicy on the Bindplane nodes',
     },
-    message: 'Namespace of the ingress controller: the only namespace whose pods may reach the Bindplane nodes',
-    hint: '"*" lets every namespace in (no NetworkPolicy on the nodes)',
+    message: 'Namespace of the ingress controller, the only other namespace whose pods may reach the Bindplane nodes',
+    hint: '"*" lets every namespace in, with no NetworkPolicy on the nodes',
     // The Ingress's annotations are ingress-nginx's, so its usual namespace is the default.
     default: 'ingress-nginx',
     // A stack from before had no policy on its nodes; one could cut a running cluster's other ingress off.

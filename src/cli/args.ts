@@ -109,6 +109,7 @@ const PLACEHOLDERS: Partial<Record<AnswerName, string>> = {
   agentVersion: 'VERSION',
   postgresHost: 'HOST',
   bindAddress: 'ADDRESS',
+  ingressNamespace: 'NAMESPACE',
 };
 
 export function placeholderOf(spec: AnswerSpec): string {
