@@ -6,6 +6,8 @@ import { PINNED, POSTGRES_DEFAULT } from '../../../dist/src/answers/schema.js';
 
 export const REGISTRY = 'ghcr.io/observiq';
 export const POSTGRES_VERSION = POSTGRES_DEFAULT;
+/** The floating tag that stacks of older generators (before the minor pin) name, as the side-by-side cases make them. */
+export const LEGACY_POSTGRES_VERSION = '16';
 
 /**
  * Bindplane releases the tier builds stand-ins for, by the HTTP tools the image has. The pinned
@@ -28,6 +30,7 @@ export function imageSpecs() {
     { tag: IMAGES.nginx, recipe: 'nginx' },
     { tag: IMAGES.prometheus, recipe: 'prometheus' },
     { tag: `postgres:${POSTGRES_VERSION}`, recipe: 'postgres' },
+    { tag: `postgres:${LEGACY_POSTGRES_VERSION}`, recipe: 'postgres' },
     { tag: IMAGES.pubsubEmulator, recipe: 'pubsub' },
     standin(IMAGES.kafka, 'kafka', 'bash', IMAGES.kafka.split(':')[1]),
     standin(`observiq/bindplane-agent:${PINNED.agentVersion}`, 'agent', 'bash', PINNED.agentVersion),
